@@ -1,0 +1,135 @@
+//! The core's one error type.
+
+use core::fmt;
+
+/// Every way an operation of `honeylink-core` can fail.
+///
+/// The enum is small and `Copy`: it never allocates and never carries secret
+/// data. A failed AEAD open is the single opaque variant [`Error::Aead`], so
+/// an attacker learns nothing about which check failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Error {
+    /// The injected random-number generator reported a failure.
+    Rng,
+    /// A Diffie-Hellman result was all zeros: the peer's public key has low
+    /// order (or is zero), so the exchange contributes no secret.
+    ZeroSharedSecret,
+    /// An X25519 public key that identifies a device was not in canonical form
+    /// (bit 255 set, or `u >= 2^255 - 19`).
+    NonCanonicalKey,
+    /// An X25519 public key that identifies a device is a point of small
+    /// order; no Diffie-Hellman with it can be secret.
+    LowOrderKey,
+    /// An Ed25519 public key did not decode as a curve point.
+    InvalidVerifyingKey,
+    /// An Ed25519 public key is a point of small order (a "weak" key, under
+    /// which signatures can be forged without any secret).
+    WeakVerifyingKey,
+    /// An Ed25519 signature's scalar `s` was not reduced modulo the group
+    /// order; such an encoding is malleable and refused before verification.
+    MalformedSignature,
+    /// An Ed25519 signature did not verify under strict verification.
+    SignatureInvalid,
+    /// Authenticated decryption failed. Deliberately opaque.
+    Aead,
+    /// A byte string had the wrong length for the value decoded from it.
+    InvalidLength {
+        /// The only length this value can have.
+        expected: usize,
+        /// The length that was given.
+        found: usize,
+    },
+    /// An encoding's version byte names a version this build does not know.
+    UnknownVersion {
+        /// The version found.
+        found: u8,
+    },
+    /// A caller-provided output buffer is too small.
+    BufferTooSmall {
+        /// The number of bytes the operation needs.
+        needed: usize,
+    },
+    /// An input is longer than the operation accepts.
+    InputTooLong {
+        /// The largest accepted length in bytes.
+        max: usize,
+    },
+    /// HKDF was asked for more than 255 * 64 bytes of output.
+    KdfOutputTooLong,
+    /// A text form (device id, fingerprint, base32) contained a character
+    /// outside its alphabet, at this byte position of the input.
+    InvalidCharacter {
+        /// Byte offset of the offending character.
+        position: usize,
+    },
+    /// A text form had the wrong number of characters or groups.
+    InvalidTextLength,
+    /// Base32 text had non-zero bits after its last full byte, so it is not
+    /// the canonical encoding of any byte string.
+    NonCanonicalBase32,
+    /// One group of a fingerprint failed its Luhn mod 32 check: a character
+    /// in that group was mistyped.
+    FingerprintChecksum {
+        /// Index (0-based) of the group whose check character did not match.
+        group: u8,
+    },
+    /// A device name was empty.
+    NameEmpty,
+    /// A device name was longer than [`crate::identity::DeviceName::MAX_LEN`]
+    /// bytes.
+    NameTooLong,
+    /// A device name was not valid UTF-8.
+    NameNotUtf8,
+    /// A device name contained a control character (which could rewrite what
+    /// a terminal or a screen shows the person deciding whether to trust it).
+    NameControlCharacter,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::Rng => f.write_str("the random-number generator failed"),
+            Self::ZeroSharedSecret => {
+                f.write_str("Diffie-Hellman result is all zeros (low-order public key)")
+            }
+            Self::NonCanonicalKey => f.write_str("X25519 public key is not canonically encoded"),
+            Self::LowOrderKey => f.write_str("X25519 public key has small order"),
+            Self::InvalidVerifyingKey => f.write_str("Ed25519 public key is not a curve point"),
+            Self::WeakVerifyingKey => f.write_str("Ed25519 public key has small order"),
+            Self::MalformedSignature => f.write_str("Ed25519 signature scalar is not reduced"),
+            Self::SignatureInvalid => f.write_str("Ed25519 signature does not verify"),
+            Self::Aead => f.write_str("authenticated decryption failed"),
+            Self::InvalidLength { expected, found } => {
+                write!(f, "wrong length: expected {expected} bytes, found {found}")
+            }
+            Self::UnknownVersion { found } => write!(f, "unknown encoding version {found}"),
+            Self::BufferTooSmall { needed } => {
+                write!(f, "output buffer too small: {needed} bytes needed")
+            }
+            Self::InputTooLong { max } => write!(f, "input too long: at most {max} bytes"),
+            Self::KdfOutputTooLong => f.write_str("HKDF output longer than 255 hash lengths"),
+            Self::InvalidCharacter { position } => {
+                write!(f, "invalid character at position {position}")
+            }
+            Self::InvalidTextLength => f.write_str("text has the wrong length"),
+            Self::NonCanonicalBase32 => f.write_str("base32 text has non-zero trailing bits"),
+            Self::FingerprintChecksum { group } => write!(
+                f,
+                "fingerprint group {} fails its check character (typo?)",
+                u16::from(group) + 1
+            ),
+            Self::NameEmpty => f.write_str("device name is empty"),
+            Self::NameTooLong => f.write_str("device name is longer than 32 bytes"),
+            Self::NameNotUtf8 => f.write_str("device name is not valid UTF-8"),
+            Self::NameControlCharacter => f.write_str("device name contains a control character"),
+        }
+    }
+}
+
+/// `core::error::Error` is the same trait as `std::error::Error`, so hosts can
+/// box and chain the core's errors without any feature.
+impl core::error::Error for Error {}
+
+/// The result type of the core.
+pub type Result<T, E = Error> = core::result::Result<T, E>;

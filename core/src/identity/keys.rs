@@ -1,0 +1,216 @@
+use core::fmt;
+
+use rand_core::TryCryptoRng;
+
+use super::{DeviceId, Fingerprint};
+use crate::Error;
+use crate::crypto::SecretBytes;
+use crate::crypto::ed25519::{self, Signature, SigningKey, VerifyingKey};
+use crate::crypto::x25519::{self, StaticPublicKey, StaticSecret};
+
+/// A device's long-term identity: its [`DeviceId`], its X25519 static key pair
+/// (Noise handshakes, fingerprints) and its Ed25519 signing key pair (audit
+/// records).
+///
+/// Zeroized on drop (each secret part is), redacted in `Debug`, not `Clone`.
+/// Public keys are computed once, when the identity is made or loaded.
+pub struct DeviceIdentity {
+    id: DeviceId,
+    x25519: StaticSecret,
+    signing: SigningKey,
+}
+
+impl DeviceIdentity {
+    /// Draws a new identity (id, X25519 secret, Ed25519 seed, in that order)
+    /// from the injected RNG.
+    ///
+    /// # Errors
+    /// [`Error::Rng`] if the RNG fails.
+    pub fn generate<R: TryCryptoRng + ?Sized>(rng: &mut R) -> Result<Self, Error> {
+        Ok(Self {
+            id: DeviceId::generate(rng)?,
+            x25519: StaticSecret::generate(rng)?,
+            signing: SigningKey::generate(rng)?,
+        })
+    }
+
+    /// Rebuilds an identity from stored secrets.
+    #[must_use]
+    pub fn from_secrets(secrets: &IdentitySecrets) -> Self {
+        Self {
+            id: secrets.device_id,
+            x25519: StaticSecret::from_bytes(SecretBytes::new(*secrets.x25519.expose_secret())),
+            signing: SigningKey::from_seed(&secrets.ed25519_seed),
+        }
+    }
+
+    /// The secret parts, for the host's keychain or a firmware's flash.
+    #[must_use]
+    pub fn export_secrets(&self) -> IdentitySecrets {
+        IdentitySecrets {
+            device_id: self.id,
+            x25519: self.x25519.to_bytes(),
+            ed25519_seed: self.signing.to_seed(),
+        }
+    }
+
+    /// The device's stable id.
+    #[must_use]
+    pub const fn device_id(&self) -> DeviceId {
+        self.id
+    }
+
+    /// The X25519 static public key peers pin.
+    #[must_use]
+    pub const fn static_public_key(&self) -> &StaticPublicKey {
+        self.x25519.public_key()
+    }
+
+    /// The X25519 static secret, for the Noise handshake.
+    #[must_use]
+    pub const fn static_secret(&self) -> &StaticSecret {
+        &self.x25519
+    }
+
+    /// The fingerprint of the static public key, as peers show it.
+    #[must_use]
+    pub fn fingerprint(&self) -> Fingerprint {
+        Fingerprint::of(self.x25519.public_key())
+    }
+
+    /// The Ed25519 public key that verifies this device's audit records.
+    #[must_use]
+    pub fn verifying_key(&self) -> VerifyingKey {
+        self.signing.verifying_key()
+    }
+
+    /// Signs `message` with the device's Ed25519 key.
+    #[must_use]
+    pub fn sign(&self, message: &[u8]) -> Signature {
+        self.signing.sign(message)
+    }
+}
+
+impl fmt::Debug for DeviceIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DeviceIdentity")
+            .field("id", &self.id)
+            .field("fingerprint", &self.fingerprint())
+            .field("secrets", &"[redacted]")
+            .finish()
+    }
+}
+
+/// The secret parts of a [`DeviceIdentity`], in transit to or from storage.
+///
+/// Zeroized on drop, redacted in `Debug`, not `Clone`. Its byte form
+/// ([`IdentitySecrets::to_bytes`]) is a version byte, the id, the X25519
+/// secret and the Ed25519 seed: [`IdentitySecrets::ENCODED_LEN`] bytes.
+pub struct IdentitySecrets {
+    device_id: DeviceId,
+    x25519: SecretBytes<{ x25519::KEY_LEN }>,
+    ed25519_seed: SecretBytes<{ ed25519::KEY_LEN }>,
+}
+
+impl IdentitySecrets {
+    /// Version byte of the current encoding.
+    pub const VERSION: u8 = 1;
+    /// Length of the byte form.
+    pub const ENCODED_LEN: usize = 1 + DeviceId::LEN + x25519::KEY_LEN + ed25519::KEY_LEN;
+
+    /// Assembles secrets from their parts (for example two PKCS#8 files and a
+    /// stored id).
+    #[must_use]
+    pub const fn new(
+        device_id: DeviceId,
+        x25519: SecretBytes<{ x25519::KEY_LEN }>,
+        ed25519_seed: SecretBytes<{ ed25519::KEY_LEN }>,
+    ) -> Self {
+        Self {
+            device_id,
+            x25519,
+            ed25519_seed,
+        }
+    }
+
+    /// The device id (not secret).
+    #[must_use]
+    pub const fn device_id(&self) -> DeviceId {
+        self.device_id
+    }
+
+    /// The X25519 static secret.
+    #[must_use]
+    pub const fn x25519_secret(&self) -> &SecretBytes<{ x25519::KEY_LEN }> {
+        &self.x25519
+    }
+
+    /// The Ed25519 seed (RFC 8032 private key).
+    #[must_use]
+    pub const fn ed25519_seed(&self) -> &SecretBytes<{ ed25519::KEY_LEN }> {
+        &self.ed25519_seed
+    }
+
+    /// The versioned byte form.
+    #[must_use]
+    pub fn to_bytes(&self) -> SecretBytes<{ Self::ENCODED_LEN }> {
+        let mut out = SecretBytes::<{ Self::ENCODED_LEN }>::zero();
+        let parts: [&[u8]; 4] = [
+            &[Self::VERSION],
+            self.device_id.as_bytes(),
+            self.x25519.expose_secret(),
+            self.ed25519_seed.expose_secret(),
+        ];
+        let mut rest: &mut [u8] = out.expose_secret_mut();
+        for part in parts {
+            let (head, tail) = rest.split_at_mut(part.len());
+            head.copy_from_slice(part);
+            rest = tail;
+        }
+        out
+    }
+
+    /// Decodes the byte form strictly.
+    ///
+    /// # Errors
+    /// [`Error::InvalidLength`] unless exactly
+    /// [`IdentitySecrets::ENCODED_LEN`] bytes; [`Error::UnknownVersion`] for
+    /// any version but [`IdentitySecrets::VERSION`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
+        if bytes.len() != Self::ENCODED_LEN {
+            return Err(Error::InvalidLength {
+                expected: Self::ENCODED_LEN,
+                found: bytes.len(),
+            });
+        }
+        let (version, rest) = bytes.split_first().ok_or(Error::InvalidLength {
+            expected: Self::ENCODED_LEN,
+            found: 0,
+        })?;
+        if *version != Self::VERSION {
+            return Err(Error::UnknownVersion { found: *version });
+        }
+        let (id, rest) = rest.split_at(DeviceId::LEN);
+        let (x, seed) = rest.split_at(x25519::KEY_LEN);
+        let mut secrets = Self::new(
+            DeviceId::from_slice(id)?,
+            SecretBytes::zero(),
+            SecretBytes::zero(),
+        );
+        secrets.x25519.expose_secret_mut().copy_from_slice(x);
+        secrets
+            .ed25519_seed
+            .expose_secret_mut()
+            .copy_from_slice(seed);
+        Ok(secrets)
+    }
+}
+
+impl fmt::Debug for IdentitySecrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IdentitySecrets")
+            .field("device_id", &self.device_id)
+            .field("keys", &"[redacted]")
+            .finish()
+    }
+}

@@ -1,0 +1,109 @@
+//! # honeylink-core
+//!
+//! The cryptographic and protocol core of HoneyLink, a peer-to-peer
+//! key-management stack: devices pair by physical proximity (QR code, PIN,
+//! NFC), trust each other's keys on first use, detect key changes, and talk
+//! over Noise sessions. This crate is `#![no_std]`, uses no allocator and no
+//! `unsafe`, and does no I/O: the desktop host and an accessory's firmware
+//! link the same code and drive the same API.
+//!
+//! ```
+//! use honeylink_core::identity::{DeviceIdentity, Fingerprint};
+//! use honeylink_core::testing::SeededRng; // a real device passes its OS or hardware RNG
+//!
+//! let mut rng = SeededRng::new([7; 32]);
+//! let alice = DeviceIdentity::generate(&mut rng)?;
+//! let bob = DeviceIdentity::generate(&mut rng)?;
+//!
+//! // Both sides of a Diffie-Hellman agree.
+//! let ab = alice.static_secret().diffie_hellman(&bob.static_public_key().as_dh_input())?;
+//! let ba = bob.static_secret().diffie_hellman(&alice.static_public_key().as_dh_input())?;
+//! assert_eq!(ab.expose_secret(), ba.expose_secret());
+//!
+//! // A fingerprint survives being read aloud and typed back in lower case.
+//! let typed = alice.fingerprint().to_string().to_lowercase();
+//! assert_eq!(typed.parse::<Fingerprint>()?, alice.fingerprint());
+//!
+//! // Audit records are signed with the device's Ed25519 key.
+//! let signature = alice.sign(b"paired with bob");
+//! alice.verifying_key().verify(b"paired with bob", &signature)?;
+//! # Ok::<(), honeylink_core::Error>(())
+//! ```
+//!
+//! ## Shared decisions
+//!
+//! Every module, and the host and firmware above them, builds on these rules.
+//!
+//! - **Randomness is injected.** Every function that needs randomness takes
+//!   `&mut R` with `R: rand_core::TryCryptoRng + ?Sized` (rand_core 0.10)
+//!   and turns an RNG failure into [`Error::Rng`], never a panic. Secrets are
+//!   built from bytes the core draws itself. The host passes getrandom 0.4's
+//!   `SysRng` (the spec's `OsRng` no longer exists in rand_core 0.10);
+//!   firmware passes its hardware TRNG; tests pass a seeded or scripted RNG
+//!   from [`testing`].
+//! - **Time is injected.** The caller passes `now` as `u64` seconds. A device
+//!   without a wall clock may pass seconds since boot, so every expiry is
+//!   judged by the side that created the thing that expires, against its own
+//!   clock; the other side can only warn.
+//! - **Errors.** One small `Copy` enum, [`Error`], with precise variants and
+//!   no secret data. A failed AEAD open is the one opaque [`Error::Aead`]. A
+//!   failed handshake message ends that handshake (Noise's rule: the state is
+//!   destroyed and zeroized); a rejected transport record leaves the session
+//!   exactly as it was.
+//! - **X25519.** The Diffie-Hellman function accepts any 32 bytes
+//!   ([`crypto::x25519::PublicKey`]; RFC 7748 section 5 masks bit 255 and its
+//!   vectors rely on that) and refuses an all-zero result, which every
+//!   low-order input produces. A key that identifies a device is a
+//!   [`crypto::x25519::StaticPublicKey`]: canonical (bit 255 clear, `u < p`)
+//!   and not of small order, so one key has one encoding and one fingerprint,
+//!   and a blocked or trusted key cannot come back in another spelling.
+//! - **Ed25519.** Public keys must decode as a curve point and not have small
+//!   order; signatures must carry a reduced scalar; verification is
+//!   `verify_strict`.
+//! - **AEAD.** ChaCha20-Poly1305 takes a raw 96-bit nonce (RFC 8439), in
+//!   place over the caller's buffer with a detached tag, so RFC vectors run
+//!   through our own API; Noise's nonce encoding belongs to the Noise layer.
+//! - **Identity.** A [`identity::DeviceId`] is 16 random bytes that stay the
+//!   same when keys rotate, so a peer sees a key change rather than a
+//!   stranger (spec section 7); its text form is 8-4-4-4-12 hex. A
+//!   [`identity::Fingerprint`] is the first 20 bytes (160 bits) of SHA-512
+//!   over a domain-separation label and the canonical X25519 static key,
+//!   shown as base32 in groups that each end in a Luhn mod 32 check
+//!   character, so any single mistyped character is reported as a typo.
+//!   Device names are UTF-8, at most [`identity::DeviceName::MAX_LEN`] (32)
+//!   bytes, with no control characters.
+//! - **Secrets** ([`crypto::SecretBytes`], [`crypto::x25519::StaticSecret`],
+//!   [`crypto::x25519::EphemeralSecret`], [`crypto::ed25519::SigningKey`],
+//!   [`crypto::aead::AeadKey`], [`crypto::hash::Prk`],
+//!   [`identity::DeviceIdentity`], [`identity::IdentitySecrets`]) are
+//!   zeroized on drop, print `[redacted]` in `Debug`, are neither `Clone` nor
+//!   `Copy`, and are reached only through methods named `expose_secret` or
+//!   `to_bytes`. Keys, tags, ids and PINs compare in constant time
+//!   ([`crypto::ct`]).
+//! - **Buffers** belong to the caller; a buffer that is too small is
+//!   [`Error::BufferTooSmall`] with the size needed. Capacities are constants
+//!   or const generics.
+//!
+//! ## Features
+//!
+//! - `fast` (off by default): precomputed basepoint tables for X25519 and
+//!   Ed25519, about 30 KiB more flash for faster key generation and signing.
+//!   The host turns it on; firmware chooses.
+//! - `hazmat-testing` (off by default): deterministic RNGs in [`testing`] for
+//!   tests, fuzzers and vectors. Never in a product build.
+//!
+//! There is no `std` feature: [`Error`] implements `core::error::Error`,
+//! which is the same trait as `std::error::Error`, so nothing in the crate
+//! needs std.
+
+#![no_std]
+#![forbid(unsafe_code)]
+
+pub mod crypto;
+mod error;
+pub mod identity;
+#[cfg(any(test, feature = "hazmat-testing"))]
+pub mod testing;
+pub mod wire;
+
+pub use error::{Error, Result};

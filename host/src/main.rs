@@ -1,0 +1,2 @@
+//! `honeylink`: placeholder until the host's CLI lands.
+fn main() {}

@@ -74,6 +74,31 @@ pub enum Error {
         /// Index (0-based) of the group whose check character did not match.
         group: u8,
     },
+    /// A handshake or session call came out of turn (for example reading
+    /// when it is this side's turn to write, or finishing before the last
+    /// message). Nothing was processed; the state is unchanged.
+    OutOfOrder,
+    /// An earlier error ended this handshake (Noise's rule); its secrets are
+    /// already zeroized and every later call fails.
+    HandshakeFailed,
+    /// A handshake message is shorter than its pattern requires.
+    MessageTooShort,
+    /// A Noise message would exceed 65,535 bytes.
+    MessageTooLong,
+    /// A Noise cipher state has used its last nonce; it refuses to encrypt
+    /// rather than reuse one.
+    NonceExhausted,
+    /// An encoded structure (postcard) did not decode.
+    Malformed,
+    /// An encoded structure decoded but bytes were left over.
+    TrailingBytes,
+    /// A handshake payload used flag bits this version does not define.
+    UnknownFlags,
+    /// A pairing handshake payload carried no device name.
+    NameMissing,
+    /// A session handshake payload carried a device name (sessions send
+    /// none, so an anonymous prober learns less).
+    NameUnexpected,
     /// A device name was empty.
     NameEmpty,
     /// A device name was longer than [`crate::identity::DeviceName::MAX_LEN`]
@@ -119,6 +144,16 @@ impl fmt::Display for Error {
                 "fingerprint group {} fails its check character (typo?)",
                 u16::from(group) + 1
             ),
+            Self::OutOfOrder => f.write_str("call out of order for this handshake or session"),
+            Self::HandshakeFailed => f.write_str("the handshake already failed"),
+            Self::MessageTooShort => f.write_str("handshake message too short"),
+            Self::MessageTooLong => f.write_str("Noise message longer than 65535 bytes"),
+            Self::NonceExhausted => f.write_str("cipher state nonce exhausted"),
+            Self::Malformed => f.write_str("encoded structure is malformed"),
+            Self::TrailingBytes => f.write_str("encoded structure has trailing bytes"),
+            Self::UnknownFlags => f.write_str("payload has unknown flag bits"),
+            Self::NameMissing => f.write_str("pairing payload has no device name"),
+            Self::NameUnexpected => f.write_str("session payload carries a device name"),
             Self::NameEmpty => f.write_str("device name is empty"),
             Self::NameTooLong => f.write_str("device name is longer than 32 bytes"),
             Self::NameNotUtf8 => f.write_str("device name is not valid UTF-8"),

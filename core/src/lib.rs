@@ -98,10 +98,21 @@
 
 #![no_std]
 #![forbid(unsafe_code)]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::indexing_slicing,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::cast_possible_truncation
+    )
+)]
 
 pub mod crypto;
 mod error;
 pub mod identity;
+pub mod noise;
 #[cfg(any(test, feature = "hazmat-testing"))]
 pub mod testing;
 pub mod wire;

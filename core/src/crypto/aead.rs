@@ -9,6 +9,7 @@
 
 use core::fmt;
 
+use chacha20poly1305::aead::inout::InOutBuf;
 use chacha20poly1305::aead::{AeadInOut, KeyInit};
 use subtle::ConstantTimeEq;
 
@@ -82,6 +83,57 @@ impl AeadKey {
         Ok(Tag(tag.into()))
     }
 
+    /// Encrypts `plaintext` into `ciphertext_out` (of the same length) and
+    /// returns the tag: no copy of the plaintext is made.
+    ///
+    /// # Errors
+    /// [`Error::InvalidLength`] if the two lengths differ;
+    /// [`Error::InputTooLong`] beyond RFC 8439's limit.
+    pub fn seal_to(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        plaintext: &[u8],
+        ciphertext_out: &mut [u8],
+    ) -> Result<Tag, Error> {
+        let found = ciphertext_out.len();
+        let buffer =
+            InOutBuf::new(plaintext, ciphertext_out).map_err(|_| Error::InvalidLength {
+                expected: plaintext.len(),
+                found,
+            })?;
+        let tag = self
+            .cipher()
+            .encrypt_inout_detached(nonce.into(), aad, buffer)
+            .map_err(|_| Error::InputTooLong { max: usize::MAX })?;
+        Ok(Tag(tag.into()))
+    }
+
+    /// Checks `tag` over `aad` and `ciphertext`, then decrypts into
+    /// `plaintext_out` (of the same length).
+    ///
+    /// # Errors
+    /// [`Error::InvalidLength`] if the two lengths differ; [`Error::Aead`] if
+    /// the tag does not match, and `plaintext_out` is then unchanged.
+    pub fn open_to(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        ciphertext: &[u8],
+        plaintext_out: &mut [u8],
+        tag: &Tag,
+    ) -> Result<(), Error> {
+        let found = plaintext_out.len();
+        let buffer =
+            InOutBuf::new(ciphertext, plaintext_out).map_err(|_| Error::InvalidLength {
+                expected: ciphertext.len(),
+                found,
+            })?;
+        self.cipher()
+            .decrypt_inout_detached(nonce.into(), aad, buffer, (&tag.0).into())
+            .map_err(|_| Error::Aead)
+    }
+
     /// Checks `tag` over `aad` and the ciphertext in `buffer`, then decrypts it
     /// in place.
     ///
@@ -133,5 +185,38 @@ mod tests {
         assert_eq!(buffer, sealed);
         assert_eq!(key.open_in_place(&nonce, b"ad", &mut buffer, &tag), Ok(()));
         assert_eq!(&buffer, b"attack at dawn");
+    }
+
+    #[test]
+    fn out_of_place_matches_in_place_and_failure_writes_nothing() {
+        let key = AeadKey::new(SecretBytes::new([9; 32]));
+        let nonce = [3; NONCE_LEN];
+        let mut in_place = *b"sixteen byte msg";
+        let tag = key
+            .seal_in_place(&nonce, b"", &mut in_place)
+            .expect("short");
+        let mut out = [0u8; 16];
+        assert_eq!(
+            key.seal_to(&nonce, b"", b"sixteen byte msg", &mut out),
+            Ok(tag)
+        );
+        assert_eq!(out, in_place);
+        let mut plain = [0x55u8; 16];
+        let mut bad = tag;
+        bad.0[3] ^= 4;
+        assert_eq!(
+            key.open_to(&nonce, b"", &out, &mut plain, &bad),
+            Err(Error::Aead)
+        );
+        assert_eq!(plain, [0x55; 16]);
+        assert_eq!(key.open_to(&nonce, b"", &out, &mut plain, &tag), Ok(()));
+        assert_eq!(&plain, b"sixteen byte msg");
+        assert_eq!(
+            key.open_to(&nonce, b"", &out, &mut plain[..15], &tag),
+            Err(Error::InvalidLength {
+                expected: 16,
+                found: 15
+            })
+        );
     }
 }

@@ -15,7 +15,7 @@ use crate::wire::array_from_slice;
 /// (spec section 7). Shown as 32 lowercase hex digits in groups of
 /// 8-4-4-4-12, e.g. `0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0`; parsing accepts
 /// exactly that form (either case) and nothing else.
-#[derive(Clone, Copy, Hash)]
+#[derive(Clone, Copy)]
 pub struct DeviceId([u8; DeviceId::LEN]);
 
 impl DeviceId {
@@ -62,6 +62,12 @@ impl PartialEq for DeviceId {
     }
 }
 impl Eq for DeviceId {}
+
+impl core::hash::Hash for DeviceId {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
 
 impl fmt::Display for DeviceId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

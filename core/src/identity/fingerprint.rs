@@ -20,7 +20,7 @@ const LABEL: &[u8] = b"HoneyLink v1 fingerprint of an X25519 static key";
 /// reported as a typo in its group rather than read as another fingerprint
 /// (most swaps of two adjacent characters are caught too; Luhn cannot catch
 /// all of them). Displays and parses round-trip.
-#[derive(Clone, Copy, Hash)]
+#[derive(Clone, Copy)]
 pub struct Fingerprint([u8; Fingerprint::LEN]);
 
 impl Fingerprint {
@@ -109,6 +109,12 @@ impl PartialEq for Fingerprint {
 }
 impl Eq for Fingerprint {}
 
+impl core::hash::Hash for Fingerprint {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
 impl fmt::Display for Fingerprint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The text is ASCII by construction.
@@ -160,7 +166,7 @@ impl FromStr for Fingerprint {
             .zip(data.chunks_mut(Self::GROUP_DATA))
             .enumerate()
         {
-            if luhn32_sum(chunk, false) % 32 != 0 {
+            if !luhn32_sum(chunk, false).is_multiple_of(32) {
                 return Err(Error::FingerprintChecksum {
                     group: u8::try_from(group).unwrap_or(u8::MAX),
                 });

@@ -41,10 +41,6 @@ pub fn symbol(value: u8) -> u8 {
 /// # Errors
 /// [`Error::BufferTooSmall`] if `out` is shorter than
 /// [`encoded_len`]`(input.len())`; nothing is written then.
-#[expect(
-    clippy::cast_possible_truncation,
-    reason = "values are masked to 5 bits first"
-)]
 pub fn encode(input: &[u8], out: &mut [u8]) -> Result<usize, Error> {
     let needed = encoded_len(input.len());
     let out = out
@@ -64,10 +60,10 @@ pub fn encode(input: &[u8], out: &mut [u8]) -> Result<usize, Error> {
         }
         acc &= (1 << bits) - 1;
     }
-    if bits > 0 {
-        if let Some(c) = chars.next() {
-            *c = symbol(((acc << (5 - bits)) & 31) as u8);
-        }
+    if bits > 0
+        && let Some(c) = chars.next()
+    {
+        *c = symbol(((acc << (5 - bits)) & 31) as u8);
     }
     Ok(needed)
 }

@@ -6,6 +6,9 @@
 //! they never panic and never allocate.
 
 pub mod base32;
+mod handshake;
+
+pub use handshake::{HandshakePayload, PayloadFlags};
 
 use core::fmt;
 

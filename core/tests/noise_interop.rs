@@ -1,0 +1,220 @@
+//! Interoperability with the `snow` crate: our initiator with snow's
+//! responder and snow's initiator with our responder, for XX and XXpsk2, with
+//! payloads in every message; byte-identical messages and handshake hashes
+//! when both sides use the same fixed keys; then transport both ways.
+
+#![allow(
+    clippy::panic,
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::cast_possible_truncation
+)]
+
+use honeylink_core::crypto::SecretBytes;
+use honeylink_core::crypto::x25519::StaticSecret;
+use honeylink_core::noise::{HandshakeState, Mode, Prologue, Protocol, Role};
+use honeylink_core::testing::ScriptedRng;
+
+const INIT_STATIC: [u8; 32] = [0x11; 32];
+const RESP_STATIC: [u8; 32] = [0x22; 32];
+const INIT_EPHEMERAL: [u8; 32] = [0x33; 32];
+const RESP_EPHEMERAL: [u8; 32] = [0x44; 32];
+const PSK: [u8; 32] = [0x55; 32];
+const PAYLOADS: [&[u8]; 3] = [b"first payload", b"second, from the responder", b"third"];
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Pattern {
+    Xx,
+    XxPsk2,
+}
+
+impl Pattern {
+    fn ours(self) -> Protocol {
+        match self {
+            Self::Xx => Protocol::Xx,
+            Self::XxPsk2 => Protocol::XxPsk2(SecretBytes::new(PSK)),
+        }
+    }
+
+    fn prologue(self) -> Prologue {
+        match self {
+            Self::Xx => Prologue::session(),
+            Self::XxPsk2 => Prologue::pairing(Mode::QrPairing, &[0xb1; 64]),
+        }
+    }
+
+    fn snow(self, role: Role) -> snow::HandshakeState {
+        let name = self.ours().name();
+        let (s, e) = match role {
+            Role::Initiator => (INIT_STATIC, INIT_EPHEMERAL),
+            Role::Responder => (RESP_STATIC, RESP_EPHEMERAL),
+        };
+        let prologue = self.prologue();
+        let mut builder = snow::Builder::new(name.parse().expect("snow knows the name"))
+            .local_private_key(&s)
+            .unwrap()
+            .prologue(prologue.as_bytes())
+            .unwrap()
+            .fixed_ephemeral_key_for_testing_only(&e);
+        if self == Self::XxPsk2 {
+            builder = builder.psk(2, &PSK).unwrap();
+        }
+        match role {
+            Role::Initiator => builder.build_initiator().unwrap(),
+            Role::Responder => builder.build_responder().unwrap(),
+        }
+    }
+}
+
+/// One side of a handshake: ours or snow's, behind one interface.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "a test helper; boxing ours would hide its size"
+)]
+enum Side<'a> {
+    Ours(HandshakeState<'a>),
+    Snow(Box<snow::HandshakeState>),
+}
+
+impl Side<'_> {
+    fn write(&mut self, payload: &[u8], out: &mut [u8]) -> usize {
+        match self {
+            Side::Ours(h) => h.write_message(payload, out).expect("ours writes"),
+            Side::Snow(h) => h.write_message(payload, out).expect("snow writes"),
+        }
+    }
+
+    fn read(&mut self, message: &[u8], out: &mut [u8]) -> usize {
+        match self {
+            Side::Ours(h) => h.read_message(message, out).expect("ours reads"),
+            Side::Snow(h) => h.read_message(message, out).expect("snow reads"),
+        }
+    }
+
+    fn hash(&self) -> Vec<u8> {
+        match self {
+            Side::Ours(h) => h.handshake_hash().to_vec(),
+            Side::Snow(h) => h.get_handshake_hash().to_vec(),
+        }
+    }
+}
+
+fn ours<'a>(pattern: Pattern, role: Role, s: &'a StaticSecret) -> HandshakeState<'a> {
+    let e = match role {
+        Role::Initiator => INIT_EPHEMERAL,
+        Role::Responder => RESP_EPHEMERAL,
+    };
+    HandshakeState::new(
+        pattern.ours(),
+        role,
+        pattern.prologue().as_bytes(),
+        s,
+        &mut ScriptedRng::new(&e),
+    )
+    .expect("scripted ephemeral")
+}
+
+/// Runs a handshake; returns the three messages and the final hash.
+fn run<'a>(initiator: &mut Side<'a>, responder: &mut Side<'a>) -> (Vec<Vec<u8>>, Vec<u8>) {
+    let mut messages = Vec::new();
+    let mut wire = [0u8; 512];
+    let mut payload = [0u8; 512];
+    for (i, sent) in PAYLOADS.iter().enumerate() {
+        let (writer, reader) = if i % 2 == 0 {
+            (&mut *initiator, &mut *responder)
+        } else {
+            (&mut *responder, &mut *initiator)
+        };
+        let len = writer.write(sent, &mut wire);
+        let got = reader.read(&wire[..len], &mut payload);
+        assert_eq!(&payload[..got], *sent, "payload of message {}", i + 1);
+        messages.push(wire[..len].to_vec());
+    }
+    assert_eq!(initiator.hash(), responder.hash(), "handshake hashes agree");
+    (messages, initiator.hash())
+}
+
+fn check_pattern(pattern: Pattern) {
+    let init_static = StaticSecret::from_bytes(SecretBytes::new(INIT_STATIC));
+    let resp_static = StaticSecret::from_bytes(SecretBytes::new(RESP_STATIC));
+
+    // Reference: ours against ours.
+    let (reference, reference_hash) = run(
+        &mut Side::Ours(ours(pattern, Role::Initiator, &init_static)),
+        &mut Side::Ours(ours(pattern, Role::Responder, &resp_static)),
+    );
+    // snow against snow gives the same bytes.
+    let (snow_only, snow_hash) = run(
+        &mut Side::Snow(Box::new(pattern.snow(Role::Initiator))),
+        &mut Side::Snow(Box::new(pattern.snow(Role::Responder))),
+    );
+    assert_eq!(
+        reference, snow_only,
+        "{pattern:?}: snow and ours write identical messages"
+    );
+    assert_eq!(
+        reference_hash, snow_hash,
+        "{pattern:?}: identical handshake hashes"
+    );
+
+    // Our initiator with snow's responder, then transport both ways.
+    let mut initiator = Side::Ours(ours(pattern, Role::Initiator, &init_static));
+    let mut responder = Side::Snow(Box::new(pattern.snow(Role::Responder)));
+    let (messages, hash) = run(&mut initiator, &mut responder);
+    assert_eq!(messages, reference, "{pattern:?}: ours -> snow bytes");
+    assert_eq!(hash, reference_hash);
+    let (Side::Ours(ours_state), Side::Snow(snow_state)) = (initiator, responder) else {
+        unreachable!()
+    };
+    transport(ours_state, *snow_state, pattern);
+
+    // snow's initiator with our responder.
+    let mut initiator = Side::Snow(Box::new(pattern.snow(Role::Initiator)));
+    let mut responder = Side::Ours(ours(pattern, Role::Responder, &resp_static));
+    let (messages, hash) = run(&mut initiator, &mut responder);
+    assert_eq!(messages, reference, "{pattern:?}: snow -> ours bytes");
+    assert_eq!(hash, reference_hash);
+    let (Side::Snow(snow_state), Side::Ours(ours_state)) = (initiator, responder) else {
+        unreachable!()
+    };
+    transport(ours_state, *snow_state, pattern);
+}
+
+/// A transport message each way between our split cipher states and snow's
+/// transport mode.
+fn transport(ours: HandshakeState<'_>, snow: snow::HandshakeState, pattern: Pattern) {
+    let mut outcome = ours.finish().expect("finished");
+    let mut snow = snow.into_transport_mode().expect("finished");
+    let mut wire = [0u8; 256];
+    let mut plain = [0u8; 256];
+    for round in 0..3 {
+        let message = format!("{pattern:?} ours to snow, round {round}");
+        let len = outcome
+            .send
+            .encrypt_to(&[], message.as_bytes(), &mut wire)
+            .unwrap();
+        let got = snow
+            .read_message(&wire[..len], &mut plain)
+            .expect("snow decrypts ours");
+        assert_eq!(&plain[..got], message.as_bytes());
+
+        let message = format!("{pattern:?} snow to ours, round {round}");
+        let len = snow.write_message(message.as_bytes(), &mut wire).unwrap();
+        let got = outcome
+            .receive
+            .decrypt_to(&[], &wire[..len], &mut plain)
+            .expect("ours decrypts snow");
+        assert_eq!(&plain[..got], message.as_bytes());
+    }
+}
+
+#[test]
+fn xx_interoperates_with_snow() {
+    check_pattern(Pattern::Xx);
+}
+
+#[test]
+fn xxpsk2_interoperates_with_snow() {
+    check_pattern(Pattern::XxPsk2);
+}

@@ -1,0 +1,175 @@
+//! Secret types print nothing secret, cannot be cloned or copied, and every
+//! function that draws randomness turns an RNG failure into an error.
+
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::indexing_slicing)]
+
+use honeylink_core::Error;
+use honeylink_core::crypto::SecretBytes;
+use honeylink_core::crypto::aead::AeadKey;
+use honeylink_core::crypto::ed25519::SigningKey;
+use honeylink_core::crypto::hash::Prk;
+use honeylink_core::crypto::x25519::{EphemeralSecret, StaticSecret};
+use honeylink_core::identity::{DeviceId, DeviceIdentity, IdentitySecrets};
+use honeylink_core::testing::{ScriptedRng, SeededRng};
+
+/// Fails to compile if `$t` implements `Clone` or `Copy`: with either impl
+/// present the call below is ambiguous (the technique of the
+/// `static_assertions` crate's `assert_not_impl_any!`).
+macro_rules! assert_not_clone {
+    ($($t:ty),* $(,)?) => {$({
+        trait AmbiguousIfImpl<A> {
+            fn some_item() {}
+        }
+        impl<T: ?Sized> AmbiguousIfImpl<()> for T {}
+        #[allow(dead_code)]
+        struct IsClone;
+        impl<T: ?Sized + Clone> AmbiguousIfImpl<IsClone> for T {}
+        let _ = <$t as AmbiguousIfImpl<_>>::some_item;
+    })*};
+}
+
+#[test]
+fn secret_types_are_not_clone_or_copy() {
+    // Copy implies Clone, so refusing Clone refuses both.
+    assert_not_clone!(
+        SecretBytes<32>,
+        StaticSecret,
+        EphemeralSecret,
+        SigningKey,
+        AeadKey,
+        Prk,
+        DeviceIdentity,
+        IdentitySecrets,
+    );
+}
+
+/// A secret byte pattern that must not appear, in hex or decimal, in any
+/// `Debug` output.
+const MARK: [u8; 32] = [0xab; 32];
+
+fn assert_redacted(debug: &str) {
+    assert!(debug.contains("redacted"), "{debug}");
+    assert!(!debug.contains("abab"), "hex of the secret leaked: {debug}");
+    assert!(
+        !debug.contains("171, 171"),
+        "decimal of the secret leaked: {debug}"
+    );
+}
+
+#[test]
+fn debug_output_is_redacted() {
+    let secret = SecretBytes::new(MARK);
+    assert_eq!(format!("{secret:?}"), "SecretBytes<32>([redacted])");
+    assert_eq!(
+        format!("{:?}", AeadKey::new(SecretBytes::new(MARK))),
+        "AeadKey([redacted])"
+    );
+    assert_redacted(&format!(
+        "{:?}",
+        StaticSecret::from_bytes(SecretBytes::new(MARK))
+    ));
+    assert_redacted(&format!(
+        "{:?}",
+        SigningKey::from_seed(&SecretBytes::new(MARK))
+    ));
+    assert_redacted(&format!(
+        "{:?}",
+        Prk::from_secret(SecretBytes::new([0xab; 64]))
+    ));
+    let secrets = IdentitySecrets::new(
+        DeviceId::from_bytes([1; 16]),
+        SecretBytes::new(MARK),
+        SecretBytes::new(MARK),
+    );
+    assert_redacted(&format!("{secrets:?}"));
+    let identity = DeviceIdentity::from_secrets(&secrets);
+    let shown = format!("{identity:?}");
+    assert_redacted(&shown);
+    // What is shown is public: the id and the fingerprint.
+    assert!(
+        shown.contains("01010101-0101-0101-0101-010101010101"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(&identity.fingerprint().to_string()),
+        "{shown}"
+    );
+    let ephemeral = EphemeralSecret::generate(&mut ScriptedRng::new(&MARK)).expect("32 bytes");
+    assert_redacted(&format!("{ephemeral:?}"));
+}
+
+#[test]
+fn rng_failure_is_an_error_never_a_panic() {
+    assert_eq!(
+        StaticSecret::generate(&mut ScriptedRng::new(&[0; 31])).err(),
+        Some(Error::Rng)
+    );
+    assert_eq!(
+        EphemeralSecret::generate(&mut ScriptedRng::new(&[])).err(),
+        Some(Error::Rng)
+    );
+    assert_eq!(
+        SigningKey::generate(&mut ScriptedRng::new(&[1; 8])).err(),
+        Some(Error::Rng)
+    );
+    assert_eq!(
+        DeviceId::generate(&mut ScriptedRng::new(&[1; 15])).err(),
+        Some(Error::Rng)
+    );
+    // An identity needs 16 + 32 + 32 bytes; every shorter script fails cleanly.
+    for len in 0..80 {
+        let script = [7u8; 80];
+        assert_eq!(
+            DeviceIdentity::generate(&mut ScriptedRng::new(&script[..len])).err(),
+            Some(Error::Rng),
+            "script of {len} bytes"
+        );
+    }
+    assert!(DeviceIdentity::generate(&mut ScriptedRng::new(&[7u8; 80])).is_ok());
+}
+
+#[test]
+fn identity_secrets_round_trip_and_strict_decoding() {
+    let identity = DeviceIdentity::generate(&mut SeededRng::new([5; 32])).expect("infallible rng");
+    let bytes = identity.export_secrets().to_bytes();
+    let restored =
+        DeviceIdentity::from_secrets(&IdentitySecrets::from_bytes(bytes.expose_secret()).unwrap());
+    assert_eq!(restored.device_id(), identity.device_id());
+    assert_eq!(restored.static_public_key(), identity.static_public_key());
+    assert_eq!(restored.verifying_key(), identity.verifying_key());
+
+    let encoded = bytes.expose_secret();
+    assert_eq!(
+        IdentitySecrets::from_bytes(&encoded[..80]).err(),
+        Some(Error::InvalidLength {
+            expected: 81,
+            found: 80
+        })
+    );
+    let mut longer = encoded.to_vec();
+    longer.push(0);
+    assert_eq!(
+        IdentitySecrets::from_bytes(&longer).err(),
+        Some(Error::InvalidLength {
+            expected: 81,
+            found: 82
+        })
+    );
+    let mut version_2 = *encoded;
+    version_2[0] = 2;
+    assert_eq!(
+        IdentitySecrets::from_bytes(&version_2).err(),
+        Some(Error::UnknownVersion { found: 2 })
+    );
+    assert!(IdentitySecrets::from_bytes(&[]).is_err());
+}
+
+#[test]
+fn seeded_identities_are_reproducible_and_distinct() {
+    let a = DeviceIdentity::generate(&mut SeededRng::new([1; 32])).unwrap();
+    let b = DeviceIdentity::generate(&mut SeededRng::new([1; 32])).unwrap();
+    let c = DeviceIdentity::generate(&mut SeededRng::new([2; 32])).unwrap();
+    assert_eq!(a.static_public_key(), b.static_public_key());
+    assert_ne!(a.static_public_key(), c.static_public_key());
+    assert_ne!(a.device_id(), c.device_id());
+}

@@ -218,3 +218,134 @@ fn xx_interoperates_with_snow() {
 fn xxpsk2_interoperates_with_snow() {
     check_pattern(Pattern::XxPsk2);
 }
+
+/// A snow DH that announces its public keys with bit 255 set: the same keys
+/// in a non-canonical spelling (X25519 masks that bit, so every DH result is
+/// unchanged and only our canonical check can tell).
+struct HighBitDh {
+    inner: Box<dyn snow::types::Dh>,
+    public: [u8; 32],
+}
+
+impl HighBitDh {
+    fn refresh(&mut self) {
+        self.public.copy_from_slice(self.inner.pubkey());
+        self.public[31] |= 0x80;
+    }
+}
+
+impl snow::types::Dh for HighBitDh {
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+    fn pub_len(&self) -> usize {
+        32
+    }
+    fn priv_len(&self) -> usize {
+        32
+    }
+    fn set(&mut self, privkey: &[u8]) {
+        self.inner.set(privkey);
+        self.refresh();
+    }
+    fn generate(&mut self, rng: &mut dyn snow::types::Random) -> Result<(), snow::Error> {
+        self.inner.generate(rng)?;
+        self.refresh();
+        Ok(())
+    }
+    fn pubkey(&self) -> &[u8] {
+        &self.public
+    }
+    fn privkey(&self) -> &[u8] {
+        self.inner.privkey()
+    }
+    fn dh(&self, pubkey: &[u8], out: &mut [u8]) -> Result<(), snow::Error> {
+        self.inner.dh(pubkey, out)
+    }
+}
+
+struct HighBitResolver;
+
+impl snow::resolvers::CryptoResolver for HighBitResolver {
+    fn resolve_rng(&self) -> Option<Box<dyn snow::types::Random>> {
+        snow::resolvers::DefaultResolver.resolve_rng()
+    }
+    fn resolve_dh(&self, choice: &snow::params::DHChoice) -> Option<Box<dyn snow::types::Dh>> {
+        let inner = snow::resolvers::DefaultResolver.resolve_dh(choice)?;
+        Some(Box::new(HighBitDh {
+            inner,
+            public: [0; 32],
+        }))
+    }
+    fn resolve_hash(
+        &self,
+        choice: &snow::params::HashChoice,
+    ) -> Option<Box<dyn snow::types::Hash>> {
+        snow::resolvers::DefaultResolver.resolve_hash(choice)
+    }
+    fn resolve_cipher(
+        &self,
+        choice: &snow::params::CipherChoice,
+    ) -> Option<Box<dyn snow::types::Cipher>> {
+        snow::resolvers::DefaultResolver.resolve_cipher(choice)
+    }
+}
+
+fn high_bit_snow(role: Role) -> snow::HandshakeState {
+    let s = match role {
+        Role::Initiator => INIT_STATIC,
+        Role::Responder => RESP_STATIC,
+    };
+    let prologue = Prologue::session();
+    let builder = snow::Builder::with_resolver(
+        Protocol::Xx.name().parse().unwrap(),
+        Box::new(HighBitResolver),
+    )
+    .local_private_key(&s)
+    .unwrap()
+    .prologue(prologue.as_bytes())
+    .unwrap();
+    match role {
+        Role::Initiator => builder.build_initiator().unwrap(),
+        Role::Responder => builder.build_responder().unwrap(),
+    }
+}
+
+/// A peer presenting its static key with bit 255 set is refused with
+/// `NonCanonicalKey`, in both roles, although every DH would agree.
+#[test]
+fn non_canonical_static_key_is_refused_in_both_roles() {
+    use honeylink_core::Error;
+    use honeylink_core::noise::Next;
+    let init_static = StaticSecret::from_bytes(SecretBytes::new(INIT_STATIC));
+    let resp_static = StaticSecret::from_bytes(SecretBytes::new(RESP_STATIC));
+    let mut wire = [0u8; 512];
+    let mut payload = [0u8; 512];
+
+    // Our initiator, the high-bit responder: refused reading message 2.
+    let mut ours_init = ours(Pattern::Xx, Role::Initiator, &init_static);
+    let mut theirs = high_bit_snow(Role::Responder);
+    let n = ours_init.write_message(b"", &mut wire).unwrap();
+    theirs.read_message(&wire[..n], &mut payload).unwrap();
+    let n = theirs.write_message(b"", &mut wire).unwrap();
+    assert_eq!(
+        ours_init.read_message(&wire[..n], &mut payload),
+        Err(Error::NonCanonicalKey)
+    );
+    assert_eq!(ours_init.next(), Next::Failed);
+    assert!(ours_init.remote_static().is_none());
+
+    // The high-bit initiator, our responder: refused reading message 3.
+    let mut theirs = high_bit_snow(Role::Initiator);
+    let mut ours_resp = ours(Pattern::Xx, Role::Responder, &resp_static);
+    let n = theirs.write_message(b"", &mut wire).unwrap();
+    ours_resp.read_message(&wire[..n], &mut payload).unwrap();
+    let n = ours_resp.write_message(b"", &mut wire).unwrap();
+    theirs.read_message(&wire[..n], &mut payload).unwrap();
+    let n = theirs.write_message(b"", &mut wire).unwrap();
+    assert_eq!(
+        ours_resp.read_message(&wire[..n], &mut payload),
+        Err(Error::NonCanonicalKey)
+    );
+    assert!(ours_resp.remote_static().is_none());
+}

@@ -88,6 +88,16 @@ pub enum Error {
     /// A Noise cipher state has used its last nonce; it refuses to encrypt
     /// rather than reuse one.
     NonceExhausted,
+    /// A datagram record's counter was already received (a replay).
+    Replayed,
+    /// A datagram record's counter is older than the replay window covers.
+    TooOld,
+    /// A datagram record's counter is more than one key epoch ahead of the
+    /// receiver; refused before any cryptography, so a forged counter costs
+    /// the receiver nothing.
+    TooFarAhead,
+    /// A transport record is shorter than its header and tag.
+    RecordTooShort,
     /// An encoded structure (postcard) did not decode.
     Malformed,
     /// An encoded structure decoded but bytes were left over.
@@ -149,6 +159,10 @@ impl fmt::Display for Error {
             Self::MessageTooShort => f.write_str("handshake message too short"),
             Self::MessageTooLong => f.write_str("Noise message longer than 65535 bytes"),
             Self::NonceExhausted => f.write_str("cipher state nonce exhausted"),
+            Self::Replayed => f.write_str("record counter already received"),
+            Self::TooOld => f.write_str("record counter older than the replay window"),
+            Self::TooFarAhead => f.write_str("record counter more than one key epoch ahead"),
+            Self::RecordTooShort => f.write_str("transport record too short"),
             Self::Malformed => f.write_str("encoded structure is malformed"),
             Self::TrailingBytes => f.write_str("encoded structure has trailing bytes"),
             Self::UnknownFlags => f.write_str("payload has unknown flag bits"),

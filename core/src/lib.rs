@@ -113,6 +113,7 @@ pub mod crypto;
 mod error;
 pub mod identity;
 pub mod noise;
+pub mod session;
 #[cfg(any(test, feature = "hazmat-testing"))]
 pub mod testing;
 pub mod wire;

@@ -58,6 +58,21 @@ impl AeadKey {
         self.0.expose_secret()
     }
 
+    /// Noise's `REKEY(k)` (section 4.2): the first 32 bytes of
+    /// `ENCRYPT(k, 2^64 - 1, "", 32 zero bytes)`, as a new key. Used by
+    /// sessions to move to the next key without signalling.
+    #[must_use]
+    pub fn noise_rekey(&self) -> Self {
+        let mut next = SecretBytes::<KEY_LEN>::zero();
+        let mut nonce = [0u8; NONCE_LEN];
+        if let Some(counter) = nonce.get_mut(4..) {
+            counter.copy_from_slice(&u64::MAX.to_le_bytes());
+        }
+        // Sealing 32 bytes cannot exceed the AEAD's length limit.
+        let _ = self.seal_in_place(&nonce, &[], next.expose_secret_mut());
+        Self(next)
+    }
+
     fn cipher(&self) -> chacha20poly1305::ChaCha20Poly1305 {
         // The cipher's copy of the key is zeroized when it drops
         // (chacha20poly1305's `zeroize` feature).

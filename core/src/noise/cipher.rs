@@ -148,12 +148,14 @@ impl CipherState {
     /// Noise's `Rekey()` (section 4.2): the new key is the first 32 bytes of
     /// `ENCRYPT(k, 2^64 - 1, "", 32 zero bytes)`. The nonce is unchanged.
     pub fn rekey(&mut self) {
-        let mut next = SecretBytes::<{ KEY_LEN }>::zero();
-        // Sealing 32 bytes cannot exceed the AEAD's length limit.
-        let _ =
-            self.key
-                .seal_in_place(&Self::encode_nonce(u64::MAX), &[], next.expose_secret_mut());
-        self.key = AeadKey::new(next);
+        self.key = self.key.noise_rekey();
+    }
+
+    /// The key alone, for a session that manages its own nonces (datagram
+    /// mode, where the counter travels with each record).
+    #[must_use]
+    pub fn into_key(self) -> AeadKey {
+        self.key
     }
 
     /// Sets the key and nonce together, for tests that must reach the end of

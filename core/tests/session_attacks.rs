@@ -256,8 +256,8 @@ fn datagram_reordering_across_an_epoch_boundary_and_previous_key_lifetime() {
     let records: Vec<Vec<u8>> = (0..=1200)
         .map(|i| dgram_seal(&mut a, &(i as u32).to_be_bytes()))
         .collect();
-    for i in 0..1000 {
-        dgram_open(&mut b, &records[i]).unwrap();
+    for r in &records[..1000] {
+        dgram_open(&mut b, r).unwrap();
     }
     // Jump into epoch 1, then deliver late epoch-0 records.
     dgram_open(&mut b, &records[1030]).unwrap();
@@ -270,13 +270,13 @@ fn datagram_reordering_across_an_epoch_boundary_and_previous_key_lifetime() {
             "late record {i}"
         );
     }
-    for i in 1024..1030 {
-        dgram_open(&mut b, &records[i]).unwrap();
+    for r in &records[1024..1030] {
+        dgram_open(&mut b, r).unwrap();
     }
     // Move the window just past epoch 0's last counter still coverable:
     // highest 1200 covers counters from 177, still epoch 0.
-    for i in 1031..=1200 {
-        dgram_open(&mut b, &records[i]).unwrap();
+    for r in &records[1031..=1200] {
+        dgram_open(&mut b, r).unwrap();
     }
     assert!(b.holds_previous_key(), "window still reaches epoch 0");
     // Send until the window leaves epoch 0 (lowest acceptable >= 1024).
@@ -407,7 +407,7 @@ fn sessions_fit_the_memory_budget_and_print_no_keys() {
         stream <= 384 && datagram <= 384,
         "budget 384: {stream}, {datagram}"
     );
-    assert!(ReplayWindow::SIZE >= 1024);
+    const { assert!(ReplayWindow::SIZE >= 1024) };
     let (a, b) = outcomes(13);
     let s = StreamSession::<16>::new(a);
     let d = DatagramSession::<1024>::new(b);

@@ -109,6 +109,12 @@ pub enum Error {
     /// A session handshake payload carried a device name (sessions send
     /// none, so an anonymous prober learns less).
     NameUnexpected,
+    /// An audit record was to be signed with a key that is not the chain's
+    /// current signing key.
+    WrongSigningKey,
+    /// An audit event that only its own method may write (genesis, signing-key
+    /// rotation) was passed to `append`.
+    ReservedEvent,
     /// A device name was empty.
     NameEmpty,
     /// A device name was longer than [`crate::identity::DeviceName::MAX_LEN`]
@@ -168,6 +174,8 @@ impl fmt::Display for Error {
             Self::UnknownFlags => f.write_str("payload has unknown flag bits"),
             Self::NameMissing => f.write_str("pairing payload has no device name"),
             Self::NameUnexpected => f.write_str("session payload carries a device name"),
+            Self::WrongSigningKey => f.write_str("not the audit chain's current signing key"),
+            Self::ReservedEvent => f.write_str("this audit event has its own method"),
             Self::NameEmpty => f.write_str("device name is empty"),
             Self::NameTooLong => f.write_str("device name is longer than 32 bytes"),
             Self::NameNotUtf8 => f.write_str("device name is not valid UTF-8"),

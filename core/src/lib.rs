@@ -109,13 +109,16 @@
     )
 )]
 
+pub mod audit;
 pub mod crypto;
 mod error;
 pub mod identity;
 pub mod noise;
+pub mod pairing;
 pub mod session;
 #[cfg(any(test, feature = "hazmat-testing"))]
 pub mod testing;
+pub mod trust;
 pub mod wire;
 
 pub use error::{Error, Result};

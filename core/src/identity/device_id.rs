@@ -15,7 +15,7 @@ use crate::wire::array_from_slice;
 /// (spec section 7). Shown as 32 lowercase hex digits in groups of
 /// 8-4-4-4-12, e.g. `0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0`; parsing accepts
 /// exactly that form (either case) and nothing else.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, serde::Serialize, serde::Deserialize)]
 pub struct DeviceId([u8; DeviceId::LEN]);
 
 impl DeviceId {

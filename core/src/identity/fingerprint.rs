@@ -20,7 +20,7 @@ const LABEL: &[u8] = b"HoneyLink v1 fingerprint of an X25519 static key";
 /// reported as a typo in its group rather than read as another fingerprint
 /// (most swaps of two adjacent characters are caught too; Luhn cannot catch
 /// all of them). Displays and parses round-trip.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, serde::Serialize, serde::Deserialize)]
 pub struct Fingerprint([u8; Fingerprint::LEN]);
 
 impl Fingerprint {

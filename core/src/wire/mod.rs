@@ -6,8 +6,10 @@
 //! they never panic and never allocate.
 
 pub mod base32;
+mod fixed;
 mod handshake;
 
+pub use fixed::FixedBytes;
 pub use handshake::{HandshakePayload, PayloadFlags};
 
 use core::fmt;

@@ -81,6 +81,9 @@ pub enum Error {
     /// An earlier error ended this handshake (Noise's rule); its secrets are
     /// already zeroized and every later call fails.
     HandshakeFailed,
+    /// A handshake's prologue mode and its Noise protocol disagree (a session
+    /// prologue with XXpsk2, or a pairing prologue with plain XX).
+    ModeMismatch,
     /// A handshake message is shorter than its pattern requires.
     MessageTooShort,
     /// A Noise message would exceed 65,535 bytes.
@@ -122,8 +125,9 @@ pub enum Error {
     NameTooLong,
     /// A device name was not valid UTF-8.
     NameNotUtf8,
-    /// A device name contained a control character (which could rewrite what
-    /// a terminal or a screen shows the person deciding whether to trust it).
+    /// A device name contained a control or invisible formatting character
+    /// (which could rewrite, reorder or hide what a terminal or a screen shows
+    /// the person deciding whether to trust it).
     NameControlCharacter,
 }
 
@@ -162,6 +166,7 @@ impl fmt::Display for Error {
             ),
             Self::OutOfOrder => f.write_str("call out of order for this handshake or session"),
             Self::HandshakeFailed => f.write_str("the handshake already failed"),
+            Self::ModeMismatch => f.write_str("prologue mode and Noise protocol disagree"),
             Self::MessageTooShort => f.write_str("handshake message too short"),
             Self::MessageTooLong => f.write_str("Noise message longer than 65535 bytes"),
             Self::NonceExhausted => f.write_str("cipher state nonce exhausted"),

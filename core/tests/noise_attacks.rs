@@ -12,7 +12,8 @@
 use honeylink_core::Error;
 use honeylink_core::crypto::SecretBytes;
 use honeylink_core::crypto::x25519::StaticSecret;
-use honeylink_core::noise::{HandshakeState, Mode, Next, Prologue, Protocol, Role};
+use honeylink_core::noise::{HandshakeState, Next, Prologue, Protocol, Role};
+use honeylink_core::pairing::PairingMethod;
 use honeylink_core::testing::SeededRng;
 
 struct Keys {
@@ -37,7 +38,7 @@ fn protocol(psk: Option<u8>) -> Protocol {
 fn prologue(psk: Option<u8>) -> Prologue {
     match psk {
         None => Prologue::session(),
-        Some(_) => Prologue::pairing(Mode::QrPairing, &[7; 64]),
+        Some(_) => Prologue::pairing(PairingMethod::Qr, &[7; 64]),
     }
 }
 
@@ -45,22 +46,8 @@ fn pair<'a>(keys: &'a Keys, psk: Option<u8>, seed: u8) -> (HandshakeState<'a>, H
     let mut rng = SeededRng::new([seed; 32]);
     let p = prologue(psk);
     (
-        HandshakeState::new(
-            protocol(psk),
-            Role::Initiator,
-            p.as_bytes(),
-            &keys.init,
-            &mut rng,
-        )
-        .unwrap(),
-        HandshakeState::new(
-            protocol(psk),
-            Role::Responder,
-            p.as_bytes(),
-            &keys.resp,
-            &mut rng,
-        )
-        .unwrap(),
+        HandshakeState::new(protocol(psk), Role::Initiator, &p, &keys.init, &mut rng).unwrap(),
+        HandshakeState::new(protocol(psk), Role::Responder, &p, &keys.resp, &mut rng).unwrap(),
     )
 }
 
@@ -174,14 +161,8 @@ fn replayed_message_1_yields_different_keys() {
     let keys = keys();
     let mut rng = SeededRng::new([9; 32]);
     let p = Prologue::session();
-    let mut init = HandshakeState::new(
-        Protocol::Xx,
-        Role::Initiator,
-        p.as_bytes(),
-        &keys.init,
-        &mut rng,
-    )
-    .unwrap();
+    let mut init =
+        HandshakeState::new(Protocol::Xx, Role::Initiator, &p, &keys.init, &mut rng).unwrap();
     let mut wire = [0u8; 256];
     let mut payload = [0u8; 256];
     let n = init.write_message(b"", &mut wire).unwrap();
@@ -189,14 +170,8 @@ fn replayed_message_1_yields_different_keys() {
     let mut answers = Vec::new();
     let mut hashes = Vec::new();
     for _ in 0..2 {
-        let mut resp = HandshakeState::new(
-            Protocol::Xx,
-            Role::Responder,
-            p.as_bytes(),
-            &keys.resp,
-            &mut rng,
-        )
-        .unwrap();
+        let mut resp =
+            HandshakeState::new(Protocol::Xx, Role::Responder, &p, &keys.resp, &mut rng).unwrap();
         resp.read_message(&message1, &mut payload).unwrap();
         let n = resp.write_message(b"", &mut wire).unwrap();
         answers.push(wire[..n].to_vec());
@@ -211,22 +186,10 @@ fn wrong_psk_fails_the_initiator_on_message_2_before_it_sends_its_static_key() {
     let keys = keys();
     let mut rng = SeededRng::new([4; 32]);
     let p = prologue(Some(0));
-    let mut init = HandshakeState::new(
-        protocol(Some(1)),
-        Role::Initiator,
-        p.as_bytes(),
-        &keys.init,
-        &mut rng,
-    )
-    .unwrap();
-    let mut resp = HandshakeState::new(
-        protocol(Some(2)),
-        Role::Responder,
-        p.as_bytes(),
-        &keys.resp,
-        &mut rng,
-    )
-    .unwrap();
+    let mut init =
+        HandshakeState::new(protocol(Some(1)), Role::Initiator, &p, &keys.init, &mut rng).unwrap();
+    let mut resp =
+        HandshakeState::new(protocol(Some(2)), Role::Responder, &p, &keys.resp, &mut rng).unwrap();
     let mut wire = [0u8; 256];
     let mut payload = [0u8; 256];
     let n = init.write_message(b"", &mut wire).unwrap();
@@ -251,7 +214,7 @@ fn wrong_psk_fails_the_initiator_on_message_2_before_it_sends_its_static_key() {
 }
 
 #[test]
-fn responder_with_wrong_psk_fails_on_message_3() {
+fn responder_with_wrong_psk_cannot_be_answered() {
     // The initiator holds the right PSK, the responder the wrong one: the
     // responder's message 2 already fails at the initiator, so use a
     // responder that learns nothing either way: both wrong against each
@@ -259,22 +222,10 @@ fn responder_with_wrong_psk_fails_on_message_3() {
     let keys = keys();
     let mut rng = SeededRng::new([5; 32]);
     let p = prologue(Some(0));
-    let mut init = HandshakeState::new(
-        protocol(Some(3)),
-        Role::Initiator,
-        p.as_bytes(),
-        &keys.init,
-        &mut rng,
-    )
-    .unwrap();
-    let mut resp = HandshakeState::new(
-        protocol(Some(4)),
-        Role::Responder,
-        p.as_bytes(),
-        &keys.resp,
-        &mut rng,
-    )
-    .unwrap();
+    let mut init =
+        HandshakeState::new(protocol(Some(3)), Role::Initiator, &p, &keys.init, &mut rng).unwrap();
+    let mut resp =
+        HandshakeState::new(protocol(Some(4)), Role::Responder, &p, &keys.resp, &mut rng).unwrap();
     let mut wire = [0u8; 256];
     let mut payload = [0u8; 256];
     let n = init.write_message(b"", &mut wire).unwrap();
@@ -311,8 +262,6 @@ fn out_of_order_calls_are_errors_and_leave_the_state_usable() {
     );
     let n = resp.write_message(b"", &mut wire).unwrap();
     init.read_message(&wire[..n], &mut payload).unwrap();
-    let (mut init_b, _) = pair(&keys, None, 6);
-    let _ = init_b.write_message(b"", &mut [0u8; 64]).unwrap();
     assert_eq!(
         pair(&keys, None, 7).0.finish().err(),
         Some(Error::OutOfOrder),
@@ -384,4 +333,72 @@ fn handshake_state_fits_the_memory_budget() {
     let size = size_of::<HandshakeState<'_>>();
     println!("size_of::<HandshakeState>() = {size} bytes");
     assert!(size <= 512, "HandshakeState is {size} bytes, budget 512");
+}
+
+/// The responder's own PSK check: a message 3 made in a run under PSK A is
+/// refused by a responder holding PSK B that sent the very same message 2
+/// bytes up to the PSK (same ephemeral keys, injected).
+#[test]
+fn responder_refuses_message_3_made_under_another_psk() {
+    use honeylink_core::testing::ScriptedRng;
+    let keys = keys();
+    let p = prologue(Some(0));
+    let run = |init_psk: u8, resp_psk: u8| {
+        let init = HandshakeState::new(
+            protocol(Some(init_psk)),
+            Role::Initiator,
+            &p,
+            &keys.init,
+            &mut ScriptedRng::new(&[0x31; 32]),
+        )
+        .unwrap();
+        let resp = HandshakeState::new(
+            protocol(Some(resp_psk)),
+            Role::Responder,
+            &p,
+            &keys.resp,
+            &mut ScriptedRng::new(&[0x32; 32]),
+        )
+        .unwrap();
+        (init, resp)
+    };
+    let mut wire = [0u8; 256];
+    let mut payload = [0u8; 256];
+    // The genuine run under PSK A yields a valid message 3.
+    let (mut init, mut resp_a) = run(1, 1);
+    let n = init.write_message(b"", &mut wire).unwrap();
+    let message1 = wire[..n].to_vec();
+    resp_a.read_message(&message1, &mut payload).unwrap();
+    let n = resp_a.write_message(b"", &mut wire).unwrap();
+    init.read_message(&wire[..n], &mut payload).unwrap();
+    let n = init.write_message(b"", &mut wire).unwrap();
+    let message3 = wire[..n].to_vec();
+    resp_a.read_message(&message3, &mut payload).unwrap();
+
+    // A responder under PSK B, given the same message 1, refuses message 3.
+    let (_, mut resp_b) = run(1, 2);
+    resp_b.read_message(&message1, &mut payload).unwrap();
+    let _ = resp_b.write_message(b"", &mut wire).unwrap();
+    assert_eq!(
+        resp_b.read_message(&message3, &mut payload),
+        Err(Error::Aead)
+    );
+    assert!(resp_b.remote_static().is_none());
+    assert_eq!(resp_b.next(), Next::Failed);
+}
+
+/// A low-order ephemeral key in message 1 makes the responder's `ee` all
+/// zeros: refused when writing message 2, and the handshake ends.
+#[test]
+fn low_order_ephemeral_key_is_refused() {
+    let keys = keys();
+    let (_, mut resp) = pair(&keys, None, 20);
+    let mut payload = [0u8; 64];
+    let mut wire = [0u8; 256];
+    resp.read_message(&[0u8; 32], &mut payload).unwrap();
+    assert_eq!(
+        resp.write_message(b"", &mut wire),
+        Err(Error::ZeroSharedSecret)
+    );
+    assert_eq!(resp.next(), Next::Failed);
 }

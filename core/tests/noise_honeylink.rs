@@ -14,6 +14,7 @@ use honeylink_core::identity::{DeviceIdentity, DeviceName};
 use honeylink_core::noise::{
     HandshakeState, MAX_MESSAGE_LEN, Mode, Next, Prologue, Protocol, Role,
 };
+use honeylink_core::pairing::PairingMethod;
 use honeylink_core::testing::SeededRng;
 use honeylink_core::wire::{HandshakePayload, PayloadFlags};
 
@@ -37,7 +38,7 @@ fn session_handshake_with_payloads_and_a_decision_after_message_2() {
     let mut init = HandshakeState::new(
         Protocol::Xx,
         Role::Initiator,
-        prologue.as_bytes(),
+        &prologue,
         phone.static_secret(),
         &mut rng,
     )
@@ -45,7 +46,7 @@ fn session_handshake_with_payloads_and_a_decision_after_message_2() {
     let mut resp = HandshakeState::new(
         Protocol::Xx,
         Role::Responder,
-        prologue.as_bytes(),
+        &prologue,
         laptop.static_secret(),
         &mut rng,
     )
@@ -91,14 +92,14 @@ fn session_handshake_with_payloads_and_a_decision_after_message_2() {
 }
 
 #[test]
-fn aborting_after_message_2_sends_nothing_and_the_responder_gets_no_key() {
+fn initiator_sees_the_responder_before_message_3_and_may_abort() {
     let (phone, laptop) = identities();
     let mut rng = SeededRng::new([2; 32]);
     let p = Prologue::session();
     let mut init = HandshakeState::new(
         Protocol::Xx,
         Role::Initiator,
-        p.as_bytes(),
+        &p,
         phone.static_secret(),
         &mut rng,
     )
@@ -106,7 +107,7 @@ fn aborting_after_message_2_sends_nothing_and_the_responder_gets_no_key() {
     let mut resp = HandshakeState::new(
         Protocol::Xx,
         Role::Responder,
-        p.as_bytes(),
+        &p,
         laptop.static_secret(),
         &mut rng,
     )
@@ -117,11 +118,16 @@ fn aborting_after_message_2_sends_nothing_and_the_responder_gets_no_key() {
     resp.read_message(&wire[..n], &mut payload).unwrap();
     let n = resp.write_message(&[], &mut wire).unwrap();
     init.read_message(&wire[..n], &mut payload).unwrap();
-    // The initiator does not like the key it sees: it aborts.
-    init.abort();
-    // The responder never learns the initiator's static key.
+    // Before writing message 3 the initiator already holds the responder's
+    // verified key, and nothing of its own static key has left it.
+    assert_eq!(init.remote_static(), Some(laptop.static_public_key()));
+    assert_eq!(init.next(), Next::Write);
     assert!(resp.remote_static().is_none());
+    // It does not like the key it sees: it aborts, writing nothing. The
+    // responder, still waiting for message 3, never learns who called.
+    init.abort();
     assert_eq!(resp.next(), Next::Read);
+    assert!(resp.remote_static().is_none());
 }
 
 #[test]
@@ -132,44 +138,34 @@ fn pairing_prologue_mode_and_binding_must_match() {
     other_binding[63] ^= 1;
     let cases = [
         (
-            Prologue::pairing(Mode::QrPairing, &binding),
-            Prologue::pairing(Mode::QrPairing, &binding),
+            Prologue::pairing(PairingMethod::Qr, &binding),
+            Prologue::pairing(PairingMethod::Qr, &binding),
             true,
         ),
         (
-            Prologue::pairing(Mode::QrPairing, &binding),
-            Prologue::pairing(Mode::NfcPairing, &binding),
+            Prologue::pairing(PairingMethod::Qr, &binding),
+            Prologue::pairing(PairingMethod::Nfc, &binding),
             false,
         ),
         (
-            Prologue::pairing(Mode::QrPairing, &binding),
-            Prologue::pairing(Mode::QrPairing, &other_binding),
+            Prologue::pairing(PairingMethod::Qr, &binding),
+            Prologue::pairing(PairingMethod::Qr, &other_binding),
             false,
         ),
         (
-            Prologue::pairing(Mode::PinPairing, &binding),
-            Prologue::session(),
-            false,
+            Prologue::pairing(PairingMethod::Pin, &binding),
+            Prologue::pairing(PairingMethod::Pin, &binding),
+            true,
         ),
     ];
     for (i, (a, b, ok)) in cases.iter().enumerate() {
         let mut rng = SeededRng::new([i as u8; 32]);
-        let mut init = HandshakeState::new(
-            psk(9),
-            Role::Initiator,
-            a.as_bytes(),
-            phone.static_secret(),
-            &mut rng,
-        )
-        .unwrap();
-        let mut resp = HandshakeState::new(
-            psk(9),
-            Role::Responder,
-            b.as_bytes(),
-            laptop.static_secret(),
-            &mut rng,
-        )
-        .unwrap();
+        let mut init =
+            HandshakeState::new(psk(9), Role::Initiator, a, phone.static_secret(), &mut rng)
+                .unwrap();
+        let mut resp =
+            HandshakeState::new(psk(9), Role::Responder, b, laptop.static_secret(), &mut rng)
+                .unwrap();
         let mut wire = [0u8; 256];
         let mut payload = [0u8; 256];
         let name = DeviceName::new("Laptop").unwrap();
@@ -178,8 +174,9 @@ fn pairing_prologue_mode_and_binding_must_match() {
             .encode(&mut encoded)
             .unwrap();
         let n = init.write_message(&[], &mut wire).unwrap();
-        // In XXpsk2 message 1's (empty) payload is already encrypted under a
-        // key mixed from the prologue hash, so a mismatch shows here.
+        // In XXpsk2 message 1's (empty) payload is already encrypted, with the
+        // handshake hash (which covers the prologue) as associated data, so a
+        // mismatch shows here.
         let first = resp.read_message(&wire[..n], &mut payload);
         let result = first.and_then(|_| {
             let n = resp.write_message(&encoded[..len], &mut wire)?;
@@ -190,4 +187,47 @@ fn pairing_prologue_mode_and_binding_must_match() {
             assert!(matches!(result, Err(Error::Aead)), "case {i}: {result:?}");
         }
     }
+}
+
+/// A prologue's mode must match the protocol: a pairing never runs without
+/// its PSK, and a session never takes one.
+#[test]
+fn mode_and_protocol_must_agree() {
+    let (phone, _) = identities();
+    let mut rng = SeededRng::new([3; 32]);
+    let pairing = Prologue::pairing(PairingMethod::Qr, &[1; 64]);
+    let session = Prologue::session();
+    for (protocol, prologue) in [(Protocol::Xx, &pairing), (psk(1), &session)] {
+        assert_eq!(
+            HandshakeState::new(
+                protocol,
+                Role::Initiator,
+                prologue,
+                phone.static_secret(),
+                &mut rng
+            )
+            .err(),
+            Some(Error::ModeMismatch)
+        );
+    }
+    assert!(
+        HandshakeState::new(
+            psk(1),
+            Role::Initiator,
+            &pairing,
+            phone.static_secret(),
+            &mut rng
+        )
+        .is_ok()
+    );
+    assert!(
+        HandshakeState::new(
+            Protocol::Xx,
+            Role::Initiator,
+            &session,
+            phone.static_secret(),
+            &mut rng
+        )
+        .is_ok()
+    );
 }

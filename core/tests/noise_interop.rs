@@ -13,7 +13,8 @@
 
 use honeylink_core::crypto::SecretBytes;
 use honeylink_core::crypto::x25519::StaticSecret;
-use honeylink_core::noise::{HandshakeState, Mode, Prologue, Protocol, Role};
+use honeylink_core::noise::{HandshakeState, Prologue, Protocol, Role};
+use honeylink_core::pairing::PairingMethod;
 use honeylink_core::testing::ScriptedRng;
 
 const INIT_STATIC: [u8; 32] = [0x11; 32];
@@ -40,7 +41,7 @@ impl Pattern {
     fn prologue(self) -> Prologue {
         match self {
             Self::Xx => Prologue::session(),
-            Self::XxPsk2 => Prologue::pairing(Mode::QrPairing, &[0xb1; 64]),
+            Self::XxPsk2 => Prologue::pairing(PairingMethod::Qr, &[0xb1; 64]),
         }
     }
 
@@ -108,7 +109,7 @@ fn ours<'a>(pattern: Pattern, role: Role, s: &'a StaticSecret) -> HandshakeState
     HandshakeState::new(
         pattern.ours(),
         role,
-        pattern.prologue().as_bytes(),
+        &pattern.prologue(),
         s,
         &mut ScriptedRng::new(&e),
     )
@@ -225,12 +226,23 @@ fn xxpsk2_interoperates_with_snow() {
 struct HighBitDh {
     inner: Box<dyn snow::types::Dh>,
     public: [u8; 32],
+    low_order: bool,
 }
+
+/// The canonical u-coordinate of a point of order 8 on Curve25519.
+const ORDER_8: [u8; 32] = [
+    0x5f, 0x9c, 0x95, 0xbc, 0xa3, 0x50, 0x8c, 0x24, 0xb1, 0xd0, 0xb1, 0x55, 0x9c, 0x83, 0xef, 0x5b,
+    0x04, 0x44, 0x5c, 0xc4, 0x58, 0x1c, 0x8e, 0x86, 0xd8, 0x22, 0x4e, 0xdd, 0xd0, 0x9f, 0x11, 0x57,
+];
 
 impl HighBitDh {
     fn refresh(&mut self) {
-        self.public.copy_from_slice(self.inner.pubkey());
-        self.public[31] |= 0x80;
+        if self.low_order {
+            self.public = ORDER_8;
+        } else {
+            self.public.copy_from_slice(self.inner.pubkey());
+            self.public[31] |= 0x80;
+        }
     }
 }
 
@@ -264,7 +276,12 @@ impl snow::types::Dh for HighBitDh {
     }
 }
 
-struct HighBitResolver;
+/// Resolves DH objects that misstate their keys. With `low_order`, only the
+/// first one resolved (snow's static key) announces a point of order 8.
+struct HighBitResolver {
+    low_order: bool,
+    resolved: std::sync::atomic::AtomicUsize,
+}
 
 impl snow::resolvers::CryptoResolver for HighBitResolver {
     fn resolve_rng(&self) -> Option<Box<dyn snow::types::Random>> {
@@ -272,9 +289,14 @@ impl snow::resolvers::CryptoResolver for HighBitResolver {
     }
     fn resolve_dh(&self, choice: &snow::params::DHChoice) -> Option<Box<dyn snow::types::Dh>> {
         let inner = snow::resolvers::DefaultResolver.resolve_dh(choice)?;
+        let first = self
+            .resolved
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            == 0;
         Some(Box::new(HighBitDh {
             inner,
             public: [0; 32],
+            low_order: self.low_order && first,
         }))
     }
     fn resolve_hash(
@@ -292,6 +314,10 @@ impl snow::resolvers::CryptoResolver for HighBitResolver {
 }
 
 fn high_bit_snow(role: Role) -> snow::HandshakeState {
+    misstating_snow(role, false)
+}
+
+fn misstating_snow(role: Role, low_order: bool) -> snow::HandshakeState {
     let s = match role {
         Role::Initiator => INIT_STATIC,
         Role::Responder => RESP_STATIC,
@@ -299,7 +325,10 @@ fn high_bit_snow(role: Role) -> snow::HandshakeState {
     let prologue = Prologue::session();
     let builder = snow::Builder::with_resolver(
         Protocol::Xx.name().parse().unwrap(),
-        Box::new(HighBitResolver),
+        Box::new(HighBitResolver {
+            low_order,
+            resolved: std::sync::atomic::AtomicUsize::new(0),
+        }),
     )
     .local_private_key(&s)
     .unwrap()
@@ -348,4 +377,24 @@ fn non_canonical_static_key_is_refused_in_both_roles() {
         Err(Error::NonCanonicalKey)
     );
     assert!(ours_resp.remote_static().is_none());
+}
+
+/// A peer presenting a static key of small order is refused with
+/// `LowOrderKey` before any Diffie-Hellman with it.
+#[test]
+fn low_order_static_key_is_refused() {
+    use honeylink_core::Error;
+    let init_static = StaticSecret::from_bytes(SecretBytes::new(INIT_STATIC));
+    let mut wire = [0u8; 512];
+    let mut payload = [0u8; 512];
+    let mut ours_init = ours(Pattern::Xx, Role::Initiator, &init_static);
+    let mut theirs = misstating_snow(Role::Responder, true);
+    let n = ours_init.write_message(b"", &mut wire).unwrap();
+    theirs.read_message(&wire[..n], &mut payload).unwrap();
+    let n = theirs.write_message(b"", &mut wire).unwrap();
+    assert_eq!(
+        ours_init.read_message(&wire[..n], &mut payload),
+        Err(Error::LowOrderKey)
+    );
+    assert!(ours_init.remote_static().is_none());
 }

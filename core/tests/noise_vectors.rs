@@ -1,6 +1,6 @@
 //! The cacophony vector for `Noise_XX_25519_ChaChaPoly_SHA512`, byte for byte
 //! through the public API. The ephemeral keys are injected through the RNG:
-//! `HandshakeState::new` draws the ephemeral secret's 32 bytes first.
+//! `HandshakeState::with_raw_prologue` draws the ephemeral secret's 32 bytes first.
 
 #![allow(
     clippy::panic,
@@ -35,7 +35,7 @@ fn cacophony_xx_25519_chachapoly_sha512() {
     let mut resp_rng = ScriptedRng::new(&resp_e);
     let init_prologue = case.hex("init_prologue");
     let resp_prologue = case.hex("resp_prologue");
-    let mut initiator = HandshakeState::new(
+    let mut initiator = HandshakeState::with_raw_prologue(
         Protocol::Xx,
         Role::Initiator,
         &init_prologue,
@@ -43,7 +43,7 @@ fn cacophony_xx_25519_chachapoly_sha512() {
         &mut init_rng,
     )
     .expect("32 scripted bytes");
-    let mut responder = HandshakeState::new(
+    let mut responder = HandshakeState::with_raw_prologue(
         Protocol::Xx,
         Role::Responder,
         &resp_prologue,

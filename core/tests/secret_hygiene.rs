@@ -49,7 +49,10 @@ const MARK: [u8; 32] = [0xab; 32];
 
 fn assert_redacted(debug: &str) {
     assert!(debug.contains("redacted"), "{debug}");
-    assert!(!debug.contains("abab"), "hex of the secret leaked: {debug}");
+    assert!(
+        !debug.contains("abababab"),
+        "hex of the secret leaked: {debug}"
+    );
     assert!(
         !debug.contains("171, 171"),
         "decimal of the secret leaked: {debug}"
@@ -96,6 +99,59 @@ fn debug_output_is_redacted() {
     );
     let ephemeral = EphemeralSecret::generate(&mut ScriptedRng::new(&MARK)).expect("32 bytes");
     assert_redacted(&format!("{ephemeral:?}"));
+}
+
+#[test]
+fn protocol_states_print_no_keys() {
+    use honeylink_core::noise::{CipherState, HandshakeState, Prologue, Protocol, Role};
+    use honeylink_core::pairing::PairingMethod;
+    use honeylink_core::session::{DatagramSession, StreamSession};
+    assert_redacted(&format!("{:?}", CipherState::new(SecretBytes::new(MARK))));
+    assert_redacted(&format!("{:?}", Protocol::XxPsk2(SecretBytes::new(MARK))));
+    let shared = StaticSecret::from_bytes(SecretBytes::new([1; 32]))
+        .diffie_hellman(
+            &StaticSecret::from_bytes(SecretBytes::new(MARK))
+                .public_key()
+                .as_dh_input(),
+        )
+        .expect("contributory");
+    assert_eq!(format!("{shared:?}"), "SharedSecret([redacted])");
+
+    let a = StaticSecret::from_bytes(SecretBytes::new(MARK));
+    let b = StaticSecret::from_bytes(SecretBytes::new([0x5c; 32]));
+    let p = Prologue::pairing(PairingMethod::Qr, &[0; 64]);
+    let mut rng = SeededRng::new([1; 32]);
+    let psk = || Protocol::XxPsk2(SecretBytes::new(MARK));
+    let mut init = HandshakeState::new(psk(), Role::Initiator, &p, &a, &mut rng).unwrap();
+    let mut resp = HandshakeState::new(psk(), Role::Responder, &p, &b, &mut rng).unwrap();
+    assert_redacted(&format!("{init:?}"));
+    let mut wire = [0u8; 256];
+    let mut payload = [0u8; 256];
+    for i in 0..3 {
+        let (w, r) = if i % 2 == 0 {
+            (&mut init, &mut resp)
+        } else {
+            (&mut resp, &mut init)
+        };
+        let n = w.write_message(b"", &mut wire).unwrap();
+        r.read_message(&wire[..n], &mut payload).unwrap();
+    }
+    let outcome = init.finish().unwrap();
+    let shown = format!("{outcome:?}");
+    assert_redacted(&shown);
+    let hash_hex: String = outcome
+        .handshake_hash
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert!(
+        !shown.contains(&hash_hex[..16]),
+        "the handshake hash is not shown: {shown}"
+    );
+    let stream = StreamSession::<16>::new(outcome);
+    assert_redacted(&format!("{stream:?}"));
+    let datagram = DatagramSession::<1024>::new(resp.finish().unwrap());
+    assert_redacted(&format!("{datagram:?}"));
 }
 
 #[test]

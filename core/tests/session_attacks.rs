@@ -25,10 +25,8 @@ fn outcomes(seed: u8) -> (HandshakeOutcome, HandshakeOutcome) {
     let b = StaticSecret::from_bytes(SecretBytes::new([seed ^ 0xff; 32]));
     let mut rng = SeededRng::new([seed; 32]);
     let p = Prologue::session();
-    let mut init =
-        HandshakeState::new(Protocol::Xx, Role::Initiator, p.as_bytes(), &a, &mut rng).unwrap();
-    let mut resp =
-        HandshakeState::new(Protocol::Xx, Role::Responder, p.as_bytes(), &b, &mut rng).unwrap();
+    let mut init = HandshakeState::new(Protocol::Xx, Role::Initiator, &p, &a, &mut rng).unwrap();
+    let mut resp = HandshakeState::new(Protocol::Xx, Role::Responder, &p, &b, &mut rng).unwrap();
     let mut wire = [0u8; 256];
     let mut payload = [0u8; 256];
     for i in 0..3 {

@@ -186,22 +186,40 @@ impl fmt::Debug for StaticPublicKey {
     }
 }
 
-/// A Diffie-Hellman result: secret, never all zeros.
-pub type SharedSecret = SecretBytes<KEY_LEN>;
+/// A Diffie-Hellman result: secret, never all zeros. Zeroized on drop (by
+/// `x25519-dalek`), redacted in `Debug`, not `Clone`.
+pub struct SharedSecret(x25519_dalek::SharedSecret);
+
+impl SharedSecret {
+    /// The 32 shared bytes.
+    #[must_use]
+    pub fn expose_secret(&self) -> &[u8; KEY_LEN] {
+        self.0.as_bytes()
+    }
+}
+
+impl fmt::Debug for SharedSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SharedSecret([redacted])")
+    }
+}
 
 /// Performs X25519 and refuses an all-zero result (checked in constant time).
-fn diffie_hellman(secret: &[u8; KEY_LEN], public: &PublicKey) -> Result<SharedSecret, Error> {
-    let secret = x25519_dalek::StaticSecret::from(*secret);
+fn diffie_hellman(
+    secret: &x25519_dalek::StaticSecret,
+    public: &PublicKey,
+) -> Result<SharedSecret, Error> {
     let shared = secret.diffie_hellman(&x25519_dalek::PublicKey::from(public.0));
     if !shared.was_contributory() {
         return Err(Error::ZeroSharedSecret);
     }
-    Ok(SharedSecret::new(shared.to_bytes()))
+    Ok(SharedSecret(shared))
 }
 
-fn public_from_secret(secret: &[u8; KEY_LEN]) -> [u8; KEY_LEN] {
-    let secret = x25519_dalek::StaticSecret::from(*secret);
-    x25519_dalek::PublicKey::from(&secret).to_bytes()
+/// Builds the dalek secret from our container; the container is wiped when
+/// dropped, the dalek secret when it is.
+fn dalek_secret(bytes: &SecretBytes<KEY_LEN>) -> x25519_dalek::StaticSecret {
+    x25519_dalek::StaticSecret::from(*bytes.expose_secret())
 }
 
 /// A device's long-term X25519 secret with its public key, computed once.
@@ -209,7 +227,7 @@ fn public_from_secret(secret: &[u8; KEY_LEN]) -> [u8; KEY_LEN] {
 /// Zeroized on drop, redacted in `Debug`, not `Clone`. Exportable (for the
 /// host's keychain) through [`StaticSecret::to_bytes`].
 pub struct StaticSecret {
-    secret: SecretBytes<KEY_LEN>,
+    secret: x25519_dalek::StaticSecret,
     public: StaticPublicKey,
 }
 
@@ -221,26 +239,23 @@ impl StaticSecret {
     pub fn generate<R: TryCryptoRng + ?Sized>(rng: &mut R) -> Result<Self, Error> {
         let mut secret = SecretBytes::zero();
         fill_random(rng, secret.expose_secret_mut())?;
-        Ok(Self::from_secret(secret))
+        Ok(Self::from_bytes(secret))
     }
 
     /// Rebuilds a secret from its stored bytes (any 32 bytes are a valid
     /// X25519 scalar; clamping happens inside the function).
     #[must_use]
     pub fn from_bytes(bytes: SecretBytes<KEY_LEN>) -> Self {
-        Self::from_secret(bytes)
-    }
-
-    fn from_secret(secret: SecretBytes<KEY_LEN>) -> Self {
+        let secret = dalek_secret(&bytes);
         // The public key of a clamped scalar is a canonical u of large order.
-        let public = StaticPublicKey(public_from_secret(secret.expose_secret()));
+        let public = StaticPublicKey(x25519_dalek::PublicKey::from(&secret).to_bytes());
         Self { secret, public }
     }
 
     /// The secret's 32 bytes, for storage by the host.
     #[must_use]
     pub fn to_bytes(&self) -> SecretBytes<KEY_LEN> {
-        SecretBytes::new(*self.secret.expose_secret())
+        SecretBytes::new(self.secret.to_bytes())
     }
 
     /// The public key, computed when the secret was made.
@@ -254,7 +269,7 @@ impl StaticSecret {
     /// # Errors
     /// [`Error::ZeroSharedSecret`] if the result is all zeros.
     pub fn diffie_hellman(&self, peer: &PublicKey) -> Result<SharedSecret, Error> {
-        diffie_hellman(self.secret.expose_secret(), peer)
+        diffie_hellman(&self.secret, peer)
     }
 }
 
@@ -272,7 +287,7 @@ impl fmt::Debug for StaticSecret {
 ///
 /// Zeroized on drop, redacted in `Debug`, not `Clone`.
 pub struct EphemeralSecret {
-    secret: SecretBytes<KEY_LEN>,
+    secret: x25519_dalek::StaticSecret,
     public: PublicKey,
 }
 
@@ -284,9 +299,10 @@ impl EphemeralSecret {
     /// # Errors
     /// [`Error::Rng`] if the RNG fails.
     pub fn generate<R: TryCryptoRng + ?Sized>(rng: &mut R) -> Result<Self, Error> {
-        let mut secret = SecretBytes::zero();
-        fill_random(rng, secret.expose_secret_mut())?;
-        let public = PublicKey(public_from_secret(secret.expose_secret()));
+        let mut bytes = SecretBytes::zero();
+        fill_random(rng, bytes.expose_secret_mut())?;
+        let secret = dalek_secret(&bytes);
+        let public = PublicKey(x25519_dalek::PublicKey::from(&secret).to_bytes());
         Ok(Self { secret, public })
     }
 
@@ -301,7 +317,7 @@ impl EphemeralSecret {
     /// # Errors
     /// [`Error::ZeroSharedSecret`] if the result is all zeros.
     pub fn diffie_hellman(&self, peer: &PublicKey) -> Result<SharedSecret, Error> {
-        diffie_hellman(self.secret.expose_secret(), peer)
+        diffie_hellman(&self.secret, peer)
     }
 }
 
@@ -321,7 +337,7 @@ impl fmt::Debug for EphemeralSecret {
 /// # Errors
 /// [`Error::ZeroSharedSecret`] if the result is all zeros.
 pub fn x25519(scalar: &SecretBytes<KEY_LEN>, u: &PublicKey) -> Result<SharedSecret, Error> {
-    diffie_hellman(scalar.expose_secret(), u)
+    diffie_hellman(&dalek_secret(scalar), u)
 }
 
 #[cfg(test)]

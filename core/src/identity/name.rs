@@ -2,12 +2,30 @@ use core::fmt;
 
 use crate::Error;
 
+/// Characters a name may not contain: control characters (C0, C1), and the
+/// invisible formatting characters that can reorder or hide what a screen
+/// shows: zero-width characters, bidirectional embeddings, overrides and
+/// isolates, the word joiner family, line and paragraph separators, and the
+/// byte-order mark.
+fn is_refused(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{FEFF}'
+        )
+}
+
 /// A device's human-readable name: UTF-8, 1 to [`DeviceName::MAX_LEN`] bytes,
-/// no control characters.
+/// no control or invisible formatting characters.
 ///
 /// Names come from other devices and are shown to the person deciding whether
-/// to trust them, so control characters (which can move a terminal's cursor
-/// or rewrite what was printed) are refused rather than shown.
+/// to trust them, so characters that can move a terminal's cursor, rewrite
+/// what was printed, reverse the direction of text or hide in it are refused
+/// rather than shown.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct DeviceName {
     bytes: [u8; DeviceName::MAX_LEN],
@@ -42,7 +60,7 @@ impl DeviceName {
             .ok_or(Error::NameTooLong)?
             .copy_from_slice(bytes);
         let text = core::str::from_utf8(bytes).map_err(|_| Error::NameNotUtf8)?;
-        if text.chars().any(char::is_control) {
+        if text.chars().any(is_refused) {
             return Err(Error::NameControlCharacter);
         }
         Ok(Self {
@@ -101,6 +119,16 @@ mod tests {
             DeviceName::new("new\nline"),
             Err(Error::NameControlCharacter)
         );
+        for invisible in [
+            "\u{202E}", "\u{2066}", "\u{200B}", "\u{FEFF}", "\u{2028}", "\u{85}",
+        ] {
+            let name = std::format!("pay{invisible}lap");
+            assert_eq!(
+                DeviceName::new(&name),
+                Err(Error::NameControlCharacter),
+                "{name:?}"
+            );
+        }
         assert_eq!(
             DeviceName::from_utf8(&[0x66, 0xff]),
             Err(Error::NameNotUtf8)

@@ -6,7 +6,7 @@ use rand_core::TryCryptoRng;
 
 use super::cipher::{CipherState, TAG_LEN};
 use super::symmetric::SymmetricState;
-use super::{MAX_MESSAGE_LEN, Protocol, Psk};
+use super::{MAX_MESSAGE_LEN, Prologue, Protocol, Psk};
 use crate::Error;
 use crate::crypto::hash::HASH_LEN;
 use crate::crypto::x25519::{
@@ -85,12 +85,34 @@ pub struct HandshakeState<'a> {
 }
 
 impl<'a> HandshakeState<'a> {
-    /// Starts a handshake: `InitializeSymmetric` with the protocol name,
-    /// `MixHash(prologue)`, and a fresh ephemeral key from `rng`.
+    /// Starts a HoneyLink handshake: the [`Prologue`]'s mode must match the
+    /// protocol (XX for a session, XXpsk2 for a pairing), so a pairing can
+    /// never run without its PSK by mistake.
+    ///
+    /// # Errors
+    /// [`Error::ModeMismatch`] if they do not match; [`Error::Rng`] if the
+    /// RNG fails.
+    pub fn new<R: TryCryptoRng + ?Sized>(
+        protocol: Protocol,
+        role: Role,
+        prologue: &Prologue,
+        local_static: &'a StaticSecret,
+        rng: &mut R,
+    ) -> Result<Self, Error> {
+        if prologue.mode().is_pairing() != matches!(protocol, Protocol::XxPsk2(_)) {
+            return Err(Error::ModeMismatch);
+        }
+        Self::with_raw_prologue(protocol, role, prologue.as_bytes(), local_static, rng)
+    }
+
+    /// Starts a handshake with any prologue bytes: `InitializeSymmetric` with
+    /// the protocol name, `MixHash(prologue)`, and a fresh ephemeral key from
+    /// `rng`. For published vectors and other Noise peers; HoneyLink devices
+    /// use [`HandshakeState::new`].
     ///
     /// # Errors
     /// [`Error::Rng`] if the RNG fails.
-    pub fn new<R: TryCryptoRng + ?Sized>(
+    pub fn with_raw_prologue<R: TryCryptoRng + ?Sized>(
         protocol: Protocol,
         role: Role,
         prologue: &[u8],
@@ -279,8 +301,7 @@ impl<'a> HandshakeState<'a> {
 
     fn mix_psk(&mut self) -> Result<(), Error> {
         let psk = self.psk.as_ref().ok_or(Error::HandshakeFailed)?;
-        let bytes = *psk.expose_secret();
-        self.symmetric.mix_key_and_hash(&bytes);
+        self.symmetric.mix_key_and_hash(psk.expose_secret());
         Ok(())
     }
 
@@ -290,7 +311,9 @@ impl<'a> HandshakeState<'a> {
     /// # Errors
     /// Refused with the state unchanged: [`Error::OutOfOrder`],
     /// [`Error::HandshakeFailed`], and [`Error::BufferTooSmall`] if
-    /// `payload_out` cannot hold the payload this message would carry. Every
+    /// `payload_out` cannot hold the payload this message would carry (its
+    /// length is the peer's choice, up to the 65,535-byte limit: the caller
+    /// may retry with a larger buffer, or drop the handshake). Every
     /// error about the message itself ends the handshake:
     /// [`Error::MessageTooShort`], [`Error::MessageTooLong`], [`Error::Aead`],
     /// [`Error::NonCanonicalKey`], [`Error::LowOrderKey`],
@@ -367,9 +390,9 @@ impl<'a> HandshakeState<'a> {
     /// states, with the handshake hash and the peer's verified static key.
     ///
     /// # Errors
-    /// [`Error::OutOfOrder`] before the last message (the state is dropped
-    /// and zeroized all the same, since `self` is consumed);
-    /// [`Error::HandshakeFailed`] after a failure.
+    /// [`Error::OutOfOrder`] before the last message, and
+    /// [`Error::HandshakeFailed`] after a failure. Either way `self` is
+    /// consumed and zeroized: check [`HandshakeState::next`] first.
     pub fn finish(self) -> Result<HandshakeOutcome, Error> {
         self.check_turn(Next::Finish)?;
         let remote_static = self.rs.ok_or(Error::HandshakeFailed)?;
@@ -400,7 +423,7 @@ impl fmt::Debug for HandshakeState<'_> {
 
 /// What a completed handshake yields: the two transport cipher states, the
 /// handshake hash for channel binding, and the peer's verified static key.
-#[derive(Debug)]
+/// `Debug` shows only the peer's key.
 pub struct HandshakeOutcome {
     /// Encrypts what this side sends.
     pub send: CipherState,
@@ -412,4 +435,13 @@ pub struct HandshakeOutcome {
     /// The peer's static key, verified by the handshake (not yet trusted:
     /// that is the trust module's decision).
     pub remote_static: StaticPublicKey,
+}
+
+impl fmt::Debug for HandshakeOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HandshakeOutcome")
+            .field("remote_static", &self.remote_static)
+            .field("keys", &"[redacted]")
+            .finish()
+    }
 }

@@ -2,29 +2,37 @@
 //! identical bytes.
 
 use crate::crypto::hash::HASH_LEN;
+use crate::pairing::PairingMethod;
 
 /// The protocol version byte in every prologue and handshake payload.
 pub const PROTOCOL_VERSION: u8 = 1;
 
-/// What a handshake is for; the mode byte of the prologue.
+/// What a handshake is for; it sets the prologue's mode byte and the Noise
+/// pattern (XX for sessions, XXpsk2 for pairing).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[repr(u8)]
 pub enum Mode {
     /// A session between devices that already trust each other (XX).
-    Session = 0,
-    /// Pairing from a scanned QR code (XXpsk2).
-    QrPairing = 1,
-    /// Pairing after a PIN exchange (XXpsk2).
-    PinPairing = 2,
-    /// Pairing from an NFC tap (XXpsk2).
-    NfcPairing = 3,
+    Session,
+    /// A pairing (XXpsk2), by the given method.
+    Pairing(PairingMethod),
 }
 
 impl Mode {
     /// Whether this mode pairs (and so runs XXpsk2 with a binding).
     #[must_use]
     pub const fn is_pairing(self) -> bool {
-        !matches!(self, Self::Session)
+        matches!(self, Self::Pairing(_))
+    }
+
+    /// The mode byte: session 0, QR pairing 1, PIN pairing 2, NFC pairing 3.
+    #[must_use]
+    pub const fn byte(self) -> u8 {
+        match self {
+            Self::Session => 0,
+            Self::Pairing(PairingMethod::Qr) => 1,
+            Self::Pairing(PairingMethod::Pin) => 2,
+            Self::Pairing(PairingMethod::Nfc) => 3,
+        }
     }
 }
 
@@ -33,7 +41,7 @@ impl Mode {
 /// PIN exchange's session id).
 ///
 /// ```text
-/// offset  0      9        10     11 .. 75
+/// offset  0            9        10     11 .. 75
 ///         "HoneyLink"  version  mode   binding (pairing only)
 /// ```
 ///
@@ -42,7 +50,7 @@ impl Mode {
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Prologue {
     bytes: [u8; Prologue::MAX_LEN],
-    len: u8,
+    mode: Mode,
 }
 
 impl Prologue {
@@ -59,11 +67,10 @@ impl Prologue {
         Self::build(Mode::Session, None)
     }
 
-    /// The prologue of a pairing, bound to `binding`. `mode` must be a
-    /// pairing mode; [`Mode::Session`] gets a session prologue (no binding).
+    /// The prologue of a pairing by `method`, bound to `binding`.
     #[must_use]
-    pub fn pairing(mode: Mode, binding: &[u8; HASH_LEN]) -> Self {
-        Self::build(mode, mode.is_pairing().then_some(binding))
+    pub fn pairing(method: PairingMethod, binding: &[u8; HASH_LEN]) -> Self {
+        Self::build(Mode::Pairing(method), Some(binding))
     }
 
     fn build(mode: Mode, binding: Option<&[u8; HASH_LEN]>) -> Self {
@@ -71,24 +78,28 @@ impl Prologue {
         let (label, rest) = bytes.split_at_mut(Self::LABEL.len());
         label.copy_from_slice(Self::LABEL);
         let (header, tail) = rest.split_at_mut(2);
-        header.copy_from_slice(&[PROTOCOL_VERSION, mode as u8]);
-        let mut len = Self::SESSION_LEN;
+        header.copy_from_slice(&[PROTOCOL_VERSION, mode.byte()]);
         if let Some(binding) = binding {
             tail.copy_from_slice(binding);
-            len = Self::MAX_LEN;
         }
-        Self {
-            bytes,
-            len: u8::try_from(len).unwrap_or(u8::MAX),
-        }
+        Self { bytes, mode }
+    }
+
+    /// The mode this prologue announces.
+    #[must_use]
+    pub const fn mode(&self) -> Mode {
+        self.mode
     }
 
     /// The bytes to pass as the Noise prologue.
     #[must_use]
     pub fn as_bytes(&self) -> &[u8] {
-        self.bytes
-            .get(..usize::from(self.len))
-            .unwrap_or(&self.bytes)
+        let len = if self.mode.is_pairing() {
+            Self::MAX_LEN
+        } else {
+            Self::SESSION_LEN
+        };
+        self.bytes.get(..len).unwrap_or(&self.bytes)
     }
 }
 
@@ -109,18 +120,18 @@ mod tests {
         let session = Prologue::session();
         assert_eq!(session.as_bytes(), b"HoneyLink\x01\x00");
         let binding = [0xb1; 64];
-        let qr = Prologue::pairing(Mode::QrPairing, &binding);
+        let qr = Prologue::pairing(PairingMethod::Qr, &binding);
         assert_eq!(qr.as_bytes().len(), 75);
         assert_eq!(&qr.as_bytes()[..11], b"HoneyLink\x01\x01");
         assert_eq!(&qr.as_bytes()[11..], &binding);
         assert_eq!(
-            Prologue::pairing(Mode::PinPairing, &binding).as_bytes()[10],
+            Prologue::pairing(PairingMethod::Pin, &binding).as_bytes()[10],
             2
         );
         assert_eq!(
-            Prologue::pairing(Mode::NfcPairing, &binding).as_bytes()[10],
+            Prologue::pairing(PairingMethod::Nfc, &binding).as_bytes()[10],
             3
         );
-        assert_eq!(Prologue::pairing(Mode::Session, &binding), session);
+        assert_eq!(qr.mode(), Mode::Pairing(PairingMethod::Qr));
     }
 }

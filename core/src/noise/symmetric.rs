@@ -18,8 +18,9 @@ pub(crate) struct SymmetricState {
 /// Noise's `HKDF(chaining_key, input_key_material, n)` (section 4.3): RFC 5869
 /// extract with the chaining key as salt, then expand with empty info.
 fn hkdf<const N: usize>(ck: &SecretBytes<HASH_LEN>, ikm: &[u8]) -> SecretBytes<N> {
+    const { assert!(N <= crate::crypto::hash::HKDF_MAX_OUTPUT) };
     let mut out = SecretBytes::<N>::zero();
-    // N is at most 3 * HASH_LEN here, far below HKDF's limit.
+    // N is checked against HKDF's limit at compile time, so expand succeeds.
     let _ = Prk::extract(ck.expose_secret(), ikm).expand(&[], out.expose_secret_mut());
     out
 }

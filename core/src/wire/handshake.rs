@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use crate::Error;
 use crate::identity::{DeviceId, DeviceName};
 use crate::noise::{Mode, PROTOCOL_VERSION};
+#[cfg(test)]
+use crate::pairing::PairingMethod;
 
 /// Flags a device announces in its handshake payload.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -136,6 +138,11 @@ impl HandshakePayload {
         if !rest.is_empty() {
             return Err(Error::TrailingBytes);
         }
+        // One encoding per payload: postcard accepts over-long varints, so
+        // require the length the canonical encoding has.
+        if postcard::experimental::serialized_size(&wire).ok() != Some(bytes.len()) {
+            return Err(Error::Malformed);
+        }
         let name = wire.name.map(DeviceName::new).transpose()?;
         match (mode.is_pairing(), name.is_some()) {
             (true, false) => return Err(Error::NameMissing),
@@ -174,7 +181,7 @@ mod tests {
         expected[20..].copy_from_slice(b"Desk");
         assert_eq!(&out[..len], &expected);
         assert_eq!(
-            HandshakePayload::decode(&out[..len], Mode::QrPairing),
+            HandshakePayload::decode(&out[..len], Mode::Pairing(PairingMethod::Qr)),
             Ok(payload)
         );
 
@@ -206,35 +213,47 @@ mod tests {
             Err(Error::NameUnexpected)
         );
         assert_eq!(
-            HandshakePayload::decode(&bytes[..len - 1], Mode::QrPairing),
+            HandshakePayload::decode(&bytes[..len - 1], Mode::Pairing(PairingMethod::Qr)),
             Err(Error::Malformed)
         );
         let mut trailing = [0u8; 65];
         trailing[..len].copy_from_slice(bytes);
         assert_eq!(
-            HandshakePayload::decode(&trailing[..len + 1], Mode::QrPairing),
+            HandshakePayload::decode(&trailing[..len + 1], Mode::Pairing(PairingMethod::Qr)),
             Err(Error::TrailingBytes)
         );
         let mut v2 = out;
         v2[0] = 2;
         assert_eq!(
-            HandshakePayload::decode(&v2[..len], Mode::QrPairing),
+            HandshakePayload::decode(&v2[..len], Mode::Pairing(PairingMethod::Qr)),
             Err(Error::UnknownVersion { found: 2 })
         );
         let mut flags = out;
         flags[17] = 0x80;
         assert_eq!(
-            HandshakePayload::decode(&flags[..len], Mode::QrPairing),
+            HandshakePayload::decode(&flags[..len], Mode::Pairing(PairingMethod::Qr)),
             Err(Error::UnknownFlags)
         );
         let session = HandshakePayload::session(id(), PayloadFlags::empty());
         let len = session.encode(&mut out).expect("fits");
         assert_eq!(
-            HandshakePayload::decode(&out[..len], Mode::PinPairing),
+            HandshakePayload::decode(&out[..len], Mode::Pairing(PairingMethod::Pin)),
             Err(Error::NameMissing)
         );
         assert_eq!(
             HandshakePayload::decode(&[], Mode::Session),
+            Err(Error::Malformed)
+        );
+        // A name length written as an over-long varint (0x84 0x00 for 4): a
+        // second encoding of the same payload, refused.
+        let mut long = [0u8; 25];
+        long[0] = 1;
+        long[18] = 1;
+        long[19] = 0x84;
+        long[20] = 0x00;
+        long[21..].copy_from_slice(b"Desk");
+        assert_eq!(
+            HandshakePayload::decode(&long, Mode::Pairing(PairingMethod::Qr)),
             Err(Error::Malformed)
         );
         // A name with a control character is refused by the name's own rules.
@@ -244,7 +263,7 @@ mod tests {
         evil[19] = 4;
         evil[20..].copy_from_slice(b"a\x1bbc");
         assert_eq!(
-            HandshakePayload::decode(&evil, Mode::QrPairing),
+            HandshakePayload::decode(&evil, Mode::Pairing(PairingMethod::Qr)),
             Err(Error::NameControlCharacter)
         );
     }

@@ -118,6 +118,52 @@ pub enum Error {
     /// An audit event that only its own method may write (genesis, signing-key
     /// rotation) was passed to `append`.
     ReservedEvent,
+    /// A trust store or table is full; nothing was evicted to make room.
+    StoreFull,
+    /// No paired device has this id.
+    PeerNotFound,
+    /// The device or its key is blocked; a pairing does not lift a block.
+    PeerBlocked,
+    /// The key is already trusted under another device id.
+    KeyTrustedElsewhere,
+    /// A key-change action was requested but no presented key is pending.
+    NoPendingKey,
+    /// A trust-store image's MAC did not verify: corrupted, or forged without
+    /// the device's secret.
+    ImageAuthentication,
+    /// A pairing code's validity exceeds 300 seconds.
+    ValidityTooLong,
+    /// Pairing text does not start with `HL1:`.
+    MissingPrefix,
+    /// Pairing text decoded but its checksum does not match: the code was
+    /// damaged or mistyped.
+    ChecksumMismatch,
+    /// The pairing payload has expired (judged by its creator's clock).
+    PayloadExpired,
+    /// The pairing payload was already used by a completed pairing.
+    PayloadUsed,
+    /// Another pairing run with this payload is in progress; try again later.
+    Busy,
+    /// The pairing run waited too long for its last message and was dropped.
+    RunTimedOut,
+    /// The responder's static key is not the one in the pairing payload.
+    KeyMismatch,
+    /// The peer named a different device id than the one bound earlier (in
+    /// the payload, or in the PIN exchange).
+    DeviceIdMismatch,
+    /// A handshake message carried a payload where HoneyLink sends none.
+    UnexpectedPayload,
+    /// An NDEF length points past the end of the message.
+    NdefTruncated,
+    /// An NDEF record is chunked, which pairing does not accept.
+    NdefChunked,
+    /// An NDEF message is framed wrongly (MB/ME flags, reserved TNF, bytes
+    /// after the last record, an empty record with content).
+    NdefFraming,
+    /// No HoneyLink record in the NDEF message.
+    NdefNoRecord,
+    /// More than one HoneyLink record in the NDEF message.
+    NdefDuplicate,
     /// A device name was empty.
     NameEmpty,
     /// A device name was longer than [`crate::identity::DeviceName::MAX_LEN`]
@@ -181,6 +227,35 @@ impl fmt::Display for Error {
             Self::NameUnexpected => f.write_str("session payload carries a device name"),
             Self::WrongSigningKey => f.write_str("not the audit chain's current signing key"),
             Self::ReservedEvent => f.write_str("this audit event has its own method"),
+            Self::StoreFull => f.write_str("store is full"),
+            Self::PeerNotFound => f.write_str("no paired device has this id"),
+            Self::PeerBlocked => f.write_str("the device or its key is blocked"),
+            Self::KeyTrustedElsewhere => f.write_str("the key is trusted under another device id"),
+            Self::NoPendingKey => f.write_str("no presented key awaits a decision"),
+            Self::ImageAuthentication => f.write_str("trust store image failed authentication"),
+            Self::ValidityTooLong => f.write_str("pairing code validity exceeds 300 seconds"),
+            Self::MissingPrefix => f.write_str("pairing text does not start with HL1:"),
+            Self::ChecksumMismatch => {
+                f.write_str("pairing code checksum mismatch (damaged or mistyped)")
+            }
+            Self::PayloadExpired => f.write_str("pairing code has expired"),
+            Self::PayloadUsed => f.write_str("pairing code was already used"),
+            Self::Busy => f.write_str("another pairing is in progress"),
+            Self::RunTimedOut => f.write_str("pairing run timed out"),
+            Self::KeyMismatch => f.write_str("responder key differs from the pairing code"),
+            Self::DeviceIdMismatch => {
+                f.write_str("peer device id differs from the one bound earlier")
+            }
+            Self::UnexpectedPayload => {
+                f.write_str("handshake message carries an unexpected payload")
+            }
+            Self::NdefTruncated => f.write_str("NDEF length past the end of the message"),
+            Self::NdefChunked => f.write_str("chunked NDEF records are not accepted"),
+            Self::NdefFraming => f.write_str("NDEF message framing is invalid"),
+            Self::NdefNoRecord => f.write_str("no HoneyLink record in the NDEF message"),
+            Self::NdefDuplicate => {
+                f.write_str("more than one HoneyLink record in the NDEF message")
+            }
             Self::NameEmpty => f.write_str("device name is empty"),
             Self::NameTooLong => f.write_str("device name is longer than 32 bytes"),
             Self::NameNotUtf8 => f.write_str("device name is not valid UTF-8"),

@@ -40,7 +40,7 @@
 //!   built from bytes the core draws itself. The host passes getrandom 0.4's
 //!   `SysRng` (the spec's `OsRng` no longer exists in rand_core 0.10);
 //!   firmware passes its hardware TRNG; tests pass a seeded or scripted RNG
-//!   from [`testing`].
+//!   from `testing` (feature `hazmat-testing`).
 //! - **Time is injected.** The caller passes `now` as `u64` seconds. A device
 //!   without a wall clock may pass seconds since boot, so every expiry is
 //!   judged by the side that created the thing that expires, against its own
@@ -89,7 +89,7 @@
 //! - `fast` (off by default): precomputed basepoint tables for X25519 and
 //!   Ed25519, about 30 KiB more flash for faster key generation and signing.
 //!   The host turns it on; firmware chooses.
-//! - `hazmat-testing` (off by default): deterministic RNGs in [`testing`] for
+//! - `hazmat-testing` (off by default): deterministic RNGs in the `testing` module, for
 //!   tests, fuzzers and vectors. Never in a product build.
 //!
 //! There is no `std` feature: [`Error`] implements `core::error::Error`,

@@ -171,6 +171,21 @@ impl StaticPublicKey {
     }
 }
 
+impl serde::Serialize for StaticPublicKey {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for StaticPublicKey {
+    /// Decodes 32 bytes and applies every rule of
+    /// [`StaticPublicKey::from_bytes`].
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let bytes = <[u8; KEY_LEN]>::deserialize(deserializer)?;
+        Self::from_bytes(&bytes).map_err(serde::de::Error::custom)
+    }
+}
+
 impl PartialEq for StaticPublicKey {
     fn eq(&self, other: &Self) -> bool {
         self.0.ct_eq(&other.0).into()

@@ -21,8 +21,8 @@ pub(crate) enum Verdict {
 /// Which counters have been received: every counter above `highest - SIZE`
 /// is tracked exactly; everything older is refused.
 ///
-/// [`ReplayWindow::check`] does not modify the window; only
-/// [`ReplayWindow::commit`], called after a record's tag has verified, does.
+/// Checking a counter does not modify the window; only committing it,
+/// after the record's tag has verified, does.
 /// So a forged record never moves the window.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ReplayWindow {

@@ -1,5 +1,22 @@
-//! Trust on first use and key-change detection: the vocabulary shared by the
-//! trust decision, the audit log and the host.
+//! Trust on first use and key-change detection (spec 6.3, 7, 8.1): one pure
+//! decision function, [`decide`], that firmware and host both call with the
+//! presented id and key, and a fixed-capacity [`TrustStore`] for firmware,
+//! with an authenticated flash image.
+//!
+//! A key received in a handshake is a [`StaticPublicKey`]; only a person's
+//! confirmation of a pairing (or loading a store) makes a [`TrustedKey`].
+//! Keys are compared in their canonical form and in constant time, so a
+//! trusted or blocked key is recognised however it is spelled.
+//!
+//! [`StaticPublicKey`]: crate::crypto::x25519::StaticPublicKey
+
+mod decision;
+mod peer;
+mod store;
+
+pub use decision::{Decision, TrustView, decide, decide_raw};
+pub use peer::{PeerRecord, TrustedKey};
+pub use store::{Block, IMAGE_VERSION, ImageKey, TrustStore};
 
 use serde::{Deserialize, Serialize};
 

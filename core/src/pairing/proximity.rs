@@ -1,0 +1,286 @@
+//! QR and NFC pairing (spec 4.1, 4.3) over XXpsk2: the device that shows the
+//! code (or writes the tag) responds, the one that scans initiates.
+
+use rand_core::TryCryptoRng;
+
+use super::payload::{ExpiryClock, PairingPayload, TransportHint};
+use super::run::{self, LocalDevice};
+use super::{PairingMethod, PendingPeer};
+use crate::Error;
+use crate::crypto::ct::ct_eq_array;
+use crate::noise::{HandshakeOutcome, HandshakeState, Prologue, Protocol, Role};
+
+/// How long the creator waits for a valid message 3 after answering a
+/// message 1, by its own clock. A run older than this is dropped without
+/// using up the payload, and a new message 1 may replace it, so anyone in
+/// range who sends a message 1 holds the payload for at most this long.
+pub const RUN_TIMEOUT_SECS: u64 = 30;
+
+/// Clock skew the scanner allows before warning that a wall-clock expiry
+/// looks past.
+pub const CLOCK_SKEW_SECS: u64 = 60;
+
+fn check_method(method: PairingMethod) -> Result<(), Error> {
+    match method {
+        PairingMethod::Qr | PairingMethod::Nfc => Ok(()),
+        PairingMethod::Pin => Err(Error::ModeMismatch),
+    }
+}
+
+fn handshake_for<'a, R: TryCryptoRng + ?Sized>(
+    payload: &PairingPayload,
+    method: PairingMethod,
+    role: Role,
+    local: &LocalDevice<'a>,
+    rng: &mut R,
+) -> Result<HandshakeState<'a>, Error> {
+    let prologue = Prologue::pairing(method, &payload.binding());
+    HandshakeState::new(
+        Protocol::XxPsk2(payload.psk(method)),
+        role,
+        &prologue,
+        local.identity.static_secret(),
+        rng,
+    )
+}
+
+/// The creator's side: shows a fresh [`PairingPayload`] (as QR text or an
+/// NDEF record), answers one run at a time, and is used up only by a
+/// verified message 3.
+///
+/// Sans-IO: the caller passes `now` (its own clock, the one the payload's
+/// expiry is on), the bytes received, and buffers for the bytes to send.
+#[derive(Debug)]
+pub struct ProximityResponder<'a> {
+    local: LocalDevice<'a>,
+    method: PairingMethod,
+    payload: PairingPayload,
+    run: Option<(HandshakeState<'a>, u64)>,
+    used: bool,
+}
+
+impl<'a> ProximityResponder<'a> {
+    /// Creates a fresh payload, valid for `validity_secs` (at most 300) from
+    /// `now`, for QR or NFC pairing.
+    ///
+    /// # Errors
+    /// [`Error::ModeMismatch`] for [`PairingMethod::Pin`];
+    /// [`Error::ValidityTooLong`]; [`Error::Rng`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn new<R: TryCryptoRng + ?Sized>(
+        local: LocalDevice<'a>,
+        method: PairingMethod,
+        now: u64,
+        validity_secs: u64,
+        clock: ExpiryClock,
+        hint: Option<TransportHint>,
+        rng: &mut R,
+    ) -> Result<Self, Error> {
+        check_method(method)?;
+        let payload = PairingPayload::generate(
+            local.identity.device_id(),
+            local.name,
+            *local.identity.static_public_key(),
+            now,
+            validity_secs,
+            clock,
+            hint,
+            rng,
+        )?;
+        Ok(Self {
+            local,
+            method,
+            payload,
+            run: None,
+            used: false,
+        })
+    }
+
+    /// The payload to show (encode it with
+    /// [`PairingPayload::encode_text`] or
+    /// [`PairingPayload::encode_binary`] and [`super::ndef::encode`]).
+    #[must_use]
+    pub const fn payload(&self) -> &PairingPayload {
+        &self.payload
+    }
+
+    /// Whether a verified message 3 has used the payload up.
+    #[must_use]
+    pub const fn is_used(&self) -> bool {
+        self.used
+    }
+
+    /// Whether a run is live at `now`.
+    #[must_use]
+    pub fn is_busy(&self, now: u64) -> bool {
+        self.run
+            .as_ref()
+            .is_some_and(|(_, started)| now < started.saturating_add(RUN_TIMEOUT_SECS))
+    }
+
+    /// Drops a run that has gone stale by `now` (call from a timer).
+    pub fn poll_timeout(&mut self, now: u64) {
+        if !self.is_busy(now) {
+            self.run = None;
+        }
+    }
+
+    fn check_usable(&self, now: u64) -> Result<(), Error> {
+        if self.used {
+            return Err(Error::PayloadUsed);
+        }
+        if now > self.payload.expires_at {
+            return Err(Error::PayloadExpired);
+        }
+        Ok(())
+    }
+
+    /// Answers a message 1 with message 2 in `out`; returns its length.
+    ///
+    /// # Errors
+    /// [`Error::PayloadUsed`]; [`Error::PayloadExpired`] (judged here, by the
+    /// creator's clock); [`Error::Busy`] while another run is live (send the
+    /// scanner a busy answer; the live run is untouched); the handshake's
+    /// errors, after which this run is dropped and the payload stays usable.
+    pub fn handle_message1<R: TryCryptoRng + ?Sized>(
+        &mut self,
+        now: u64,
+        message1: &[u8],
+        out: &mut [u8],
+        rng: &mut R,
+    ) -> Result<usize, Error> {
+        self.check_usable(now)?;
+        if self.is_busy(now) {
+            return Err(Error::Busy);
+        }
+        self.run = None;
+        let mut handshake = handshake_for(
+            &self.payload,
+            self.method,
+            Role::Responder,
+            &self.local,
+            rng,
+        )?;
+        let len = run::respond(&mut handshake, &self.local, message1, out)?;
+        self.run = Some((handshake, now));
+        Ok(len)
+    }
+
+    /// Reads message 3. On success the payload is used up and the caller gets
+    /// the peer to show its user, and the session's keys.
+    ///
+    /// # Errors
+    /// [`Error::OutOfOrder`] with no run; [`Error::RunTimedOut`] for a stale
+    /// run (dropped); [`Error::PayloadUsed`]; [`Error::PayloadExpired`]; the
+    /// handshake's and the payload's errors. On any error the run is dropped
+    /// and the payload stays usable until it expires.
+    pub fn handle_message3(
+        &mut self,
+        now: u64,
+        message3: &[u8],
+    ) -> Result<(PendingPeer, HandshakeOutcome), Error> {
+        self.check_usable(now)?;
+        let (handshake, started) = self.run.take().ok_or(Error::OutOfOrder)?;
+        if now >= started.saturating_add(RUN_TIMEOUT_SECS) {
+            return Err(Error::RunTimedOut);
+        }
+        let result = run::finish_responder(handshake, message3, self.method)?;
+        self.used = true;
+        Ok(result)
+    }
+}
+
+/// The scanner's side: starts from a decoded payload, refuses a responder
+/// whose key is not the payload's before sending its own static key.
+#[derive(Debug)]
+pub struct ProximityInitiator<'a> {
+    local: LocalDevice<'a>,
+    method: PairingMethod,
+    handshake: HandshakeState<'a>,
+    expected_key: [u8; 32],
+    expected_id: crate::identity::DeviceId,
+}
+
+/// The scanner's warning that a wall-clock expiry looks past.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExpiryWarning {
+    /// How many seconds past the expiry the scanner's clock reads.
+    pub seconds_past: u64,
+}
+
+impl<'a> ProximityInitiator<'a> {
+    /// Starts pairing with a scanned or read payload; writes message 1 (empty
+    /// payload) into `out`. With `wall_clock_now`, warns (never refuses: the
+    /// creator judges) if the payload's expiry is on the wall clock and looks
+    /// past by more than [`CLOCK_SKEW_SECS`].
+    ///
+    /// # Errors
+    /// [`Error::ModeMismatch`] for PIN; [`Error::Rng`]; buffer errors.
+    pub fn start<R: TryCryptoRng + ?Sized>(
+        local: LocalDevice<'a>,
+        method: PairingMethod,
+        payload: &PairingPayload,
+        wall_clock_now: Option<u64>,
+        out: &mut [u8],
+        rng: &mut R,
+    ) -> Result<(Self, usize, Option<ExpiryWarning>), Error> {
+        check_method(method)?;
+        let mut handshake = handshake_for(payload, method, Role::Initiator, &local, rng)?;
+        let len = handshake.write_message(&[], out)?;
+        let warning = match (payload.clock, wall_clock_now) {
+            (ExpiryClock::WallClock, Some(now))
+                if now > payload.expires_at.saturating_add(CLOCK_SKEW_SECS) =>
+            {
+                Some(ExpiryWarning {
+                    seconds_past: now - payload.expires_at,
+                })
+            }
+            _ => None,
+        };
+        Ok((
+            Self {
+                local,
+                method,
+                handshake,
+                expected_key: *payload.static_key.as_bytes(),
+                expected_id: payload.device_id,
+            },
+            len,
+            warning,
+        ))
+    }
+
+    /// Reads message 2, checks in constant time that the responder's static
+    /// key is the payload's and that it names the payload's device, then
+    /// writes message 3 into `out`. Returns its length, the peer for the user
+    /// to confirm, and the session's keys.
+    ///
+    /// # Errors
+    /// [`Error::KeyMismatch`] (a man in the middle, or a swapped payload) or
+    /// [`Error::DeviceIdMismatch`], before anything of ours is sent; the
+    /// handshake's errors (a wrong secret fails here as [`Error::Aead`]).
+    pub fn handle_message2(
+        self,
+        message2: &[u8],
+        out: &mut [u8],
+    ) -> Result<(usize, PendingPeer, HandshakeOutcome), Error> {
+        let expected_key = self.expected_key;
+        let expected_id = self.expected_id;
+        run::finish_initiator(
+            self.handshake,
+            &self.local,
+            message2,
+            self.method,
+            out,
+            |peer| {
+                if !ct_eq_array(peer.key.as_bytes(), &expected_key) {
+                    return Err(Error::KeyMismatch);
+                }
+                if peer.id != expected_id {
+                    return Err(Error::DeviceIdMismatch);
+                }
+                Ok(())
+            },
+        )
+    }
+}

@@ -1,0 +1,58 @@
+//! Trusted peers and their keys.
+
+use core::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::x25519::StaticPublicKey;
+use crate::identity::{DeviceId, DeviceName, Fingerprint};
+use crate::pairing::PairingMethod;
+
+/// A static key a person has chosen to trust. Made only by confirming a
+/// pairing ([`crate::pairing::PendingPeer::confirm`]), by the explicit
+/// "trust new key" action, or by loading a stored record, so a key received
+/// from the network cannot be used where a trusted one is required.
+#[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustedKey(StaticPublicKey);
+
+impl TrustedKey {
+    pub(crate) const fn new(key: StaticPublicKey) -> Self {
+        Self(key)
+    }
+
+    /// The key.
+    #[must_use]
+    pub const fn key(&self) -> &StaticPublicKey {
+        &self.0
+    }
+
+    /// Its fingerprint.
+    #[must_use]
+    pub fn fingerprint(&self) -> Fingerprint {
+        Fingerprint::of(&self.0)
+    }
+}
+
+impl fmt::Debug for TrustedKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TrustedKey({})", self.fingerprint())
+    }
+}
+
+/// What a device remembers about a peer it trusts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerRecord {
+    /// The peer's stable id.
+    pub id: DeviceId,
+    /// Its name, as the person last saw or set it.
+    pub name: DeviceName,
+    /// The key trusted for it.
+    pub key: TrustedKey,
+    /// How it was paired.
+    pub method: PairingMethod,
+    /// When, by this device's clock.
+    pub paired_at: u64,
+    /// A different key it presented since, awaiting the person's decision
+    /// (spec 7): kept until they choose block, re-verify or trust.
+    pub pending_key: Option<StaticPublicKey>,
+}

@@ -92,6 +92,32 @@ impl fmt::Debug for DeviceName {
     }
 }
 
+impl serde::Serialize for DeviceName {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeviceName {
+    /// Decodes a name and applies every rule of [`DeviceName::new`].
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct NameVisitor;
+        impl serde::de::Visitor<'_> for NameVisitor {
+            type Value = DeviceName;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a device name of 1 to 32 bytes")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<DeviceName, E> {
+                DeviceName::new(v).map_err(E::custom)
+            }
+            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<DeviceName, E> {
+                DeviceName::from_utf8(v).map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_str(NameVisitor)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,31 +164,5 @@ mod tests {
             DeviceName::from_utf8(&"é".as_bytes()[..1]),
             Err(Error::NameNotUtf8)
         );
-    }
-}
-
-impl serde::Serialize for DeviceName {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for DeviceName {
-    /// Decodes a name and applies every rule of [`DeviceName::new`].
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct NameVisitor;
-        impl serde::de::Visitor<'_> for NameVisitor {
-            type Value = DeviceName;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a device name of 1 to 32 bytes")
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<DeviceName, E> {
-                DeviceName::new(v).map_err(E::custom)
-            }
-            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<DeviceName, E> {
-                DeviceName::from_utf8(v).map_err(E::custom)
-            }
-        }
-        deserializer.deserialize_str(NameVisitor)
     }
 }

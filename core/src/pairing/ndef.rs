@@ -192,6 +192,7 @@ mod tests {
     use std::vec::Vec;
 
     fn record(header: u8, record_type: &[u8], id: Option<&[u8]>, payload: &[u8]) -> Vec<u8> {
+        let header = if id.is_some() { header | IL } else { header };
         let mut out = std::vec![header, record_type.len() as u8];
         if header & SR != 0 {
             out.push(payload.len() as u8);

@@ -49,7 +49,7 @@ pub enum TransportHint {
     Ble([u8; 6]),
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Copy, Serialize, Deserialize)]
 enum HintWire {
     V4([u8; 4], u16),
     V6([u8; 16], u16),
@@ -90,6 +90,13 @@ struct Wire<'a> {
     clock: ExpiryClock,
     secret: [u8; 32],
     hint: Option<HintWire>,
+}
+
+/// The wire form holds a copy of the one-time secret: wipe it when done.
+impl Drop for Wire<'_> {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.secret);
+    }
 }
 
 /// A pairing payload: who the creator is, the key it will prove, until when,
@@ -170,8 +177,7 @@ impl PairingPayload {
         let len = postcard::to_slice(&wire, out)
             .map(|written| written.len())
             .map_err(|_| Error::BufferTooSmall { needed });
-        // The wire copy of the secret lives on this stack frame only.
-        drop(wire);
+        drop(wire); // wipes the wire copy of the secret
         len
     }
 
@@ -205,7 +211,7 @@ impl PairingPayload {
             static_key: StaticPublicKey::from_bytes(&wire.static_key)?,
             expires_at: wire.expires_at,
             clock: wire.clock,
-            hint: wire.hint.map(TransportHint::from),
+            hint: wire.hint.as_ref().map(|h| TransportHint::from(*h)),
             secret: SecretBytes::new(wire.secret),
         })
     }

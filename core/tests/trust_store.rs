@@ -1,0 +1,309 @@
+//! Trust on first use, key-change detection and the trust store's flash
+//! image. Each attack test would fail if its defence were missing.
+
+#![allow(
+    clippy::panic,
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::cast_possible_truncation
+)]
+
+use honeylink_core::Error;
+use honeylink_core::crypto::SecretBytes;
+use honeylink_core::crypto::x25519::{StaticPublicKey, StaticSecret};
+use honeylink_core::identity::{DeviceId, DeviceName, Fingerprint};
+use honeylink_core::pairing::{PairingMethod, PendingPeer};
+use honeylink_core::trust::{
+    Block, Decision, ImageKey, KeyChangeAction, PeerRecord, TrustStore, TrustView, decide,
+    decide_raw,
+};
+use honeylink_core::wire::PayloadFlags;
+
+fn key(b: u8) -> StaticPublicKey {
+    *StaticSecret::from_bytes(SecretBytes::new([b; 32])).public_key()
+}
+
+fn id(b: u8) -> DeviceId {
+    DeviceId::from_bytes([b; 16])
+}
+
+/// A peer as a confirmed pairing produces it.
+fn peer(i: u8, k: u8) -> PeerRecord {
+    PendingPeer {
+        id: id(i),
+        name: DeviceName::new("Peer").unwrap(),
+        key: key(k),
+        fingerprint: Fingerprint::of(&key(k)),
+        method: PairingMethod::Qr,
+        flags: PayloadFlags::empty(),
+    }
+    .confirm(1000)
+}
+
+#[test]
+fn decisions_in_priority_order() {
+    let mut store = TrustStore::<8>::new();
+    store.add(peer(1, 1)).unwrap();
+    store.add(peer(2, 2)).unwrap();
+    assert_eq!(decide(&store, &id(1), &key(1)), Decision::Trusted);
+    assert_eq!(decide(&store, &id(9), &key(9)), Decision::Unknown);
+    assert_eq!(
+        decide(&store, &id(1), &key(3)),
+        Decision::KeyChanged {
+            old: Fingerprint::of(&key(1)),
+            new: Fingerprint::of(&key(3))
+        }
+    );
+    // A trusted key under another id, new or known: refused.
+    assert_eq!(decide(&store, &id(9), &key(1)), Decision::IdentityMismatch);
+    assert_eq!(
+        decide(&store, &id(2), &key(1)),
+        Decision::IdentityMismatch,
+        "beats KeyChanged"
+    );
+    // Blocked beats everything.
+    store.block_key(key(1)).unwrap();
+    assert_eq!(decide(&store, &id(2), &key(1)), Decision::Blocked);
+    assert_eq!(decide(&store, &id(1), &key(1)), Decision::Blocked);
+    store.block_device(id(2)).unwrap();
+    assert_eq!(decide(&store, &id(2), &key(2)), Decision::Blocked);
+}
+
+#[test]
+fn a_key_change_is_detected_and_each_action_does_what_it_says() {
+    let fresh = || {
+        let mut store = TrustStore::<8>::new();
+        store.add(peer(1, 1)).unwrap();
+        assert!(matches!(
+            decide(&store, &id(1), &key(5)),
+            Decision::KeyChanged { .. }
+        ));
+        store.note_key_change(&id(1), key(5)).unwrap();
+        assert_eq!(store.peer_by_id(&id(1)).unwrap().pending_key, Some(key(5)));
+        store
+    };
+    // Block: the old key stays trusted, the presented key is blocked anywhere.
+    let mut store = fresh();
+    store
+        .resolve_key_change(&id(1), KeyChangeAction::Block)
+        .unwrap();
+    assert_eq!(decide(&store, &id(1), &key(1)), Decision::Trusted);
+    assert_eq!(decide(&store, &id(1), &key(5)), Decision::Blocked);
+    assert_eq!(decide(&store, &id(7), &key(5)), Decision::Blocked);
+    assert_eq!(store.peer_by_id(&id(1)).unwrap().pending_key, None);
+    // Re-verify: nothing changes until a new pairing replaces the key.
+    let mut store = fresh();
+    store
+        .resolve_key_change(&id(1), KeyChangeAction::Reverify)
+        .unwrap();
+    assert!(matches!(
+        decide(&store, &id(1), &key(5)),
+        Decision::KeyChanged { .. }
+    ));
+    store.add(peer(1, 5)).unwrap();
+    assert_eq!(decide(&store, &id(1), &key(5)), Decision::Trusted);
+    assert!(matches!(
+        decide(&store, &id(1), &key(1)),
+        Decision::KeyChanged { .. }
+    ));
+    assert_eq!(store.peers().len(), 1);
+    // Trust new key: replaced at once.
+    let mut store = fresh();
+    store
+        .resolve_key_change(&id(1), KeyChangeAction::TrustNewKey)
+        .unwrap();
+    assert_eq!(decide(&store, &id(1), &key(5)), Decision::Trusted);
+    assert_eq!(
+        store.resolve_key_change(&id(1), KeyChangeAction::TrustNewKey),
+        Err(Error::NoPendingKey)
+    );
+    assert_eq!(
+        store.note_key_change(&id(9), key(5)),
+        Err(Error::PeerNotFound)
+    );
+}
+
+#[test]
+fn blocks_hold_under_new_keys_and_new_ids_and_pairing_never_lifts_them() {
+    let mut store = TrustStore::<8>::new();
+    store.add(peer(1, 1)).unwrap();
+    store.block_device(id(1)).unwrap();
+    // The blocked device under a new key.
+    assert_eq!(decide(&store, &id(1), &key(8)), Decision::Blocked);
+    // A new pairing does not lift it.
+    assert_eq!(store.add(peer(1, 8)), Err(Error::PeerBlocked));
+    // A blocked key under a new id, and a pairing with it.
+    store.block_key(key(3)).unwrap();
+    assert_eq!(decide(&store, &id(42), &key(3)), Decision::Blocked);
+    assert_eq!(store.add(peer(42, 3)), Err(Error::PeerBlocked));
+    // Only the explicit act lifts a block.
+    store.unblock_device(&id(1));
+    assert_eq!(decide(&store, &id(1), &key(1)), Decision::Trusted);
+    store.unblock_key(&key(3));
+    assert!(store.add(peer(42, 3)).is_ok());
+    // A key trusted for one id cannot be paired under another.
+    assert_eq!(store.add(peer(43, 3)), Err(Error::KeyTrustedElsewhere));
+}
+
+#[test]
+fn keys_are_recognised_in_any_spelling() {
+    let mut store = TrustStore::<8>::new();
+    store.add(peer(1, 1)).unwrap();
+    store.block_key(key(2)).unwrap();
+    let mut trusted_high = *key(1).as_bytes();
+    trusted_high[31] |= 0x80;
+    let mut blocked_high = *key(2).as_bytes();
+    blocked_high[31] |= 0x80;
+    assert_eq!(
+        decide_raw(&store, &id(1), &trusted_high),
+        Ok(Decision::Trusted)
+    );
+    assert_eq!(
+        decide_raw(&store, &id(9), &trusted_high),
+        Ok(Decision::IdentityMismatch)
+    );
+    assert_eq!(
+        decide_raw(&store, &id(9), &blocked_high),
+        Ok(Decision::Blocked)
+    );
+    assert_eq!(
+        decide_raw(&store, &id(9), &[0; 32]),
+        Err(Error::LowOrderKey)
+    );
+}
+
+#[test]
+fn a_full_store_refuses_and_keeps_its_blocks() {
+    let mut store = TrustStore::<4>::new();
+    for i in 0..4 {
+        store.add(peer(i, i + 1)).unwrap();
+    }
+    assert_eq!(store.add(peer(10, 11)), Err(Error::StoreFull));
+    for i in 0..4 {
+        store.block_key(key(100 + i)).unwrap();
+    }
+    assert_eq!(store.block_device(id(77)), Err(Error::StoreFull));
+    assert_eq!(store.blocks().len(), 4);
+    for i in 0..4 {
+        assert_eq!(
+            decide(&store, &id(50), &key(100 + i)),
+            Decision::Blocked,
+            "block {i} kept"
+        );
+    }
+    // Blocking an already blocked key in a full store is fine (no-op).
+    assert_eq!(store.block_key(key(100)), Ok(()));
+    // A key-change block that does not fit leaves everything as it was.
+    store.note_key_change(&id(0), key(200)).unwrap();
+    assert_eq!(
+        store.resolve_key_change(&id(0), KeyChangeAction::Block),
+        Err(Error::StoreFull)
+    );
+    assert_eq!(
+        store.peer_by_id(&id(0)).unwrap().pending_key,
+        Some(key(200))
+    );
+}
+
+fn image_of<const N: usize>(store: &TrustStore<N>, key: &ImageKey, generation: u64) -> Vec<u8> {
+    let mut out = vec![0u8; 16 * 1024];
+    let n = store.to_image(key, generation, &mut out).unwrap();
+    out.truncate(n);
+    out
+}
+
+#[test]
+fn flash_image_round_trips_and_detects_tampering() {
+    let device = StaticSecret::from_bytes(SecretBytes::new([0x99; 32]));
+    let image_key = ImageKey::derive(&device);
+    let mut store = TrustStore::<8>::new();
+    store.add(peer(1, 1)).unwrap();
+    store.add(peer(2, 2)).unwrap();
+    store.note_key_change(&id(2), key(6)).unwrap();
+    store.block_device(id(3)).unwrap();
+    store.block_key(key(4)).unwrap();
+    let image = image_of(&store, &image_key, 7);
+    let (loaded, generation) = TrustStore::<8>::from_image(&image, &image_key).unwrap();
+    assert_eq!(generation, 7);
+    assert_eq!(loaded.peers(), store.peers());
+    assert_eq!(loaded.blocks(), store.blocks());
+
+    // Every single flipped bit is detected.
+    for bit in 0..image.len() * 8 {
+        let mut flipped = image.clone();
+        flipped[bit / 8] ^= 1 << (bit % 8);
+        assert_eq!(
+            TrustStore::<8>::from_image(&flipped, &image_key).err(),
+            Some(Error::ImageAuthentication),
+            "bit {bit}"
+        );
+    }
+    // Two records swapped (a different, validly encoded body) is detected.
+    let mut swapped = TrustStore::<8>::new();
+    swapped.add(peer(2, 2)).unwrap();
+    swapped.add(peer(1, 1)).unwrap();
+    let body_len = image.len() - 64;
+    let swapped_image = image_of(&swapped, &image_key, 7);
+    let mut spliced = swapped_image[..swapped_image.len() - 64].to_vec();
+    spliced.extend_from_slice(&image[body_len..]);
+    assert_eq!(
+        TrustStore::<8>::from_image(&spliced, &image_key).err(),
+        Some(Error::ImageAuthentication)
+    );
+    // An image forged under another device's key.
+    let other = ImageKey::derive(&StaticSecret::from_bytes(SecretBytes::new([0x98; 32])));
+    let forged = image_of(&store, &other, 7);
+    assert_eq!(
+        TrustStore::<8>::from_image(&forged, &image_key).err(),
+        Some(Error::ImageAuthentication)
+    );
+    // Truncations never panic and are refused.
+    for cut in 0..image.len() {
+        assert!(TrustStore::<8>::from_image(&image[..cut], &image_key).is_err());
+    }
+    // Too many peers for the capacity: refused as malformed, not truncated.
+    assert_eq!(
+        TrustStore::<1>::from_image(&image, &image_key).err(),
+        Some(Error::Malformed)
+    );
+}
+
+#[test]
+fn a_key_rotation_reseals_the_image_without_losing_trust() {
+    let old = ImageKey::derive(&StaticSecret::from_bytes(SecretBytes::new([1; 32])));
+    let new = ImageKey::derive(&StaticSecret::from_bytes(SecretBytes::new([2; 32])));
+    let mut store = TrustStore::<4>::new();
+    store.add(peer(1, 1)).unwrap();
+    store.block_key(key(9)).unwrap();
+    let image = image_of(&store, &old, 3);
+    let mut out = vec![0u8; 4096];
+    let n = TrustStore::<4>::reseal_image(&image, &old, &new, &mut out).unwrap();
+    let (loaded, generation) = TrustStore::<4>::from_image(&out[..n], &new).unwrap();
+    assert_eq!(
+        (loaded.peers(), loaded.blocks(), generation),
+        (store.peers(), store.blocks(), 3)
+    );
+    assert_eq!(
+        TrustStore::<4>::from_image(&out[..n], &old).err(),
+        Some(Error::ImageAuthentication)
+    );
+}
+
+#[test]
+fn store_sizes() {
+    println!(
+        "size_of::<TrustStore<16>>() = {} bytes",
+        size_of::<TrustStore<16>>()
+    );
+    println!(
+        "size_of::<TrustStore<64>>() = {} bytes",
+        size_of::<TrustStore<64>>()
+    );
+    println!(
+        "size_of::<PeerRecord>() = {} bytes",
+        size_of::<PeerRecord>()
+    );
+    println!("size_of::<Block>() = {} bytes", size_of::<Block>());
+    assert!(size_of::<TrustStore<16>>() < size_of::<TrustStore<64>>());
+}

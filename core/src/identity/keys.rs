@@ -84,6 +84,12 @@ impl DeviceIdentity {
         self.signing.verifying_key()
     }
 
+    /// The Ed25519 signing key, for the audit writer.
+    #[must_use]
+    pub const fn signing_key(&self) -> &SigningKey {
+        &self.signing
+    }
+
     /// Signs `message` with the device's Ed25519 key.
     #[must_use]
     pub fn sign(&self, message: &[u8]) -> Signature {

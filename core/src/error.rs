@@ -126,6 +126,11 @@ pub enum Error {
     PeerBlocked,
     /// The key is already trusted under another device id.
     KeyTrustedElsewhere,
+    /// A pairing brought a different key for a known device, and the person
+    /// has not chosen to re-verify a key change for it.
+    KeyChangeNotApproved,
+    /// The "changed" key is the trusted key itself.
+    NotAKeyChange,
     /// A key-change action was requested but no presented key is pending.
     NoPendingKey,
     /// A trust-store image's MAC did not verify: corrupted, or forged without
@@ -164,6 +169,44 @@ pub enum Error {
     NdefNoRecord,
     /// More than one HoneyLink record in the NDEF message.
     NdefDuplicate,
+    // CPace
+    /// A CPace password-related string (PRS) was longer than
+    /// [`crate::pairing::cpace::MAX_PRS_LEN`] bytes.
+    CpacePrsTooLong,
+    /// A CPace channel identifier was longer than
+    /// [`crate::pairing::cpace::MAX_CI_LEN`] bytes, or its purpose label
+    /// longer than [`crate::pairing::cpace::MAX_PURPOSE_LEN`].
+    CpaceChannelIdTooLong,
+    /// A CPace session id was longer than
+    /// [`crate::pairing::cpace::MAX_SID_LEN`] bytes.
+    CpaceSessionIdTooLong,
+    /// CPace associated data (ADa or ADb) was longer than
+    /// [`crate::pairing::cpace::MAX_AD_LEN`] bytes.
+    CpaceAssociatedDataTooLong,
+    /// A received CPace share is not the canonical encoding of a ristretto255
+    /// element. The run is over.
+    CpaceShareInvalid,
+    /// A received CPace share is the identity element (or yields it). The
+    /// run is over.
+    CpaceShareIdentity,
+    /// A received CPace share equals the receiver's own share: a reflected
+    /// message. The run is over.
+    CpaceShareReflected,
+    /// The peer's CPace confirmation tag did not verify: the peer used
+    /// another PIN (or channel, session or transcript), or a message was
+    /// altered. The run is over.
+    CpaceConfirmationFailed,
+    /// Typed PIN text is not six ASCII digits.
+    InvalidPin,
+    /// This PIN's one run has already begun; show a new PIN.
+    PinUsed,
+    /// The PIN was not used within its validity.
+    PinExpired,
+    /// PIN pairing is locked out after repeated failures.
+    LockedOut {
+        /// Seconds until it unlocks.
+        remaining: u64,
+    },
     /// A device name was empty.
     NameEmpty,
     /// A device name was longer than [`crate::identity::DeviceName::MAX_LEN`]
@@ -231,6 +274,10 @@ impl fmt::Display for Error {
             Self::PeerNotFound => f.write_str("no paired device has this id"),
             Self::PeerBlocked => f.write_str("the device or its key is blocked"),
             Self::KeyTrustedElsewhere => f.write_str("the key is trusted under another device id"),
+            Self::KeyChangeNotApproved => {
+                f.write_str("a different key for a known device needs the re-verify action first")
+            }
+            Self::NotAKeyChange => f.write_str("the presented key is the trusted key"),
             Self::NoPendingKey => f.write_str("no presented key awaits a decision"),
             Self::ImageAuthentication => f.write_str("trust store image failed authentication"),
             Self::ValidityTooLong => f.write_str("pairing code validity exceeds 300 seconds"),
@@ -255,6 +302,22 @@ impl fmt::Display for Error {
             Self::NdefNoRecord => f.write_str("no HoneyLink record in the NDEF message"),
             Self::NdefDuplicate => {
                 f.write_str("more than one HoneyLink record in the NDEF message")
+            }
+            Self::CpacePrsTooLong => f.write_str("CPace password string is too long"),
+            Self::CpaceChannelIdTooLong => f.write_str("CPace channel identifier is too long"),
+            Self::CpaceSessionIdTooLong => f.write_str("CPace session id is too long"),
+            Self::CpaceAssociatedDataTooLong => f.write_str("CPace associated data is too long"),
+            Self::CpaceShareInvalid => f.write_str("CPace share is not a ristretto255 encoding"),
+            Self::CpaceShareIdentity => f.write_str("CPace share is the identity element"),
+            Self::CpaceShareReflected => f.write_str("CPace share is our own share reflected"),
+            Self::CpaceConfirmationFailed => {
+                f.write_str("CPace confirmation tag does not verify (wrong PIN?)")
+            }
+            Self::InvalidPin => f.write_str("a PIN is six digits"),
+            Self::PinUsed => f.write_str("this PIN was already used; show a new one"),
+            Self::PinExpired => f.write_str("the PIN has expired"),
+            Self::LockedOut { remaining } => {
+                write!(f, "PIN pairing is locked for {remaining} more seconds")
             }
             Self::NameEmpty => f.write_str("device name is empty"),
             Self::NameTooLong => f.write_str("device name is longer than 32 bytes"),

@@ -124,7 +124,10 @@ fn an_intact_chain_verifies_against_key_hash_and_head() {
     let mut verifier = ChainVerifier::new(anchor(), None);
     verifier.push(&records[0]).unwrap();
     for (record, event) in records[1..].iter().zip(events()) {
-        assert_eq!(verifier.push(record).unwrap().event, event);
+        assert_eq!(
+            verifier.push(record).unwrap().expect("in sequence").event,
+            event
+        );
     }
     assert_eq!(verifier.device_id(), Some(DEVICE));
 }
@@ -457,7 +460,11 @@ fn garbage_is_a_bad_encoding_at_its_index() {
     // Every truncation of every record is refused without a panic.
     for record in &records {
         for cut in 0..record.len() {
-            assert!(Record::decode(&record[..cut]).is_err() || cut >= record.len() - 64);
+            assert!(
+                Record::decode(&record[..cut]).is_err(),
+                "cut {cut} of {}",
+                record.len()
+            );
         }
     }
 }
@@ -589,4 +596,114 @@ fn verifier_state_is_small() {
     // One decoded Ed25519 key (192 bytes, kept so each record verifies
     // without decompressing a point), the head, the anchor and a pending jump.
     assert!(size <= 640, "{size}");
+}
+
+/// A rotation proof is bound to its chain position: the new key's signature
+/// from a rotation at one position does not serve at another.
+#[test]
+fn a_rotation_proof_from_another_position_is_refused() {
+    let (old, new) = (key(1), key(2));
+    let mut out = [0u8; MAX_RECORD_LEN];
+    // Chain A rotates at seq 2; keep its proof.
+    let (mut a, _) = AuditWriter::genesis(&old, DEVICE, 0, &mut out).unwrap();
+    let _ = a
+        .append(&old, 1, Event::KeyBlocked { fingerprint: FP_A }, &mut out)
+        .unwrap();
+    let n = a.rotate_signing_key(&old, &new, 2, &mut out).unwrap();
+    let proof_a = out[n - 128..n - 64].to_vec();
+    // Chain B rotates at seq 3; swap in chain A's proof and re-sign the body
+    // with the old key, as the old key's holder could.
+    let (mut b, n0) = AuditWriter::genesis(&old, DEVICE, 0, &mut out).unwrap();
+    let mut records = vec![out[..n0].to_vec()];
+    for t in 1..3 {
+        let n = b
+            .append(&old, t, Event::KeyBlocked { fingerprint: FP_B }, &mut out)
+            .unwrap();
+        records.push(out[..n].to_vec());
+    }
+    let n = b.rotate_signing_key(&old, &new, 3, &mut out).unwrap();
+    let mut forged = out[..n - 64].to_vec();
+    let proof_at = forged.len() - 64;
+    forged[proof_at..].copy_from_slice(&proof_a);
+    forged.extend_from_slice(&old.sign(&forged).to_bytes());
+    let mut genuine = records.clone();
+    genuine.push(out[..n].to_vec());
+    assert!(verify(&genuine, anchor(), None).is_ok());
+    records.push(forged);
+    assert_eq!(
+        verify(&records, anchor(), None),
+        Err(Rejection {
+            index: 3,
+            reason: RejectionReason::RotationProofInvalid
+        })
+    );
+}
+
+/// Cheap `Untrusted` refusals cannot crowd out a `KeyChanged` one: budgets
+/// are per reason.
+#[test]
+fn a_flood_of_one_reason_does_not_hide_another() {
+    let mut limiter = RefusalLimiter::new();
+    for i in 0..100u32 {
+        let mut fp = [0u8; 20];
+        fp[..4].copy_from_slice(&i.to_be_bytes());
+        let _ = limiter.admit(
+            0,
+            RefusalReason::Untrusted,
+            PEER,
+            Fingerprint::from_bytes(fp),
+        );
+    }
+    let (_, admission) = limiter.admit(1, RefusalReason::KeyChanged, PEER, FP_B);
+    assert!(matches!(
+        admission,
+        Admission::Record(Event::SessionRefused {
+            reason: RefusalReason::KeyChanged,
+            ..
+        })
+    ));
+}
+
+/// A verifier holds an out-of-sequence record instead of returning it as
+/// verified, and refuses a first record that is not record 0.
+#[test]
+fn out_of_sequence_records_are_never_returned_as_verified() {
+    let (records, _) = chain();
+    let mut verifier = ChainVerifier::new(anchor(), None);
+    verifier.push(&records[0]).unwrap();
+    assert!(
+        verifier.push(&records[2]).unwrap().is_none(),
+        "held, not verified"
+    );
+    assert_eq!(
+        verifier.push(&records[3]).unwrap_err().reason,
+        RejectionReason::SequenceGap {
+            expected: 1,
+            found: 2
+        }
+    );
+    // A genesis record claiming seq > 0, signed by the anchor key's holder
+    // or anyone: refused at once, before any record is returned.
+    let mut verifier = ChainVerifier::new(anchor(), None);
+    let signer = key(1);
+    let mut w = AuditWriter::resume(
+        ChainHead {
+            seq: 4,
+            hash: [0; 64],
+        },
+        signer.verifying_key(),
+    );
+    let mut out = [0u8; MAX_RECORD_LEN];
+    let n = w
+        .append(
+            &signer,
+            0,
+            Event::KeyBlocked { fingerprint: FP_A },
+            &mut out,
+        )
+        .unwrap();
+    assert_eq!(
+        verifier.push(&out[..n]).unwrap_err().reason,
+        RejectionReason::MisplacedGenesis
+    );
 }

@@ -110,19 +110,19 @@ fn qr_pairing_end_to_end_and_sizes() {
     .unwrap();
     assert_eq!(warning, None);
     let message1 = wire[..n].to_vec();
-    let n = creator
+    let (n, run) = creator
         .handle_message1(T0 + 11, &message1, &mut wire, &mut rng)
         .unwrap();
     let message2 = wire[..n].to_vec();
     let (n, creator_seen, scanner_keys) = scanner.handle_message2(&message2, &mut wire).unwrap();
-    assert_eq!(creator_seen.id, d.creator.device_id());
-    assert_eq!(creator_seen.key, *d.creator.static_public_key());
-    assert_eq!(creator_seen.name.as_str(), "Laptop");
-    let (scanner_seen, creator_keys) = creator.handle_message3(T0 + 12, &wire[..n]).unwrap();
-    assert_eq!(scanner_seen.id, d.scanner.device_id());
-    assert_eq!(scanner_seen.key, *d.scanner.static_public_key());
-    assert_eq!(scanner_seen.name.as_str(), "Phone");
-    assert_eq!(scanner_seen.method, PairingMethod::Qr);
+    assert_eq!(creator_seen.id(), d.creator.device_id());
+    assert_eq!(*creator_seen.key(), *d.creator.static_public_key());
+    assert_eq!(creator_seen.name().as_str(), "Laptop");
+    let (scanner_seen, creator_keys) = creator.handle_message3(T0 + 12, run, &wire[..n]).unwrap();
+    assert_eq!(scanner_seen.id(), d.scanner.device_id());
+    assert_eq!(*scanner_seen.key(), *d.scanner.static_public_key());
+    assert_eq!(scanner_seen.name().as_str(), "Phone");
+    assert_eq!(scanner_seen.method(), PairingMethod::Qr);
     assert_eq!(scanner_keys.handshake_hash, creator_keys.handshake_hash);
     assert!(creator.is_used());
     println!(
@@ -151,11 +151,11 @@ fn pair_once(
         rng,
     )?;
     let message1 = wire[..n].to_vec();
-    let n = creator.handle_message1(now, &message1, &mut wire, rng)?;
+    let (n, run) = creator.handle_message1(now, &message1, &mut wire, rng)?;
     let message2 = wire[..n].to_vec();
     let (n, _, _) = scanner.handle_message2(&message2, &mut wire)?;
     let message3 = wire[..n].to_vec();
-    creator.handle_message3(now + 1, &message3)?;
+    creator.handle_message3(now + 1, run, &message3)?;
     Ok(())
 }
 
@@ -177,7 +177,22 @@ fn an_expired_payload_is_refused_by_its_creator() {
         Err(Error::PayloadExpired)
     );
     assert!(!creator.is_used());
-    // At the last valid second it still works.
+    // Expiry is final: the secret is gone, later attempts stay refused.
+    assert_eq!(
+        pair_once(
+            &d,
+            &mut creator,
+            &payload,
+            PairingMethod::Qr,
+            T0 + 302,
+            &mut rng
+        ),
+        Err(Error::PayloadExpired)
+    );
+    // The expiry second itself is still valid: message 1 at T0 + 299 and
+    // message 3 at T0 + 300 (pair_once sends message 3 one second later).
+    let mut creator = responder(&d, PairingMethod::Qr, &mut rng);
+    let payload = scanned(&creator);
     assert_eq!(
         pair_once(
             &d,
@@ -398,13 +413,16 @@ fn a_scanner_without_the_secret_cannot_pair_and_learns_only_the_codes_key() {
         &mut rng,
     )
     .unwrap();
-    // Message 1 is already authenticated under the PSK (psk handshakes mix
-    // the ephemeral key first), so the creator refuses it at once and never
-    // sends message 2, its static key included.
+    // Message 1 is already authenticated: its payload tag covers the
+    // handshake hash, which covers the prologue, whose binding hashes the
+    // whole payload with its secret. So the creator refuses it at once and
+    // never sends message 2, its static key included.
     let message1 = wire[..n].to_vec();
     assert_eq!(
-        creator.handle_message1(T0 + 1, &message1, &mut wire, &mut rng),
-        Err(Error::Aead)
+        creator
+            .handle_message1(T0 + 1, &message1, &mut wire, &mut rng)
+            .err(),
+        Some(Error::Aead)
     );
     assert!(
         !creator.is_busy(T0 + 1),
@@ -527,14 +545,14 @@ fn a_stranger_holds_the_payload_no_longer_than_the_run_timeout() {
     )
     .unwrap();
     let message1 = wire[..n].to_vec();
-    let n = creator
+    let (n, run) = creator
         .handle_message1(T0, &message1, &mut wire, &mut rng)
         .unwrap();
     let message2 = wire[..n].to_vec();
     let (n, _, _) = scanner.handle_message2(&message2, &mut wire).unwrap();
     assert_eq!(
         creator
-            .handle_message3(T0 + RUN_TIMEOUT_SECS, &wire[..n])
+            .handle_message3(T0 + RUN_TIMEOUT_SECS, run, &wire[..n])
             .err(),
         Some(Error::RunTimedOut)
     );
@@ -697,4 +715,74 @@ fn payload_debug_hides_the_secret() {
     assert!(shown.contains("secret: \"[redacted]\""), "{shown}");
     let shown = format!("{creator:?}");
     assert!(shown.contains("[redacted]"), "{shown}");
+}
+
+/// Bytes from another connection cannot end the live run: message 3 must
+/// come with the run's id. A clock set back before the payload's creation
+/// counts as expired, so it cannot stretch the validity.
+#[test]
+fn a_foreign_message_3_leaves_the_run_alone_and_clocks_cannot_go_back() {
+    let d = devices();
+    let mut rng = SeededRng::new([12; 32]);
+    let mut creator = responder(&d, PairingMethod::Qr, &mut rng);
+    let payload = scanned(&creator);
+    let mut wire = [0u8; 512];
+    // Someone who saw the code opens a run and lets it go stale...
+    let (_, n, _) = ProximityInitiator::start(
+        local(&d.stranger, "Evil"),
+        PairingMethod::Qr,
+        &payload,
+        None,
+        &mut wire,
+        &mut rng,
+    )
+    .unwrap();
+    let message1 = wire[..n].to_vec();
+    let (_, their_run) = creator
+        .handle_message1(T0 + 1, &message1, &mut wire, &mut rng)
+        .unwrap();
+    // ...the genuine scanner's run replaces it...
+    let late = T0 + 1 + RUN_TIMEOUT_SECS;
+    let (scanner, n, _) = ProximityInitiator::start(
+        local(&d.scanner, "Phone"),
+        PairingMethod::Qr,
+        &payload,
+        None,
+        &mut wire,
+        &mut rng,
+    )
+    .unwrap();
+    let message1 = wire[..n].to_vec();
+    let (n, run) = creator
+        .handle_message1(late, &message1, &mut wire, &mut rng)
+        .unwrap();
+    assert_ne!(run, their_run);
+    let message2 = wire[..n].to_vec();
+    // ...and garbage on the old connection cannot end it.
+    assert_eq!(
+        creator
+            .handle_message3(late + 1, their_run, &[0u8; 80])
+            .err(),
+        Some(Error::OutOfOrder)
+    );
+    let (n, _, _) = scanner.handle_message2(&message2, &mut wire).unwrap();
+    assert!(
+        creator.handle_message3(late + 2, run, &wire[..n]).is_ok(),
+        "the genuine run survived"
+    );
+
+    // A clock set back before creation: refused as expired.
+    let mut creator = responder(&d, PairingMethod::Qr, &mut rng);
+    let payload = scanned(&creator);
+    assert_eq!(
+        pair_once(
+            &d,
+            &mut creator,
+            &payload,
+            PairingMethod::Qr,
+            T0 - 1,
+            &mut rng
+        ),
+        Err(Error::PayloadExpired)
+    );
 }

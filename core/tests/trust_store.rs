@@ -18,7 +18,6 @@ use honeylink_core::trust::{
     Block, Decision, ImageKey, KeyChangeAction, PeerRecord, TrustStore, TrustView, decide,
     decide_raw,
 };
-use honeylink_core::wire::PayloadFlags;
 
 fn key(b: u8) -> StaticPublicKey {
     *StaticSecret::from_bytes(SecretBytes::new([b; 32])).public_key()
@@ -30,14 +29,12 @@ fn id(b: u8) -> DeviceId {
 
 /// A peer as a confirmed pairing produces it.
 fn peer(i: u8, k: u8) -> PeerRecord {
-    PendingPeer {
-        id: id(i),
-        name: DeviceName::new("Peer").unwrap(),
-        key: key(k),
-        fingerprint: Fingerprint::of(&key(k)),
-        method: PairingMethod::Qr,
-        flags: PayloadFlags::empty(),
-    }
+    PendingPeer::hazmat_new(
+        id(i),
+        DeviceName::new("Peer").unwrap(),
+        key(k),
+        PairingMethod::Qr,
+    )
     .confirm(1000)
 }
 
@@ -94,6 +91,9 @@ fn a_key_change_is_detected_and_each_action_does_what_it_says() {
     assert_eq!(store.peer_by_id(&id(1)).unwrap().pending_key, None);
     // Re-verify: nothing changes until a new pairing replaces the key.
     let mut store = fresh();
+    // Before the person chooses re-verify, a pairing bringing the new key
+    // for the known id is refused: no silent replacement.
+    assert_eq!(store.add(peer(1, 5)), Err(Error::KeyChangeNotApproved));
     store
         .resolve_key_change(&id(1), KeyChangeAction::Reverify)
         .unwrap();
@@ -122,6 +122,13 @@ fn a_key_change_is_detected_and_each_action_does_what_it_says() {
         store.note_key_change(&id(9), key(5)),
         Err(Error::PeerNotFound)
     );
+    assert_eq!(
+        store.note_key_change(&id(1), key(5)),
+        Err(Error::NotAKeyChange),
+        "already trusted"
+    );
+    // Re-pairing with the same key just refreshes the record.
+    assert_eq!(store.add(peer(1, 5)), Ok(()));
 }
 
 #[test]
@@ -171,6 +178,17 @@ fn keys_are_recognised_in_any_spelling() {
         decide_raw(&store, &id(9), &[0; 32]),
         Err(Error::LowOrderKey)
     );
+    // u >= p: the spelling p + u of a small canonical u is the same key.
+    let mut nine = [0u8; 32];
+    nine[0] = 9;
+    let mut store = TrustStore::<8>::new();
+    store
+        .block_key(StaticPublicKey::from_bytes(&nine).unwrap())
+        .unwrap();
+    let mut p_plus_9 = [0xff; 32];
+    p_plus_9[0] = 0xed + 9;
+    p_plus_9[31] = 0x7f;
+    assert_eq!(decide_raw(&store, &id(3), &p_plus_9), Ok(Decision::Blocked));
 }
 
 #[test]

@@ -113,20 +113,22 @@ pub(crate) fn run(out: &mut impl Write) -> Result<(), Error> {
         )?;
     }
     let message1 = part(&wire, n)?.to_vec();
-    let n = creator.handle_message1(now()?, &message1, &mut wire, &mut rng)?;
+    let (n, run) = creator.handle_message1(now()?, &message1, &mut wire, &mut rng)?;
     let message2 = part(&wire, n)?.to_vec();
     let (n, laptop_seen, _) = scanner.handle_message2(&message2, &mut wire)?;
     writeln!(
         out,
         "phone: verified {} ({}), asks its user to confirm",
-        laptop_seen.name, laptop_seen.fingerprint
+        laptop_seen.name(),
+        laptop_seen.fingerprint()
     )?;
     let message3 = part(&wire, n)?.to_vec();
-    let (phone_seen, _) = creator.handle_message3(now()?, &message3)?;
+    let (phone_seen, _) = creator.handle_message3(now()?, run, &message3)?;
     writeln!(
         out,
         "laptop: {} ({}) scanned the code, asks its user to confirm",
-        phone_seen.name, phone_seen.fingerprint
+        phone_seen.name(),
+        phone_seen.fingerprint()
     )?;
     writeln!(
         out,

@@ -18,7 +18,10 @@
 //! - A self-signed first record proves nothing alone, so [`ChainVerifier`]
 //!   starts from an [`Anchor`]: the expected signing key (from the device
 //!   identity) or the first record's hash; optionally it is given the chain's
-//!   head ([`ChainHead`]) kept elsewhere.
+//!   head ([`ChainHead`]) kept elsewhere. The key anchor is the chain's
+//!   *first* signing key: after a rotation, a verifier still starts from the
+//!   original key (or the first record's hash) and follows the rotations, so
+//!   a device keeps its original public key (or that hash) for verifiers.
 //!
 //! ## What the chain proves, and what it does not
 //!

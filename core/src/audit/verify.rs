@@ -145,14 +145,18 @@ impl ChainVerifier {
         rejection
     }
 
-    /// Verifies the next record's signed bytes; returns the decoded record.
+    /// Verifies the next record's signed bytes; returns the decoded record
+    /// once it has verified in place.
+    ///
+    /// `Ok(None)` means the record's sequence number jumps ahead: it is held,
+    /// not verified in place, and must not be acted on; the next record (or
+    /// `finish`) reports whether one was missing
+    /// ([`RejectionReason::SequenceGap`]) or two were swapped
+    /// ([`RejectionReason::OutOfOrder`]).
     ///
     /// # Errors
-    /// The first bad record, with its index and reason. A record whose
-    /// sequence number jumps ahead is reported when the next record shows
-    /// whether one was missing ([`RejectionReason::SequenceGap`]) or two were
-    /// swapped ([`RejectionReason::OutOfOrder`]), or at `finish`.
-    pub fn push<'a>(&mut self, signed: &'a [u8]) -> Result<Record<'a>, Rejection> {
+    /// The first bad record, with its index and reason.
+    pub fn push<'a>(&mut self, signed: &'a [u8]) -> Result<Option<Record<'a>>, Rejection> {
         if let Some(rejection) = self.rejected {
             return Err(rejection);
         }
@@ -183,6 +187,11 @@ impl ChainVerifier {
                 let Event::Genesis { signing_key, .. } = record.event else {
                     return Err(self.reject(index, RejectionReason::MisplacedGenesis));
                 };
+                // Nothing is held before the anchor is checked: the first
+                // record must be record 0.
+                if record.seq != 0 {
+                    return Err(self.reject(index, RejectionReason::MisplacedGenesis));
+                }
                 VerifyingKey::from_bytes(&signing_key)
                     .map_err(|e| self.reject(index, RejectionReason::BadEncoding(e)))?
             }
@@ -201,7 +210,7 @@ impl ChainVerifier {
                 expected: self.next_seq,
                 found: record.seq,
             });
-            return Ok(record);
+            return Ok(None);
         }
         if record.seq < self.next_seq || record.prev_hash != self.head_hash {
             return Err(self.reject(
@@ -253,7 +262,7 @@ impl ChainVerifier {
         }
         self.next_seq = self.next_seq.saturating_add(1);
         self.head_hash = record.hash;
-        Ok(record)
+        Ok(Some(record))
     }
 
     /// Ends verification; returns the chain's head.

@@ -182,6 +182,15 @@ fn read_tag(bytes: &[u8]) -> Tag {
     Tag(tag)
 }
 
+#[cfg(feature = "hazmat-testing")]
+impl CipherState {
+    /// The key's bytes, for state digests in tests. Testing only.
+    #[must_use]
+    pub fn hazmat_key_bytes(&self) -> [u8; KEY_LEN] {
+        *self.key.expose_secret()
+    }
+}
+
 impl fmt::Debug for CipherState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CipherState")

@@ -109,7 +109,8 @@ pub fn find_payload(message: &[u8]) -> Result<&[u8], Error> {
     loop {
         let (record, tail, last) = parse_record(rest, first)?;
         first = false;
-        if record.tnf == TNF_EXTERNAL && record.record_type == RECORD_TYPE {
+        // NFC Forum external type names compare case-insensitively.
+        if record.tnf == TNF_EXTERNAL && record.record_type.eq_ignore_ascii_case(RECORD_TYPE) {
             if found.is_some() {
                 return Err(Error::NdefDuplicate);
             }

@@ -153,6 +153,11 @@ impl PairingPayload {
         })
     }
 
+    /// Wipes the one-time secret once the payload is used up or expired.
+    pub(crate) fn wipe_secret(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.secret);
+    }
+
     fn wire(&self) -> Wire<'_> {
         Wire {
             version: PAYLOAD_VERSION,
@@ -275,6 +280,12 @@ impl PairingPayload {
     /// SHA-512 of the whole binary payload with a domain label: the
     /// prologue's binding and the PSK's salt, so every field (id, key,
     /// expiry, hint, secret) is bound to the handshake.
+    ///
+    /// It covers the one-time secret on purpose: the prologue enters the
+    /// handshake hash, which authenticates message 1's payload, so a
+    /// responder refuses a message 1 from anyone who has not seen the code
+    /// before it reveals anything, its static key included. Removing the
+    /// secret from this hash would let anyone in range learn that key.
     #[must_use]
     pub fn binding(&self) -> [u8; HASH_LEN] {
         let mut binary = SecretBytes::<MAX_BINARY_LEN>::zero();

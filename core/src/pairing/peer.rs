@@ -24,23 +24,85 @@ use super::PairingMethod;
 /// noticing; the payload's short validity and single use bound that window,
 /// but do not close it. Such firmware should at least signal every pairing
 /// (a light, a sound) and offer a way to list and remove peers.
+///
+/// Only a pairing run makes one (its fields are private), so only a person's
+/// confirmation of a verified pairing turns a received key into a
+/// [`TrustedKey`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PendingPeer {
-    /// The peer's id, as it sent it in the handshake.
-    pub id: DeviceId,
-    /// The peer's name.
-    pub name: DeviceName,
-    /// The peer's static key, verified by the handshake but not yet trusted.
-    pub key: StaticPublicKey,
-    /// Its fingerprint, to show.
-    pub fingerprint: Fingerprint,
-    /// How the pairing ran.
-    pub method: PairingMethod,
-    /// What the peer announced about itself.
-    pub flags: PayloadFlags,
+    id: DeviceId,
+    name: DeviceName,
+    key: StaticPublicKey,
+    method: PairingMethod,
+    flags: PayloadFlags,
 }
 
 impl PendingPeer {
+    pub(crate) const fn new(
+        id: DeviceId,
+        name: DeviceName,
+        key: StaticPublicKey,
+        method: PairingMethod,
+        flags: PayloadFlags,
+    ) -> Self {
+        Self {
+            id,
+            name,
+            key,
+            method,
+            flags,
+        }
+    }
+
+    /// A pending peer made by hand, as if a pairing had verified it. Testing
+    /// only: real ones come from pairing runs.
+    #[cfg(feature = "hazmat-testing")]
+    #[must_use]
+    pub const fn hazmat_new(
+        id: DeviceId,
+        name: DeviceName,
+        key: StaticPublicKey,
+        method: PairingMethod,
+    ) -> Self {
+        Self::new(id, name, key, method, PayloadFlags::empty())
+    }
+
+    /// The peer's id, as it sent it in the handshake.
+    #[must_use]
+    pub const fn id(&self) -> DeviceId {
+        self.id
+    }
+
+    /// The peer's name.
+    #[must_use]
+    pub const fn name(&self) -> DeviceName {
+        self.name
+    }
+
+    /// The peer's static key, verified by the handshake but not yet trusted.
+    #[must_use]
+    pub const fn key(&self) -> &StaticPublicKey {
+        &self.key
+    }
+
+    /// Its fingerprint, to show.
+    #[must_use]
+    pub fn fingerprint(&self) -> Fingerprint {
+        Fingerprint::of(&self.key)
+    }
+
+    /// How the pairing ran.
+    #[must_use]
+    pub const fn method(&self) -> PairingMethod {
+        self.method
+    }
+
+    /// What the peer announced about itself.
+    #[must_use]
+    pub const fn flags(&self) -> PayloadFlags {
+        self.flags
+    }
+
     /// The person confirmed: the key becomes trusted, as of `now`.
     #[must_use]
     pub const fn confirm(self, now: u64) -> PeerRecord {
@@ -51,6 +113,7 @@ impl PendingPeer {
             method: self.method,
             paired_at: now,
             pending_key: None,
+            reverify_requested: false,
         }
     }
 

@@ -55,9 +55,25 @@ pub struct ProximityResponder<'a> {
     local: LocalDevice<'a>,
     method: PairingMethod,
     payload: PairingPayload,
-    run: Option<(HandshakeState<'a>, u64)>,
+    created_at: u64,
+    run: Option<LiveRun<'a>>,
+    next_run: u64,
     used: bool,
 }
+
+/// The run in progress: its handshake, when it began, and its id.
+#[derive(Debug)]
+struct LiveRun<'a> {
+    handshake: HandshakeState<'a>,
+    started: u64,
+    id: RunId,
+}
+
+/// Names one pairing run. The host keeps it with the connection that sent
+/// message 1 and presents it with that connection's message 3, so bytes from
+/// anyone else cannot end the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunId(u64);
 
 impl<'a> ProximityResponder<'a> {
     /// Creates a fresh payload, valid for `validity_secs` (at most 300) from
@@ -91,7 +107,9 @@ impl<'a> ProximityResponder<'a> {
             local,
             method,
             payload,
+            created_at: now,
             run: None,
+            next_run: 0,
             used: false,
         })
     }
@@ -110,12 +128,13 @@ impl<'a> ProximityResponder<'a> {
         self.used
     }
 
-    /// Whether a run is live at `now`.
+    /// Whether a run is live at `now`. A clock that went back before the
+    /// run began makes it stale, never endless.
     #[must_use]
     pub fn is_busy(&self, now: u64) -> bool {
-        self.run
-            .as_ref()
-            .is_some_and(|(_, started)| now < started.saturating_add(RUN_TIMEOUT_SECS))
+        self.run.as_ref().is_some_and(|run| {
+            now >= run.started && now < run.started.saturating_add(RUN_TIMEOUT_SECS)
+        })
     }
 
     /// Drops a run that has gone stale by `now` (call from a timer).
@@ -125,17 +144,33 @@ impl<'a> ProximityResponder<'a> {
         }
     }
 
-    fn check_usable(&self, now: u64) -> Result<(), Error> {
-        if self.used {
-            return Err(Error::PayloadUsed);
-        }
-        if now > self.payload.expires_at {
-            return Err(Error::PayloadExpired);
-        }
-        Ok(())
+    /// Refuses a used payload, and an expired one, judged by this device's
+    /// clock; a clock that reads before the payload's creation counts as
+    /// expired, so setting it back cannot stretch the 300 seconds. On
+    /// refusal the live run, if any, is dropped and the secret wiped.
+    fn check_usable(&mut self, now: u64) -> Result<(), Error> {
+        let error = if self.used {
+            Error::PayloadUsed
+        } else if now > self.payload.expires_at || now < self.created_at {
+            Error::PayloadExpired
+        } else {
+            return Ok(());
+        };
+        self.run = None;
+        self.payload.wipe_secret();
+        Err(error)
     }
 
-    /// Answers a message 1 with message 2 in `out`; returns its length.
+    /// Answers a message 1 with message 2 in `out`; returns its length and
+    /// the run's id, for the host to present with the same connection's
+    /// message 3.
+    ///
+    /// Message 1 is already authenticated: in XXpsk2 its empty payload is
+    /// encrypted with the handshake hash as associated data, and that hash
+    /// covers the prologue, whose binding is a hash over the whole payload
+    /// including the one-time secret. So only someone who has seen the code
+    /// can start a run; anyone else is refused here and learns nothing,
+    /// the creator's static key included.
     ///
     /// # Errors
     /// [`Error::PayloadUsed`]; [`Error::PayloadExpired`] (judged here, by the
@@ -148,7 +183,7 @@ impl<'a> ProximityResponder<'a> {
         message1: &[u8],
         out: &mut [u8],
         rng: &mut R,
-    ) -> Result<usize, Error> {
+    ) -> Result<(usize, RunId), Error> {
         self.check_usable(now)?;
         if self.is_busy(now) {
             return Err(Error::Busy);
@@ -162,30 +197,44 @@ impl<'a> ProximityResponder<'a> {
             rng,
         )?;
         let len = run::respond(&mut handshake, &self.local, message1, out)?;
-        self.run = Some((handshake, now));
-        Ok(len)
+        let id = RunId(self.next_run);
+        self.next_run = self.next_run.wrapping_add(1);
+        self.run = Some(LiveRun {
+            handshake,
+            started: now,
+            id,
+        });
+        Ok((len, id))
     }
 
-    /// Reads message 3. On success the payload is used up and the caller gets
-    /// the peer to show its user, and the session's keys.
+    /// Reads message 3 of run `run`. On success the payload is used up (its
+    /// secret wiped) and the caller gets the peer to show its user, and the
+    /// session's keys.
     ///
     /// # Errors
-    /// [`Error::OutOfOrder`] with no run; [`Error::RunTimedOut`] for a stale
-    /// run (dropped); [`Error::PayloadUsed`]; [`Error::PayloadExpired`]; the
-    /// handshake's and the payload's errors. On any error the run is dropped
-    /// and the payload stays usable until it expires.
+    /// [`Error::OutOfOrder`] with no run, or for another run's id (the live
+    /// run is untouched); [`Error::RunTimedOut`] for a stale run (dropped);
+    /// [`Error::PayloadUsed`]; [`Error::PayloadExpired`]; the handshake's and
+    /// the payload's errors, after which the run is dropped (Noise's rule) and
+    /// the payload stays usable until it expires.
     pub fn handle_message3(
         &mut self,
         now: u64,
+        run: RunId,
         message3: &[u8],
     ) -> Result<(PendingPeer, HandshakeOutcome), Error> {
         self.check_usable(now)?;
-        let (handshake, started) = self.run.take().ok_or(Error::OutOfOrder)?;
-        if now >= started.saturating_add(RUN_TIMEOUT_SECS) {
+        if self.run.as_ref().map(|live| live.id) != Some(run) {
+            return Err(Error::OutOfOrder);
+        }
+        if !self.is_busy(now) {
+            self.run = None;
             return Err(Error::RunTimedOut);
         }
-        let result = run::finish_responder(handshake, message3, self.method)?;
+        let live = self.run.take().ok_or(Error::OutOfOrder)?;
+        let result = run::finish_responder(live.handshake, message3, self.method)?;
         self.used = true;
+        self.payload.wipe_secret();
         Ok(result)
     }
 }
@@ -273,10 +322,10 @@ impl<'a> ProximityInitiator<'a> {
             self.method,
             out,
             |peer| {
-                if !ct_eq_array(peer.key.as_bytes(), &expected_key) {
+                if !ct_eq_array(peer.key().as_bytes(), &expected_key) {
                     return Err(Error::KeyMismatch);
                 }
-                if peer.id != expected_id {
+                if peer.id() != expected_id {
                     return Err(Error::DeviceIdMismatch);
                 }
                 Ok(())

@@ -4,7 +4,7 @@
 
 use super::{PairingMethod, PendingPeer};
 use crate::Error;
-use crate::identity::{DeviceIdentity, DeviceName, Fingerprint};
+use crate::identity::{DeviceIdentity, DeviceName};
 use crate::noise::{HandshakeOutcome, HandshakeState, Mode};
 use crate::wire::{HandshakePayload, PayloadFlags};
 
@@ -53,14 +53,13 @@ fn read_peer(
     let len = handshake.read_message(message, &mut payload)?;
     let peer = HandshakePayload::decode(payload.get(..len).unwrap_or(&[]), Mode::Pairing(method))?;
     let key = *handshake.remote_static().ok_or(Error::HandshakeFailed)?;
-    Ok(PendingPeer {
-        id: peer.device_id,
-        name: peer.name.ok_or(Error::NameMissing)?,
+    Ok(PendingPeer::new(
+        peer.device_id,
+        peer.name.ok_or(Error::NameMissing)?,
         key,
-        fingerprint: Fingerprint::of(&key),
         method,
-        flags: peer.flags,
-    })
+        peer.flags,
+    ))
 }
 
 /// Responder: reads message 3 and finishes.

@@ -58,13 +58,23 @@ impl<const L: u64> DatagramSession<L> {
     /// A session from a completed handshake's cipher states.
     #[must_use]
     pub fn new(outcome: HandshakeOutcome) -> Self {
-        Self::from_cipher_states(outcome.send, outcome.receive)
+        Self::unused(outcome.send, outcome.receive)
     }
 
-    /// A session from two fresh cipher states (their nonces are ignored: the
-    /// counters start at zero).
-    #[must_use]
-    pub fn from_cipher_states(send: CipherState, receive: CipherState) -> Self {
+    /// A session from two cipher states that have never been used.
+    ///
+    /// # Errors
+    /// [`Error::OutOfOrder`] if either has a nonzero nonce: its key has
+    /// already protected messages, and restarting the counters at zero would
+    /// reuse nonces (and accept replays of what it received).
+    pub fn from_cipher_states(send: CipherState, receive: CipherState) -> Result<Self, Error> {
+        if send.nonce() != 0 || receive.nonce() != 0 {
+            return Err(Error::OutOfOrder);
+        }
+        Ok(Self::unused(send, receive))
+    }
+
+    fn unused(send: CipherState, receive: CipherState) -> Self {
         let () = Self::VALID;
         Self {
             send_key: send.into_key(),
@@ -158,6 +168,11 @@ impl<const L: u64> DatagramSession<L> {
     /// [`Error::NonceExhausted`] (counter `2^64 - 1`), [`Error::Replayed`],
     /// [`Error::TooOld`], [`Error::TooFarAhead`], or the opaque
     /// [`Error::Aead`]. The session is unchanged on every error.
+    ///
+    /// [`Error::TooFarAhead`] also means a peer sent more than `L` records in
+    /// a row that all got lost: the receiver cannot follow the key that far
+    /// without signalling, so the host should treat a run of them as the end
+    /// of the session and handshake again.
     pub fn open_in_place<'r>(
         &mut self,
         record: &'r mut [u8],
@@ -212,6 +227,28 @@ impl<const L: u64> DatagramSession<L> {
             self.previous_key = None;
         }
         Ok((counter, text))
+    }
+}
+
+#[cfg(feature = "hazmat-testing")]
+impl<const L: u64> DatagramSession<L> {
+    /// A digest of the whole state, keys included, so tests can show that a
+    /// rejected record changed nothing at all. Testing only.
+    #[must_use]
+    pub fn hazmat_state_digest(&self) -> [u8; 64] {
+        let previous = self
+            .previous_key
+            .as_ref()
+            .map_or([0u8; 32], |k| *k.expose_secret());
+        crate::crypto::hash::sha512(&[
+            self.send_key.expose_secret(),
+            &self.send_counter.to_le_bytes(),
+            self.receive_key.expose_secret(),
+            &[u8::from(self.previous_key.is_some())],
+            &previous,
+            &self.receive_epoch.to_le_bytes(),
+            &self.window.hazmat_bytes(),
+        ])
     }
 }
 

@@ -106,6 +106,25 @@ impl<const REKEY: u64> StreamSession<REKEY> {
     }
 }
 
+#[cfg(feature = "hazmat-testing")]
+impl<const REKEY: u64> StreamSession<REKEY> {
+    /// A digest of the whole state, keys included, so tests can show that a
+    /// rejected record changed nothing at all. Testing only.
+    #[must_use]
+    pub fn hazmat_state_digest(&self) -> [u8; 64] {
+        let (send, receive) = (
+            self.send.hazmat_key_bytes(),
+            self.receive.hazmat_key_bytes(),
+        );
+        crate::crypto::hash::sha512(&[
+            &send,
+            &self.send.nonce().to_le_bytes(),
+            &receive,
+            &self.receive.nonce().to_le_bytes(),
+        ])
+    }
+}
+
 impl<const REKEY: u64> fmt::Debug for StreamSession<REKEY> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StreamSession")

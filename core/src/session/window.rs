@@ -123,6 +123,26 @@ impl ReplayWindow {
     }
 }
 
+#[cfg(feature = "hazmat-testing")]
+impl ReplayWindow {
+    /// The window's exact state as bytes, for state digests in tests.
+    pub(crate) fn hazmat_bytes(&self) -> [u8; BLOCKS * 8 + 9] {
+        let mut out = [0u8; BLOCKS * 8 + 9];
+        for (chunk, block) in out.chunks_mut(8).zip(self.bitmap.iter()) {
+            chunk.copy_from_slice(&block.to_le_bytes());
+        }
+        if let Some(tail) = out.get_mut(BLOCKS * 8..) {
+            if let Some(highest) = tail.get_mut(..8) {
+                highest.copy_from_slice(&self.highest.to_le_bytes());
+            }
+            if let Some(last) = tail.last_mut() {
+                *last = u8::from(self.received_any);
+            }
+        }
+        out
+    }
+}
+
 impl Default for ReplayWindow {
     fn default() -> Self {
         Self::new()

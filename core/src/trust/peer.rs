@@ -55,4 +55,9 @@ pub struct PeerRecord {
     /// A different key it presented since, awaiting the person's decision
     /// (spec 7): kept until they choose block, re-verify or trust.
     pub pending_key: Option<StaticPublicKey>,
+    /// The person chose to re-verify a key change: the next pairing with
+    /// this id may replace the key. Without it, a pairing that brings a
+    /// different key for a known id is refused, so showing someone a code
+    /// under a known device's id and name cannot silently take its place.
+    pub reverify_requested: bool,
 }

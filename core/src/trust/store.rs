@@ -114,13 +114,16 @@ impl<const N: usize> TrustStore<N> {
         self.peers.iter().position(|peer| peer.id == *id)
     }
 
-    /// Trusts a confirmed peer. Pairing again with a paired device (the
-    /// re-verify action) replaces its record, and so its key.
+    /// Trusts a confirmed peer. Pairing again with a paired device replaces
+    /// its record: with the same key always (a new name, a new date), with a
+    /// different key only after the person chose to re-verify a key change.
     ///
     /// # Errors
     /// [`Error::PeerBlocked`] if the device or its key is blocked;
     /// [`Error::KeyTrustedElsewhere`] if the key is trusted under another id;
-    /// [`Error::StoreFull`]. Nothing changes on error.
+    /// [`Error::KeyChangeNotApproved`] for a known id with a different key
+    /// and no re-verify requested; [`Error::StoreFull`]. Nothing changes on
+    /// error.
     pub fn add(&mut self, record: PeerRecord) -> Result<(), Error> {
         if self.is_device_blocked(&record.id) || self.is_key_blocked(record.key.key()) {
             return Err(Error::PeerBlocked);
@@ -133,6 +136,9 @@ impl<const N: usize> TrustStore<N> {
         match self.index_of(&record.id) {
             Some(i) => {
                 if let Some(slot) = self.peers.get_mut(i) {
+                    if slot.key != record.key && !slot.reverify_requested {
+                        return Err(Error::KeyChangeNotApproved);
+                    }
                     *slot = record;
                 }
                 Ok(())
@@ -199,7 +205,8 @@ impl<const N: usize> TrustStore<N> {
     /// until the person decides ([`TrustStore::resolve_key_change`]).
     ///
     /// # Errors
-    /// [`Error::PeerNotFound`].
+    /// [`Error::PeerNotFound`]; [`Error::NotAKeyChange`] if `presented` is
+    /// the trusted key itself (blocking it would block the peer's own key).
     pub fn note_key_change(
         &mut self,
         id: &DeviceId,
@@ -207,6 +214,9 @@ impl<const N: usize> TrustStore<N> {
     ) -> Result<(), Error> {
         let i = self.index_of(id).ok_or(Error::PeerNotFound)?;
         if let Some(peer) = self.peers.get_mut(i) {
+            if *peer.key.key() == presented {
+                return Err(Error::NotAKeyChange);
+            }
             peer.pending_key = Some(presented);
         }
         Ok(())
@@ -215,8 +225,8 @@ impl<const N: usize> TrustStore<N> {
     /// Applies the person's choice for a pending key change (spec 7):
     /// - [`KeyChangeAction::Block`]: keep the old key, block the presented
     ///   key (under any id), forget the pending key.
-    /// - [`KeyChangeAction::Reverify`]: nothing changes until a new pairing
-    ///   succeeds, which replaces the key through [`TrustStore::add`]; the
+    /// - [`KeyChangeAction::Reverify`]: the old key stays until a new pairing
+    ///   succeeds, which may then replace it through [`TrustStore::add`]; the
     ///   pending key stays for display until then.
     /// - [`KeyChangeAction::TrustNewKey`]: replace the key (explicit and
     ///   dangerous).
@@ -244,7 +254,11 @@ impl<const N: usize> TrustStore<N> {
                     peer.pending_key = None;
                 }
             }
-            KeyChangeAction::Reverify => {}
+            KeyChangeAction::Reverify => {
+                if let Some(peer) = self.peers.get_mut(i) {
+                    peer.reverify_requested = true;
+                }
+            }
             KeyChangeAction::TrustNewKey => {
                 if self.is_key_blocked(&pending) {
                     return Err(Error::PeerBlocked);

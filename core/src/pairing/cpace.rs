@@ -1,0 +1,909 @@
+//! CPace, the balanced PAKE behind PIN pairing: ciphersuite
+//! CPACE-RISTR255-SHA512 of `draft-irtf-cfrg-cpace` (the draft's repository
+//! as of 2026-04-23, in `../shared/spec/cpace/`), initiator-responder mode,
+//! with the draft's explicit key confirmation.
+//!
+//! This module is the primitive layer: the draft's string utilities, the
+//! generator, scalar sampling, the shares, the checks on a received share,
+//! the intermediate session key (ISK) and the confirmation tags. The PIN
+//! state machine above it decides which PIN, which purpose label and which
+//! nonces go in, enforces the message order and the one-run-per-PIN rule.
+//!
+//! # Inputs
+//!
+//! - PRS, the password-related string: the six ASCII digits of the PIN
+//!   ([`Prs`], secret).
+//! - CI, the channel identifier: `lv_cat(purpose, initiator id, responder id)`
+//!   ([`ChannelId::new`]); the draft recommends putting both identities in CI
+//!   in initiator-responder mode, initiator first.
+//! - sid, the session id: the initiator's nonce then the responder's
+//!   ([`SessionId::from_nonces`]).
+//! - ADa, ADb: associated data sent in clear with each share. HoneyLink sends
+//!   none (`b""`); the parameter exists because the draft's vectors use it.
+//!
+//! # Flow
+//!
+//! ```
+//! use honeylink_core::identity::DeviceId;
+//! use honeylink_core::noise::Role;
+//! use honeylink_core::pairing::cpace::{ChannelId, Party, Prs, SessionId};
+//! use honeylink_core::testing::SeededRng;
+//!
+//! let mut rng = SeededRng::new([9; 32]);
+//! let (a_id, b_id) = (DeviceId::from_bytes([1; 16]), DeviceId::from_bytes([2; 16]));
+//! let ci = ChannelId::new(b"example", &a_id, &b_id)?;
+//! let sid = SessionId::from_nonces(&[3; 32], &[4; 32]);
+//!
+//! // Initiator (the PIN was typed here) sends its share.
+//! let (a, ya) = Party::start(Role::Initiator, &Prs::new(b"123456")?, &ci, &sid, b"", &mut rng)?;
+//! // Responder (it shows the PIN) answers with its share and tag.
+//! let (b, yb) = Party::start(Role::Responder, &Prs::new(b"123456")?, &ci, &sid, b"", &mut rng)?;
+//! let b = b.receive(&ya, b"")?;
+//! let tb = b.tag();
+//! // Initiator checks the responder's tag, then sends its own.
+//! let a = a.receive(&yb, b"")?;
+//! let ta = a.tag();
+//! let isk_a = a.verify(&tb)?;
+//! let isk_b = b.verify(&ta)?;
+//! assert_eq!(isk_a.expose_secret(), isk_b.expose_secret());
+//! # Ok::<(), honeylink_core::Error>(())
+//! ```
+//!
+//! A received share that does not decode ([`Error::CpaceShareInvalid`]), is
+//! the identity ([`Error::CpaceShareIdentity`]) or equals the receiver's own
+//! share ([`Error::CpaceShareReflected`]) ends the run; so does a tag that
+//! does not verify ([`Error::CpaceConfirmationFailed`]). Every state is
+//! consumed by the step that leaves it, and its secrets are zeroized on drop.
+
+use core::fmt;
+use core::ops::Mul;
+
+use curve25519_dalek::Scalar;
+use curve25519_dalek::ristretto::{CompressedRistretto, RistrettoPoint};
+use curve25519_dalek::traits::IsIdentity;
+use rand_core::TryCryptoRng;
+use zeroize::Zeroize;
+
+use crate::Error;
+use crate::crypto::SecretBytes;
+use crate::crypto::ct::ct_eq_array;
+use crate::crypto::fill_random;
+use crate::crypto::hash::{HASH_LEN, MacTag, sha512};
+use crate::identity::DeviceId;
+use crate::noise::Role;
+use crate::wire::write_hex;
+
+/// The group's domain-separation identifier, `G_Ristretto255.DSI`.
+pub const DSI: &[u8] = b"CPaceRistretto255";
+/// The label of the ISK hash, `G.DSI || b"_ISK"`.
+pub const DSI_ISK: &[u8] = b"CPaceRistretto255_ISK";
+/// The prefix of the key-confirmation MAC key hash (draft, "Key
+/// confirmation"): `mac_key = SHA-512(b"CPaceMac" || sid || ISK)`.
+pub const MAC_KEY_LABEL: &[u8] = b"CPaceMac";
+/// SHA-512's input block size, `H.s_in_bytes`.
+pub const S_IN_BYTES: usize = 128;
+/// Length of an encoded share (a ristretto255 encoding).
+pub const SHARE_LEN: usize = 32;
+/// Length of the intermediate session key (a SHA-512 output).
+pub const ISK_LEN: usize = HASH_LEN;
+/// Length of a confirmation tag (an HMAC-SHA512 output).
+pub const TAG_LEN: usize = HASH_LEN;
+/// Length of each party's nonce in [`SessionId::from_nonces`].
+pub const NONCE_LEN: usize = 32;
+
+/// Longest PRS: 108 bytes. Up to this length the length-prefixed DSI, the
+/// PRS and the zero padding fill exactly the first 128-byte SHA-512 block
+/// (`18 + (1 + n) + (1 + (108 - n)) = 128`), so the hashed length, and the
+/// time taken, do not depend on the PIN. A PIN is 6 bytes.
+pub const MAX_PRS_LEN: usize = 108;
+/// Longest purpose label in [`ChannelId::new`].
+pub const MAX_PURPOSE_LEN: usize = 64;
+/// Longest channel identifier: `lv_cat(purpose, initiator id, responder id)`
+/// with the longest purpose, 99 bytes.
+pub const MAX_CI_LEN: usize = lv_len(MAX_PURPOSE_LEN) + 2 * lv_len(DeviceId::LEN);
+/// Longest session id: the two nonces, 64 bytes.
+pub const MAX_SID_LEN: usize = 2 * NONCE_LEN;
+/// Longest associated data, ADa or ADb. HoneyLink sends none; 32 bytes leave
+/// room for a version label and hold the draft's vectors (3 bytes).
+pub const MAX_AD_LEN: usize = 32;
+
+/// The generator string of the longest inputs: the first block (see
+/// [`MAX_PRS_LEN`]), then the length-prefixed CI and sid.
+const GENERATOR_STRING_CAP: usize = S_IN_BYTES + lv_len(MAX_CI_LEN) + lv_len(MAX_SID_LEN);
+/// `lv_cat(DSI_ISK, sid, K) || transcript_ir(Ya, ADa, Yb, ADb)` of the
+/// longest inputs.
+const ISK_INPUT_CAP: usize = lv_len(DSI_ISK.len())
+    + lv_len(MAX_SID_LEN)
+    + lv_len(SHARE_LEN)
+    + 2 * (lv_len(SHARE_LEN) + lv_len(MAX_AD_LEN));
+/// `lv_cat(Y, AD)`, the input of a confirmation tag.
+const TAG_INPUT_CAP: usize = lv_len(SHARE_LEN) + lv_len(MAX_AD_LEN);
+/// Bytes of a LEB128 encoding of a `usize` (`ceil(64 / 7)`).
+const LEB128_MAX: usize = 10;
+
+// ---------------------------------------------------------------------------
+// String utilities (draft appendix, "CPace function definitions")
+
+/// Length of the LEB128 encoding of `n`.
+const fn leb128_len(n: usize) -> usize {
+    let mut len = 1;
+    let mut rest = n >> 7;
+    while rest > 0 {
+        len += 1;
+        rest >>= 7;
+    }
+    len
+}
+
+/// Length of `prepend_len(x)` for `len(x) == n`.
+const fn lv_len(n: usize) -> usize {
+    leb128_len(n) + n
+}
+
+/// The LEB128 encoding of a length, as `prepend_len` writes it: 7 bits a
+/// byte, least significant first, bit 7 set while more follow.
+struct Leb128 {
+    bytes: [u8; LEB128_MAX],
+    len: usize,
+}
+
+impl Leb128 {
+    fn of(mut n: usize) -> Self {
+        let mut bytes = [0; LEB128_MAX];
+        let mut len = 0;
+        for slot in &mut bytes {
+            let [low, ..] = (n & 0x7f).to_le_bytes();
+            n >>= 7;
+            *slot = if n == 0 { low } else { low | 0x80 };
+            len += 1;
+            if n == 0 {
+                break;
+            }
+        }
+        Self { bytes, len }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or(&self.bytes)
+    }
+}
+
+/// Sequential writes into a caller's buffer whose size was checked first,
+/// so a too-small buffer is refused before anything is written.
+struct Writer<'a> {
+    out: &'a mut [u8],
+    pos: usize,
+}
+
+impl<'a> Writer<'a> {
+    /// `needed` is `None` when the length overflowed `usize`.
+    fn new(out: &'a mut [u8], needed: Option<usize>) -> Result<Self, Error> {
+        let needed = needed.ok_or(Error::BufferTooSmall { needed: usize::MAX })?;
+        if out.len() < needed {
+            return Err(Error::BufferTooSmall { needed });
+        }
+        Ok(Self { out, pos: 0 })
+    }
+
+    fn take(&mut self, n: usize) -> Result<&mut [u8], Error> {
+        let start = self.pos;
+        let end = start
+            .checked_add(n)
+            .ok_or(Error::BufferTooSmall { needed: usize::MAX })?;
+        self.pos = end;
+        self.out
+            .get_mut(start..end)
+            .ok_or(Error::BufferTooSmall { needed: end })
+    }
+
+    fn raw(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        self.take(bytes.len())?.copy_from_slice(bytes);
+        Ok(())
+    }
+
+    /// `prepend_len(bytes)`.
+    fn field(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        self.raw(Leb128::of(bytes.len()).as_slice())?;
+        self.raw(bytes)
+    }
+
+    /// `prepend_len(zero_bytes(n))`.
+    fn zero_field(&mut self, n: usize) -> Result<(), Error> {
+        self.raw(Leb128::of(n).as_slice())?;
+        self.take(n)?.fill(0);
+        Ok(())
+    }
+
+    fn written(&self) -> usize {
+        self.pos
+    }
+}
+
+/// Total length of `lv_cat` over fields of these lengths; `None` on
+/// overflow.
+fn lv_total(lens: &[usize]) -> Option<usize> {
+    lens.iter().try_fold(0usize, |acc, &n| {
+        acc.checked_add(n.checked_add(leb128_len(n))?)
+    })
+}
+
+/// Total length of `lv_cat(parts)`; `None` on overflow.
+fn lv_total_of(parts: &[&[u8]]) -> Option<usize> {
+    parts.iter().try_fold(0usize, |acc, p| {
+        acc.checked_add(p.len().checked_add(leb128_len(p.len()))?)
+    })
+}
+
+/// The draft's `prepend_len(data)`: the LEB128 encoding of `data`'s length,
+/// then `data`. Writes into `out`; returns the length written.
+///
+/// # Errors
+/// [`Error::BufferTooSmall`] (nothing written) if `out` is too short.
+pub fn prepend_len(data: &[u8], out: &mut [u8]) -> Result<usize, Error> {
+    lv_cat(&[data], out)
+}
+
+/// The draft's `lv_cat(a0, a1, ...)`: the concatenation of
+/// `prepend_len(ai)`. Writes into `out`; returns the length written.
+///
+/// # Errors
+/// [`Error::BufferTooSmall`] (nothing written) if `out` is too short.
+pub fn lv_cat(parts: &[&[u8]], out: &mut [u8]) -> Result<usize, Error> {
+    let mut w = Writer::new(out, lv_total_of(parts))?;
+    for part in parts {
+        w.field(part)?;
+    }
+    Ok(w.written())
+}
+
+/// The draft's `lexiographically_larger(a, b)`: whether `a > b` comparing
+/// bytes in order, a proper prefix being the smaller. Not constant-time; it
+/// orders public transcripts.
+#[must_use]
+pub fn lexicographically_larger(a: &[u8], b: &[u8]) -> bool {
+    a > b
+}
+
+/// The draft's `o_cat(a, b)`: `b"oc"`, then the lexicographically larger of
+/// `a` and `b`, then the other. Writes into `out`; returns the length
+/// written.
+///
+/// # Errors
+/// [`Error::BufferTooSmall`] (nothing written) if `out` is too short.
+pub fn o_cat(a: &[u8], b: &[u8], out: &mut [u8]) -> Result<usize, Error> {
+    let (first, second) = if lexicographically_larger(a, b) {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    let needed = a.len().checked_add(b.len()).and_then(|n| n.checked_add(2));
+    let mut w = Writer::new(out, needed)?;
+    w.raw(b"oc")?;
+    w.raw(first)?;
+    w.raw(second)?;
+    Ok(w.written())
+}
+
+/// The draft's `transcript_ir(Ya, ADa, Yb, ADb)` = `lv_cat(Ya, ADa) ||
+/// lv_cat(Yb, ADb)`, the transcript of initiator-responder mode (`a` is the
+/// initiator). Writes into `out`; returns the length written.
+///
+/// # Errors
+/// [`Error::BufferTooSmall`] (nothing written) if `out` is too short.
+pub fn transcript_ir(
+    ya: &[u8],
+    ad_a: &[u8],
+    yb: &[u8],
+    ad_b: &[u8],
+    out: &mut [u8],
+) -> Result<usize, Error> {
+    lv_cat(&[ya, ad_a, yb, ad_b], out)
+}
+
+/// The draft's `generator_string(DSI, PRS, CI, sid, s_in_bytes)` =
+/// `lv_cat(DSI, PRS, zero_bytes(len_zpad), CI, sid)` with `len_zpad =
+/// max(0, s_in_bytes - 1 - len(prepend_len(PRS)) -
+/// len(prepend_len(DSI)))`. Writes into `out`; returns the length written.
+///
+/// The output contains the PRS: a caller's buffer holds a secret.
+///
+/// # Errors
+/// [`Error::BufferTooSmall`] (nothing written) if `out` is too short.
+pub fn generator_string(
+    dsi: &[u8],
+    prs: &[u8],
+    ci: &[u8],
+    sid: &[u8],
+    s_in_bytes: usize,
+    out: &mut [u8],
+) -> Result<usize, Error> {
+    let zpad = s_in_bytes
+        .saturating_sub(1)
+        .saturating_sub(lv_total(&[prs.len()]).unwrap_or(usize::MAX))
+        .saturating_sub(lv_total(&[dsi.len()]).unwrap_or(usize::MAX));
+    let needed = lv_total(&[dsi.len(), prs.len(), zpad, ci.len(), sid.len()]);
+    let mut w = Writer::new(out, needed)?;
+    w.field(dsi)?;
+    w.field(prs)?;
+    w.zero_field(zpad)?;
+    w.field(ci)?;
+    w.field(sid)?;
+    Ok(w.written())
+}
+
+// ---------------------------------------------------------------------------
+// Inputs
+
+/// Up to `N` public bytes.
+#[derive(Clone, Copy)]
+struct Bounded<const N: usize> {
+    bytes: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> Bounded<N> {
+    fn new(src: &[u8], too_long: Error) -> Result<Self, Error> {
+        let mut bytes = [0; N];
+        bytes
+            .get_mut(..src.len())
+            .ok_or(too_long)?
+            .copy_from_slice(src);
+        Ok(Self {
+            bytes,
+            len: src.len(),
+        })
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or(&self.bytes)
+    }
+}
+
+/// The password-related string: for PIN pairing, the PIN's six ASCII
+/// digits. Zeroized on drop, redacted, not `Clone`.
+pub struct Prs {
+    bytes: SecretBytes<MAX_PRS_LEN>,
+    len: usize,
+}
+
+impl Prs {
+    /// Copies `prs`; the caller's copy is its own to wipe.
+    ///
+    /// # Errors
+    /// [`Error::CpacePrsTooLong`] if `prs` is longer than [`MAX_PRS_LEN`].
+    pub fn new(prs: &[u8]) -> Result<Self, Error> {
+        let mut bytes = SecretBytes::zero();
+        bytes
+            .expose_secret_mut()
+            .get_mut(..prs.len())
+            .ok_or(Error::CpacePrsTooLong)?
+            .copy_from_slice(prs);
+        Ok(Self {
+            bytes,
+            len: prs.len(),
+        })
+    }
+
+    /// The PRS bytes.
+    #[must_use]
+    pub fn expose_secret(&self) -> &[u8] {
+        let all = self.bytes.expose_secret();
+        all.get(..self.len).unwrap_or(all)
+    }
+}
+
+impl fmt::Debug for Prs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Prs([redacted])")
+    }
+}
+
+/// The channel identifier CI. Public (device ids and a label), though CPace
+/// never sends it.
+#[derive(Clone, Copy)]
+pub struct ChannelId(Bounded<MAX_CI_LEN>);
+
+impl ChannelId {
+    /// `lv_cat(purpose, initiator, responder)`: both identities, initiator
+    /// first, as the draft recommends for initiator-responder mode.
+    ///
+    /// # Errors
+    /// [`Error::CpaceChannelIdTooLong`] if `purpose` is longer than
+    /// [`MAX_PURPOSE_LEN`].
+    pub fn new(purpose: &[u8], initiator: &DeviceId, responder: &DeviceId) -> Result<Self, Error> {
+        if purpose.len() > MAX_PURPOSE_LEN {
+            return Err(Error::CpaceChannelIdTooLong);
+        }
+        let mut bytes = [0; MAX_CI_LEN];
+        let len = lv_cat(
+            &[purpose, initiator.as_bytes(), responder.as_bytes()],
+            &mut bytes,
+        )?;
+        Ok(Self(Bounded { bytes, len }))
+    }
+
+    /// A CI given as bytes (the draft's vectors use their own).
+    ///
+    /// # Errors
+    /// [`Error::CpaceChannelIdTooLong`] if `ci` is longer than
+    /// [`MAX_CI_LEN`].
+    pub fn from_bytes(ci: &[u8]) -> Result<Self, Error> {
+        Bounded::new(ci, Error::CpaceChannelIdTooLong).map(Self)
+    }
+
+    /// The CI bytes.
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8] {
+        self.0.as_slice()
+    }
+}
+
+impl PartialEq for ChannelId {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+impl Eq for ChannelId {}
+
+impl fmt::Debug for ChannelId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ChannelId(")?;
+        write_hex(f, self.as_bytes())?;
+        f.write_str(")")
+    }
+}
+
+/// The session id sid: public, never reused (each side contributes a fresh
+/// nonce).
+#[derive(Clone, Copy)]
+pub struct SessionId(Bounded<MAX_SID_LEN>);
+
+impl SessionId {
+    /// `initiator_nonce || responder_nonce`.
+    #[must_use]
+    pub fn from_nonces(initiator: &[u8; NONCE_LEN], responder: &[u8; NONCE_LEN]) -> Self {
+        let mut bytes = [0; MAX_SID_LEN];
+        let (first, second) = bytes.split_at_mut(NONCE_LEN);
+        first.copy_from_slice(initiator);
+        second.copy_from_slice(responder);
+        Self(Bounded {
+            bytes,
+            len: MAX_SID_LEN,
+        })
+    }
+
+    /// A sid given as bytes (the draft's vectors use 16).
+    ///
+    /// # Errors
+    /// [`Error::CpaceSessionIdTooLong`] if `sid` is longer than
+    /// [`MAX_SID_LEN`].
+    pub fn from_bytes(sid: &[u8]) -> Result<Self, Error> {
+        Bounded::new(sid, Error::CpaceSessionIdTooLong).map(Self)
+    }
+
+    /// The sid bytes.
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8] {
+        self.0.as_slice()
+    }
+}
+
+impl PartialEq for SessionId {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+impl Eq for SessionId {}
+
+impl fmt::Debug for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SessionId(")?;
+        write_hex(f, self.as_bytes())?;
+        f.write_str(")")
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Group operations
+
+/// The generator `g = G.calculate_generator(H, PRS, CI, sid)`: the
+/// ristretto255 element derivation (`RistrettoPoint::from_uniform_bytes`)
+/// of `SHA-512(generator_string(DSI, PRS, CI, sid, 128))`.
+///
+/// Secret: whoever knows it can test PIN guesses offline. Zeroized on drop,
+/// redacted, not `Clone`.
+pub struct Generator(RistrettoPoint);
+
+impl Generator {
+    /// Computes the generator.
+    ///
+    /// # Errors
+    /// None with inputs these types admit; [`Error::BufferTooSmall`] would
+    /// mean the generator string outgrew its fixed buffer.
+    pub fn calculate(prs: &Prs, ci: &ChannelId, sid: &SessionId) -> Result<Self, Error> {
+        // The generator string holds the PRS: it lives in a buffer that is
+        // zeroized on drop, as is its hash.
+        let mut buf = SecretBytes::<GENERATOR_STRING_CAP>::zero();
+        let len = generator_string(
+            DSI,
+            prs.expose_secret(),
+            ci.as_bytes(),
+            sid.as_bytes(),
+            S_IN_BYTES,
+            buf.expose_secret_mut(),
+        )?;
+        let gen_str = buf
+            .expose_secret()
+            .get(..len)
+            .ok_or(Error::BufferTooSmall { needed: len })?;
+        let hash = SecretBytes::new(sha512(&[gen_str]));
+        Ok(Self(RistrettoPoint::from_uniform_bytes(
+            hash.expose_secret(),
+        )))
+    }
+
+    /// The encoded generator.
+    #[must_use]
+    pub fn to_bytes(&self) -> [u8; SHARE_LEN] {
+        self.0.compress().to_bytes()
+    }
+}
+
+impl Drop for Generator {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl fmt::Debug for Generator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Generator([redacted])")
+    }
+}
+
+/// A party's secret scalar `y`. Zeroized on drop.
+struct EphemeralScalar(Scalar);
+
+impl EphemeralScalar {
+    /// `G.sample_scalar()` as the draft recommends for ristretto255: 32
+    /// random bytes, bits 252 to 255 cleared, read little-endian. Every such
+    /// value is below the group order, so no reduction happens.
+    fn sample<R: TryCryptoRng + ?Sized>(rng: &mut R) -> Result<Self, Error> {
+        let mut bytes = SecretBytes::<32>::zero();
+        fill_random(rng, bytes.expose_secret_mut())?;
+        if let Some(top) = bytes.expose_secret_mut().last_mut() {
+            *top &= 0x0f;
+        }
+        let scalar = Self(Scalar::from_bytes_mod_order(*bytes.expose_secret()));
+        // Zero has probability 2^-252: an RNG that yields it is broken, and
+        // a zero scalar would make the share the identity.
+        if scalar.0 == Scalar::ZERO {
+            return Err(Error::Rng);
+        }
+        Ok(scalar)
+    }
+}
+
+impl Drop for EphemeralScalar {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+/// `G.scalar_mult_vfy(y, X)` with the draft's abort conditions as errors:
+/// `X` must decode, and `K = y * X` must not be the identity. The scalar is
+/// never zero and the group has prime order, so `K` is the identity exactly
+/// when `X` is.
+fn scalar_mult_vfy(y: &EphemeralScalar, x: &Share) -> Result<SecretBytes<SHARE_LEN>, Error> {
+    let point = CompressedRistretto(x.0)
+        .decompress()
+        .ok_or(Error::CpaceShareInvalid)?;
+    // By reference: neither secret is copied to the stack unzeroized.
+    let mut k = Mul::mul(&point, &y.0);
+    let encoded = SecretBytes::new(k.compress().to_bytes());
+    let identity = k.is_identity();
+    k.zeroize();
+    if identity {
+        return Err(Error::CpaceShareIdentity);
+    }
+    Ok(encoded)
+}
+
+/// The draft's `G.scalar_mult_vfy(y, X)` on raw bytes, returning `G.I` (all
+/// zeros) when `X` does not decode or the result is the identity. The scalar
+/// is read little-endian and reduced.
+///
+/// **Exposes K**, which the draft forbids outside tests (a leaked K allows
+/// offline guessing): compiled only with the `hazmat-testing` feature, for
+/// the draft's `scalar_mult_vfy` vectors.
+#[cfg(feature = "hazmat-testing")]
+#[must_use]
+pub fn hazmat_scalar_mult_vfy(y: &[u8; 32], x: &[u8; SHARE_LEN]) -> [u8; SHARE_LEN] {
+    let y = EphemeralScalar(Scalar::from_bytes_mod_order(*y));
+    scalar_mult_vfy(&y, &Share(*x)).map_or([0; SHARE_LEN], |k| *k.expose_secret())
+}
+
+/// A public share `Y = y * g`, as sent: a ristretto255 encoding. Any 32
+/// bytes can be wrapped; [`Party::receive`] checks them.
+#[derive(Clone, Copy)]
+pub struct Share([u8; SHARE_LEN]);
+
+impl Share {
+    /// Wraps 32 received bytes (checked when received, not here).
+    #[must_use]
+    pub const fn from_bytes(bytes: [u8; SHARE_LEN]) -> Self {
+        Self(bytes)
+    }
+
+    /// Reads a share from exactly 32 bytes.
+    ///
+    /// # Errors
+    /// [`Error::InvalidLength`] for any other length.
+    pub fn from_slice(bytes: &[u8]) -> Result<Self, Error> {
+        crate::wire::array_from_slice(bytes).map(Self)
+    }
+
+    /// The 32 bytes.
+    #[must_use]
+    pub const fn as_bytes(&self) -> &[u8; SHARE_LEN] {
+        &self.0
+    }
+}
+
+impl PartialEq for Share {
+    fn eq(&self, other: &Self) -> bool {
+        ct_eq_array(&self.0, &other.0)
+    }
+}
+impl Eq for Share {}
+
+impl fmt::Debug for Share {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Share(")?;
+        write_hex(f, &self.0)?;
+        f.write_str(")")
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The protocol
+
+/// The intermediate session key ISK: `SHA-512(lv_cat(DSI_ISK, sid, K) ||
+/// transcript_ir(Ya, ADa, Yb, ADb))`. Feed it to a KDF with its own label
+/// before use (the draft recommends it). Zeroized on drop, redacted, not
+/// `Clone`.
+pub struct Isk(SecretBytes<ISK_LEN>);
+
+impl Isk {
+    /// The ISK bytes.
+    #[must_use]
+    pub const fn expose_secret(&self) -> &[u8; ISK_LEN] {
+        self.0.expose_secret()
+    }
+}
+
+impl fmt::Debug for Isk {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Isk([redacted])")
+    }
+}
+
+/// One party's CPace run after it has computed its share, waiting for the
+/// peer's. Zeroized on drop (its scalar), redacted, not `Clone`.
+pub struct Party {
+    role: Role,
+    scalar: EphemeralScalar,
+    share: Share,
+    ad: Bounded<MAX_AD_LEN>,
+    sid: SessionId,
+}
+
+impl Party {
+    /// Starts a run: computes the generator from `prs`, `ci` and `sid`,
+    /// samples the scalar from 32 bytes of `rng` and returns the state and
+    /// the share to send with `ad` (the draft's ADa or ADb; HoneyLink sends
+    /// `b""`). The initiator sends first; the transcript puts its share and
+    /// AD first.
+    ///
+    /// # Errors
+    /// [`Error::CpaceAssociatedDataTooLong`] if `ad` is longer than
+    /// [`MAX_AD_LEN`] (checked before the RNG is used); [`Error::Rng`] if the
+    /// RNG fails (or yields the zero scalar).
+    pub fn start<R: TryCryptoRng + ?Sized>(
+        role: Role,
+        prs: &Prs,
+        ci: &ChannelId,
+        sid: &SessionId,
+        ad: &[u8],
+        rng: &mut R,
+    ) -> Result<(Self, Share), Error> {
+        let ad = Bounded::new(ad, Error::CpaceAssociatedDataTooLong)?;
+        let generator = Generator::calculate(prs, ci, sid)?;
+        let scalar = EphemeralScalar::sample(rng)?;
+        let share = Share(Mul::mul(&generator.0, &scalar.0).compress().to_bytes());
+        let party = Self {
+            role,
+            scalar,
+            share,
+            ad,
+            sid: *sid,
+        };
+        Ok((party, share))
+    }
+
+    /// This party's role.
+    #[must_use]
+    pub const fn role(&self) -> Role {
+        self.role
+    }
+
+    /// Takes the peer's share and AD: checks the share, derives the ISK and
+    /// both confirmation tags. The state is consumed; on error the run is
+    /// over and its secrets are zeroized.
+    ///
+    /// # Errors
+    /// [`Error::CpaceAssociatedDataTooLong`] if `peer_ad` is longer than
+    /// [`MAX_AD_LEN`]; [`Error::CpaceShareInvalid`] if `peer` is not the
+    /// canonical encoding of a ristretto255 element;
+    /// [`Error::CpaceShareIdentity`] if it is the identity;
+    /// [`Error::CpaceShareReflected`] if it equals this party's own share.
+    pub fn receive(self, peer: &Share, peer_ad: &[u8]) -> Result<Confirming, Error> {
+        let peer_ad = Bounded::<MAX_AD_LEN>::new(peer_ad, Error::CpaceAssociatedDataTooLong)?;
+        // A reflected share decodes and is not the identity: refuse it before
+        // any scalar multiplication.
+        if *peer == self.share {
+            return Err(Error::CpaceShareReflected);
+        }
+        let k = scalar_mult_vfy(&self.scalar, peer)?;
+        let own = (self.share.as_bytes().as_slice(), self.ad.as_slice());
+        let theirs = (peer.as_bytes().as_slice(), peer_ad.as_slice());
+        let ((ya, ad_a), (yb, ad_b)) = match self.role {
+            Role::Initiator => (own, theirs),
+            Role::Responder => (theirs, own),
+        };
+        let sid = self.sid.as_bytes();
+
+        let mut input = SecretBytes::<ISK_INPUT_CAP>::zero();
+        let buf = input.expose_secret_mut();
+        let head = lv_cat(&[DSI_ISK, sid, k.expose_secret()], buf)?;
+        let tail = transcript_ir(ya, ad_a, yb, ad_b, buf.get_mut(head..).unwrap_or_default())?;
+        let end = head.saturating_add(tail);
+        let isk = Isk(SecretBytes::new(sha512(&[input
+            .expose_secret()
+            .get(..end)
+            .ok_or(Error::BufferTooSmall { needed: end })?])));
+
+        let mac_key = SecretBytes::new(sha512(&[MAC_KEY_LABEL, sid, isk.expose_secret()]));
+        let tag = confirmation_tag(&mac_key, own)?;
+        let peer_tag = confirmation_tag(&mac_key, theirs)?;
+        Ok(Confirming {
+            isk,
+            tag,
+            peer_tag: SecretBytes::new(peer_tag.0),
+        })
+    }
+}
+
+impl fmt::Debug for Party {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Party")
+            .field("role", &self.role)
+            .field("share", &self.share)
+            .field("scalar", &format_args!("[redacted]"))
+            .finish_non_exhaustive()
+    }
+}
+
+/// `MAC(mac_key, lv_cat(Y, AD))` with HMAC-SHA512 (draft, "Key
+/// confirmation").
+fn confirmation_tag(
+    mac_key: &SecretBytes<HASH_LEN>,
+    (y, ad): (&[u8], &[u8]),
+) -> Result<MacTag, Error> {
+    let mut buf = [0; TAG_INPUT_CAP];
+    let len = lv_cat(&[y, ad], &mut buf)?;
+    let input = buf
+        .get(..len)
+        .ok_or(Error::BufferTooSmall { needed: len })?;
+    Ok(MacTag::compute(mac_key.expose_secret(), &[input]))
+}
+
+/// A run that has derived its ISK and waits for the peer's confirmation
+/// tag. Zeroized on drop, redacted, not `Clone`.
+pub struct Confirming {
+    isk: Isk,
+    tag: MacTag,
+    peer_tag: SecretBytes<TAG_LEN>,
+}
+
+impl Confirming {
+    /// This party's confirmation tag, `MAC(mac_key, lv_cat(own share, own
+    /// AD))`, to send. The initiator sends it only after [`Self::verify`]
+    /// accepted the responder's; that order is the caller's to keep.
+    #[must_use]
+    pub const fn tag(&self) -> MacTag {
+        self.tag
+    }
+
+    /// Checks the peer's tag in constant time and, if it verifies, releases
+    /// the ISK. Consumed either way.
+    ///
+    /// # Errors
+    /// [`Error::CpaceConfirmationFailed`] if the tag is wrong: the peer used
+    /// another PRS (PIN), CI, sid or transcript, or the message was altered.
+    pub fn verify(self, peer_tag: &MacTag) -> Result<Isk, Error> {
+        if ct_eq_array(self.peer_tag.expose_secret(), &peer_tag.0) {
+            Ok(self.isk)
+        } else {
+            Err(Error::CpaceConfirmationFailed)
+        }
+    }
+}
+
+impl fmt::Debug for Confirming {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Confirming([redacted])")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leb128_matches_the_drafts_loop() {
+        for (n, expected) in [
+            (0usize, &[0x00][..]),
+            (1, &[0x01]),
+            (127, &[0x7f]),
+            (128, &[0x80, 0x01]),
+            (300, &[0xac, 0x02]),
+            (16_383, &[0xff, 0x7f]),
+            (16_384, &[0x80, 0x80, 0x01]),
+        ] {
+            assert_eq!(Leb128::of(n).as_slice(), expected, "{n}");
+            assert_eq!(leb128_len(n), expected.len(), "{n}");
+        }
+        assert_eq!(
+            Leb128::of(usize::MAX).as_slice().len(),
+            leb128_len(usize::MAX)
+        );
+    }
+
+    #[test]
+    fn capacities_are_exact() {
+        // The longest inputs fill each fixed buffer exactly.
+        assert_eq!(MAX_CI_LEN, 99);
+        let prs = [b'9'; MAX_PRS_LEN];
+        let (ci, sid) = ([1u8; MAX_CI_LEN], [2u8; MAX_SID_LEN]);
+        let mut buf = [0u8; GENERATOR_STRING_CAP + 1];
+        let len = generator_string(DSI, &prs, &ci, &sid, S_IN_BYTES, &mut buf).unwrap();
+        assert_eq!(len, GENERATOR_STRING_CAP);
+        // For every PRS length up to the maximum, the first block is 128
+        // bytes: the hashed length does not depend on the PIN.
+        for n in 0..=MAX_PRS_LEN {
+            let len = generator_string(DSI, &prs[..n], b"", b"", S_IN_BYTES, &mut buf).unwrap();
+            assert_eq!(len, S_IN_BYTES + 2, "PRS of {n} bytes");
+        }
+        let (y, ad) = ([3u8; SHARE_LEN], [4u8; MAX_AD_LEN]);
+        let mut buf = [0u8; ISK_INPUT_CAP + 1];
+        let head = lv_cat(&[DSI_ISK, &sid, &y], &mut buf).unwrap();
+        let tail = transcript_ir(&y, &ad, &y, &ad, &mut buf[head..]).unwrap();
+        assert_eq!(head + tail, ISK_INPUT_CAP);
+        assert_eq!(lv_cat(&[&y, &ad], &mut buf).unwrap(), TAG_INPUT_CAP);
+    }
+
+    #[test]
+    fn scalar_sampling_clears_the_top_four_bits() {
+        let mut script = [0xffu8; 32];
+        let s = EphemeralScalar::sample(&mut crate::testing::ScriptedRng::new(&script)).unwrap();
+        script[31] = 0x0f;
+        assert_eq!(s.0.to_bytes(), script);
+        let mut zero_after_mask = [0u8; 32];
+        zero_after_mask[31] = 0xf0;
+        assert!(matches!(
+            EphemeralScalar::sample(&mut crate::testing::ScriptedRng::new(&zero_after_mask)),
+            Err(Error::Rng)
+        ));
+    }
+}

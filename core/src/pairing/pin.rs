@@ -1,0 +1,626 @@
+//! PIN pairing (spec 4.2, made sound): a 6-digit PIN shown on one device and
+//! typed on the other authenticates a CPace exchange (CPACE-RISTR255-SHA512),
+//! whose key then keys Noise XXpsk2, which exchanges and authenticates the
+//! static keys.
+//!
+//! The PIN is never sent. A man in the middle gets one guess per run, and a
+//! recorded exchange tests no guess offline: every value an observer sees is
+//! a ristretto255 point or a MAC under a key only the two parties can derive.
+//! The device that shows the PIN is the responder; the one where it is typed
+//! is the initiator.
+//!
+//! ```text
+//! initiator (types PIN)                      responder (shows PIN)
+//!   hello: version, nonce_i, id_i      ->
+//!                                      <-    hello: version, nonce_r, id_r
+//!   CPace share Ya                     ->
+//!                                      <-    CPace share Yb, tag Tb
+//!   tag Ta, Noise message 1            ->
+//!                                      <-    Noise message 2
+//!   Noise message 3                    ->
+//! ```
+//!
+//! sid = nonce_i || nonce_r; CI = lv_cat(purpose, id_i, id_r); PRS = the six
+//! ASCII digits. Both sides know whether the PINs matched before any Noise
+//! message: the initiator from Tb, the responder from Ta. The PSK is
+//! HKDF-SHA512(salt = sid, ikm = ISK, label), the prologue's binding is sid,
+//! and either side aborts if the id in the Noise payload is not the one bound
+//! in CPace. Seven messages, three and a half round trips.
+
+use core::fmt;
+
+use rand_core::TryCryptoRng;
+use subtle::ConstantTimeEq;
+
+use super::cpace::{
+    ChannelId, Confirming, NONCE_LEN, Party, Prs, SHARE_LEN, SessionId, Share, TAG_LEN,
+};
+use super::pin_guard::{PinGuard, RunTicket};
+use super::run::{self, LocalDevice};
+use super::{PairingMethod, PendingPeer};
+use crate::Error;
+use crate::crypto::hash::{HASH_LEN, MacTag, Prk};
+use crate::crypto::{SecretBytes, fill_random};
+use crate::identity::DeviceId;
+use crate::noise::{HandshakeOutcome, HandshakeState, Prologue, Protocol, Psk, Role};
+
+/// How long a shown PIN accepts the first message, by the showing device's
+/// clock.
+pub const PIN_VALIDITY_SECS: u64 = 30;
+/// How long a whole PIN run may take after the PIN is shown.
+pub const PIN_RUN_SECS: u64 = 90;
+/// The CPace purpose string, the first part of the channel identifier.
+pub const CPACE_PURPOSE: &[u8] = b"HoneyLink v1 PIN pairing";
+/// Version byte of the hello messages.
+pub const PIN_PROTOCOL_VERSION: u8 = 1;
+/// Length of a hello message.
+pub const HELLO_LEN: usize = 1 + NONCE_LEN + DeviceId::LEN;
+/// Length of the responder's share-and-tag message.
+pub const SHARE_AND_TAG_LEN: usize = SHARE_LEN + TAG_LEN;
+
+/// A 6-digit PIN: zeroized on drop, redacted in `Debug`, not `Clone`,
+/// compared in constant time.
+pub struct Pin(SecretBytes<6>);
+
+impl Pin {
+    /// Draws a PIN uniformly from 000000 to 999999 (rejection sampling over
+    /// 32-bit draws, so no modulo bias).
+    ///
+    /// # Errors
+    /// [`Error::Rng`] if the RNG fails (or, with probability below
+    /// 2^-500, keeps drawing values to reject).
+    pub fn generate<R: TryCryptoRng + ?Sized>(rng: &mut R) -> Result<Self, Error> {
+        // The largest multiple of 10^6 that fits in 32 bits.
+        const LIMIT: u32 = 4_294_000_000;
+        for _ in 0..64 {
+            let mut bytes = SecretBytes::<4>::zero();
+            fill_random(rng, bytes.expose_secret_mut())?;
+            let value = u32::from_le_bytes(*bytes.expose_secret());
+            if value < LIMIT {
+                return Ok(Self::from_value(value % 1_000_000));
+            }
+        }
+        Err(Error::Rng)
+    }
+
+    fn from_value(mut value: u32) -> Self {
+        let mut digits = SecretBytes::<6>::zero();
+        for digit in digits.expose_secret_mut().iter_mut().rev() {
+            *digit = b'0' + u8::try_from(value % 10).unwrap_or(0);
+            value /= 10;
+        }
+        Self(digits)
+    }
+
+    /// Reads a PIN a person typed: six ASCII digits; spaces are ignored.
+    ///
+    /// # Errors
+    /// [`Error::InvalidPin`] for anything else.
+    pub fn parse(typed: &str) -> Result<Self, Error> {
+        let mut digits = SecretBytes::<6>::zero();
+        let mut count = 0usize;
+        for c in typed.bytes().filter(|c| *c != b' ') {
+            if !c.is_ascii_digit() {
+                return Err(Error::InvalidPin);
+            }
+            *digits
+                .expose_secret_mut()
+                .get_mut(count)
+                .ok_or(Error::InvalidPin)? = c;
+            count += 1;
+        }
+        if count != 6 {
+            return Err(Error::InvalidPin);
+        }
+        Ok(Self(digits))
+    }
+
+    /// The six ASCII digits, to show on a screen.
+    #[must_use]
+    pub const fn expose_secret(&self) -> &[u8; 6] {
+        self.0.expose_secret()
+    }
+
+    fn prs(&self) -> Result<Prs, Error> {
+        Prs::new(self.0.expose_secret())
+    }
+}
+
+impl PartialEq for Pin {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.ct_eq(&other.0).into()
+    }
+}
+impl Eq for Pin {}
+
+impl fmt::Debug for Pin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Pin([redacted])")
+    }
+}
+
+fn write_hello(nonce: &[u8; NONCE_LEN], id: DeviceId, out: &mut [u8]) -> Result<usize, Error> {
+    let out = out
+        .get_mut(..HELLO_LEN)
+        .ok_or(Error::BufferTooSmall { needed: HELLO_LEN })?;
+    let (version, rest) = out.split_at_mut(1);
+    let (nonce_out, id_out) = rest.split_at_mut(NONCE_LEN);
+    version.copy_from_slice(&[PIN_PROTOCOL_VERSION]);
+    nonce_out.copy_from_slice(nonce);
+    id_out.copy_from_slice(id.as_bytes());
+    Ok(HELLO_LEN)
+}
+
+fn read_hello(message: &[u8]) -> Result<([u8; NONCE_LEN], DeviceId), Error> {
+    match message.first() {
+        Some(&PIN_PROTOCOL_VERSION) => {}
+        Some(&found) => return Err(Error::UnknownVersion { found }),
+        None => return Err(Error::MessageTooShort),
+    }
+    if message.len() != HELLO_LEN {
+        return Err(Error::InvalidLength {
+            expected: HELLO_LEN,
+            found: message.len(),
+        });
+    }
+    let (nonce, id) = message.get(1..).unwrap_or(&[]).split_at(NONCE_LEN);
+    Ok((
+        crate::wire::array_from_slice(nonce)?,
+        DeviceId::from_slice(id)?,
+    ))
+}
+
+fn read_tag(bytes: &[u8]) -> Result<MacTag, Error> {
+    Ok(MacTag(crate::wire::array_from_slice(bytes)?))
+}
+
+/// The XXpsk2 PSK and prologue from CPace's key and session id.
+fn noise_for<'a, R: TryCryptoRng + ?Sized>(
+    isk: &super::cpace::Isk,
+    sid: &SessionId,
+    role: Role,
+    local: &LocalDevice<'a>,
+    rng: &mut R,
+) -> Result<HandshakeState<'a>, Error> {
+    let binding: [u8; HASH_LEN] = crate::wire::array_from_slice(sid.as_bytes())?;
+    let mut psk = Psk::zero();
+    Prk::extract(sid.as_bytes(), isk.expose_secret())
+        .expand(&[b"HoneyLink v1 PIN pairing PSK"], psk.expose_secret_mut())?;
+    HandshakeState::new(
+        Protocol::XxPsk2(psk),
+        role,
+        &Prologue::pairing(PairingMethod::Pin, &binding),
+        local.identity.static_secret(),
+        rng,
+    )
+}
+
+enum ResponderState<'a> {
+    AwaitHello,
+    AwaitShare {
+        ci: ChannelId,
+        sid: SessionId,
+        initiator: DeviceId,
+    },
+    AwaitTag {
+        confirming: Confirming,
+        sid: SessionId,
+        initiator: DeviceId,
+    },
+    AwaitNoise3 {
+        handshake: HandshakeState<'a>,
+        initiator: DeviceId,
+    },
+    Over,
+}
+
+/// The side that shows the PIN. One run per PIN, begun by the first message
+/// it receives, whatever its outcome; after a failure the PIN is dead and a
+/// new one must be shown. Every run is counted by the caller's [`PinGuard`].
+pub struct PinResponder<'a> {
+    local: LocalDevice<'a>,
+    pin: Pin,
+    shown_at: u64,
+    state: ResponderState<'a>,
+    ticket: Option<RunTicket>,
+}
+
+impl<'a> PinResponder<'a> {
+    /// Draws a fresh PIN to show, valid [`PIN_VALIDITY_SECS`] from `now`.
+    ///
+    /// # Errors
+    /// [`Error::LockedOut`] while the guard locks PIN pairing; [`Error::Rng`].
+    pub fn new<R: TryCryptoRng + ?Sized>(
+        local: LocalDevice<'a>,
+        guard: &PinGuard,
+        now: u64,
+        rng: &mut R,
+    ) -> Result<Self, Error> {
+        if let Some(remaining) = guard.locked_for(now) {
+            return Err(Error::LockedOut { remaining });
+        }
+        Ok(Self {
+            local,
+            pin: Pin::generate(rng)?,
+            shown_at: now,
+            state: ResponderState::AwaitHello,
+            ticket: None,
+        })
+    }
+
+    /// The PIN to show.
+    #[must_use]
+    pub const fn pin(&self) -> &Pin {
+        &self.pin
+    }
+
+    /// Ends the run as a failure: the PIN is dead.
+    fn die(&mut self, guard: &mut PinGuard, now: u64, error: Error) -> Error {
+        self.state = ResponderState::Over;
+        if let Some(ticket) = self.ticket.take() {
+            guard.fail(ticket, now);
+        }
+        error
+    }
+
+    fn check_time(&mut self, guard: &mut PinGuard, now: u64) -> Result<(), Error> {
+        if now < self.shown_at || now > self.shown_at.saturating_add(PIN_RUN_SECS) {
+            return Err(self.die(guard, now, Error::RunTimedOut));
+        }
+        Ok(())
+    }
+
+    /// The initiator's hello: begins the PIN's one run and answers with this
+    /// side's hello.
+    ///
+    /// # Errors
+    /// [`Error::PinUsed`] if a run already began (in sequence or in
+    /// parallel); [`Error::PinExpired`] after [`PIN_VALIDITY_SECS`];
+    /// [`Error::LockedOut`]; message errors. Every error but `PinUsed` ends
+    /// the PIN.
+    pub fn handle_hello<R: TryCryptoRng + ?Sized>(
+        &mut self,
+        guard: &mut PinGuard,
+        now: u64,
+        hello: &[u8],
+        out: &mut [u8],
+        rng: &mut R,
+    ) -> Result<usize, Error> {
+        if !matches!(self.state, ResponderState::AwaitHello) {
+            return Err(Error::PinUsed);
+        }
+        if now < self.shown_at || now > self.shown_at.saturating_add(PIN_VALIDITY_SECS) {
+            self.state = ResponderState::Over;
+            return Err(Error::PinExpired);
+        }
+        match guard.begin(now) {
+            Ok(ticket) => self.ticket = Some(ticket),
+            Err(error) => {
+                self.state = ResponderState::Over;
+                return Err(error);
+            }
+        }
+        let result = (|| {
+            let (nonce_i, initiator) = read_hello(hello)?;
+            let mut nonce_r = [0u8; NONCE_LEN];
+            fill_random(rng, &mut nonce_r)?;
+            let len = write_hello(&nonce_r, self.local.identity.device_id(), out)?;
+            let ci = ChannelId::new(CPACE_PURPOSE, &initiator, &self.local.identity.device_id())?;
+            Ok((
+                len,
+                ci,
+                SessionId::from_nonces(&nonce_i, &nonce_r),
+                initiator,
+            ))
+        })();
+        match result {
+            Ok((len, ci, sid, initiator)) => {
+                self.state = ResponderState::AwaitShare { ci, sid, initiator };
+                Ok(len)
+            }
+            Err(error) => Err(self.die(guard, now, error)),
+        }
+    }
+
+    /// The initiator's CPace share: answers with this side's share and
+    /// confirmation tag.
+    ///
+    /// # Errors
+    /// [`Error::OutOfOrder`]; [`Error::RunTimedOut`]; the share's errors
+    /// (invalid, identity, reflected). Every error ends the PIN.
+    pub fn handle_share<R: TryCryptoRng + ?Sized>(
+        &mut self,
+        guard: &mut PinGuard,
+        now: u64,
+        share: &[u8],
+        out: &mut [u8],
+        rng: &mut R,
+    ) -> Result<usize, Error> {
+        self.check_time(guard, now)?;
+        let ResponderState::AwaitShare { ci, sid, initiator } =
+            core::mem::replace(&mut self.state, ResponderState::Over)
+        else {
+            return Err(self.die(guard, now, Error::OutOfOrder));
+        };
+        let result = (|| {
+            let out = out
+                .get_mut(..SHARE_AND_TAG_LEN)
+                .ok_or(Error::BufferTooSmall {
+                    needed: SHARE_AND_TAG_LEN,
+                })?;
+            let peer = Share::from_slice(share)?;
+            let (party, own) =
+                Party::start(Role::Responder, &self.pin.prs()?, &ci, &sid, b"", rng)?;
+            let confirming = party.receive(&peer, b"")?;
+            let (share_out, tag_out) = out.split_at_mut(SHARE_LEN);
+            share_out.copy_from_slice(own.as_bytes());
+            tag_out.copy_from_slice(&confirming.tag().0);
+            Ok(confirming)
+        })();
+        match result {
+            Ok(confirming) => {
+                self.state = ResponderState::AwaitTag {
+                    confirming,
+                    sid,
+                    initiator,
+                };
+                Ok(SHARE_AND_TAG_LEN)
+            }
+            Err(error) => Err(self.die(guard, now, error)),
+        }
+    }
+
+    /// The initiator's confirmation tag followed by Noise message 1: a
+    /// verified tag is the run's success for the guard; answers with Noise
+    /// message 2.
+    ///
+    /// # Errors
+    /// [`Error::CpaceConfirmationFailed`] for a wrong PIN (the PIN dies, the
+    /// guard counts a failure); [`Error::OutOfOrder`]; [`Error::RunTimedOut`];
+    /// the handshake's errors.
+    pub fn handle_tag<R: TryCryptoRng + ?Sized>(
+        &mut self,
+        guard: &mut PinGuard,
+        now: u64,
+        message: &[u8],
+        out: &mut [u8],
+        rng: &mut R,
+    ) -> Result<usize, Error> {
+        self.check_time(guard, now)?;
+        let ResponderState::AwaitTag {
+            confirming,
+            sid,
+            initiator,
+        } = core::mem::replace(&mut self.state, ResponderState::Over)
+        else {
+            return Err(self.die(guard, now, Error::OutOfOrder));
+        };
+        let Some((tag, noise1)) = message.split_at_checked(TAG_LEN) else {
+            return Err(self.die(guard, now, Error::MessageTooShort));
+        };
+        let isk = match read_tag(tag).and_then(|tag| confirming.verify(&tag)) {
+            Ok(isk) => isk,
+            Err(error) => return Err(self.die(guard, now, error)),
+        };
+        if let Some(ticket) = self.ticket.take() {
+            guard.succeed(ticket);
+        }
+        let result = (|| {
+            let mut handshake = noise_for(&isk, &sid, Role::Responder, &self.local, rng)?;
+            let len = run::respond(&mut handshake, &self.local, noise1, out)?;
+            Ok((handshake, len))
+        })();
+        match result {
+            Ok((handshake, len)) => {
+                self.state = ResponderState::AwaitNoise3 {
+                    handshake,
+                    initiator,
+                };
+                Ok(len)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Noise message 3: the initiator's static key, verified; it must name the
+    /// device id bound in CPace.
+    ///
+    /// # Errors
+    /// [`Error::DeviceIdMismatch`]; [`Error::OutOfOrder`];
+    /// [`Error::RunTimedOut`]; the handshake's errors.
+    pub fn handle_noise3(
+        &mut self,
+        now: u64,
+        message3: &[u8],
+    ) -> Result<(PendingPeer, HandshakeOutcome), Error> {
+        let ResponderState::AwaitNoise3 {
+            handshake,
+            initiator,
+        } = core::mem::replace(&mut self.state, ResponderState::Over)
+        else {
+            return Err(Error::OutOfOrder);
+        };
+        if now < self.shown_at || now > self.shown_at.saturating_add(PIN_RUN_SECS) {
+            return Err(Error::RunTimedOut);
+        }
+        let (peer, outcome) = run::finish_responder(handshake, message3, PairingMethod::Pin)?;
+        if peer.id() != initiator {
+            return Err(Error::DeviceIdMismatch);
+        }
+        Ok((peer, outcome))
+    }
+}
+
+impl fmt::Debug for PinResponder<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PinResponder")
+            .field("shown_at", &self.shown_at)
+            .field("pin", &self.pin)
+            .finish_non_exhaustive()
+    }
+}
+
+enum InitiatorState<'a> {
+    AwaitHello {
+        nonce_i: [u8; NONCE_LEN],
+    },
+    AwaitShareAndTag {
+        party: Party,
+        sid: SessionId,
+        responder: DeviceId,
+    },
+    AwaitNoise2 {
+        handshake: HandshakeState<'a>,
+        responder: DeviceId,
+    },
+    Over,
+}
+
+/// The side where the PIN is typed.
+pub struct PinInitiator<'a> {
+    local: LocalDevice<'a>,
+    pin: Pin,
+    state: InitiatorState<'a>,
+}
+
+impl<'a> PinInitiator<'a> {
+    /// Starts with the typed PIN; writes the hello into `out`.
+    ///
+    /// # Errors
+    /// [`Error::Rng`]; [`Error::BufferTooSmall`].
+    pub fn start<R: TryCryptoRng + ?Sized>(
+        local: LocalDevice<'a>,
+        pin: Pin,
+        out: &mut [u8],
+        rng: &mut R,
+    ) -> Result<(Self, usize), Error> {
+        let mut nonce_i = [0u8; NONCE_LEN];
+        fill_random(rng, &mut nonce_i)?;
+        let len = write_hello(&nonce_i, local.identity.device_id(), out)?;
+        Ok((
+            Self {
+                local,
+                pin,
+                state: InitiatorState::AwaitHello { nonce_i },
+            },
+            len,
+        ))
+    }
+
+    /// The responder's hello: answers with this side's CPace share.
+    ///
+    /// # Errors
+    /// [`Error::OutOfOrder`]; message errors. Every error ends the run.
+    pub fn handle_hello<R: TryCryptoRng + ?Sized>(
+        &mut self,
+        hello: &[u8],
+        out: &mut [u8],
+        rng: &mut R,
+    ) -> Result<usize, Error> {
+        let InitiatorState::AwaitHello { nonce_i } =
+            core::mem::replace(&mut self.state, InitiatorState::Over)
+        else {
+            return Err(Error::OutOfOrder);
+        };
+        let (nonce_r, responder) = read_hello(hello)?;
+        let out = out
+            .get_mut(..SHARE_LEN)
+            .ok_or(Error::BufferTooSmall { needed: SHARE_LEN })?;
+        let ci = ChannelId::new(CPACE_PURPOSE, &self.local.identity.device_id(), &responder)?;
+        let sid = SessionId::from_nonces(&nonce_i, &nonce_r);
+        let (party, share) = Party::start(Role::Initiator, &self.pin.prs()?, &ci, &sid, b"", rng)?;
+        out.copy_from_slice(share.as_bytes());
+        self.state = InitiatorState::AwaitShareAndTag {
+            party,
+            sid,
+            responder,
+        };
+        Ok(SHARE_LEN)
+    }
+
+    /// The responder's share and tag: a wrong tag means the PINs differ, and
+    /// the run ends before any static key is sent. Otherwise answers with this
+    /// side's tag and Noise message 1.
+    ///
+    /// # Errors
+    /// [`Error::CpaceConfirmationFailed`] (wrong PIN); the share's errors;
+    /// [`Error::OutOfOrder`].
+    pub fn handle_share_and_tag<R: TryCryptoRng + ?Sized>(
+        &mut self,
+        message: &[u8],
+        out: &mut [u8],
+        rng: &mut R,
+    ) -> Result<usize, Error> {
+        let InitiatorState::AwaitShareAndTag {
+            party,
+            sid,
+            responder,
+        } = core::mem::replace(&mut self.state, InitiatorState::Over)
+        else {
+            return Err(Error::OutOfOrder);
+        };
+        if message.len() != SHARE_AND_TAG_LEN {
+            return Err(Error::InvalidLength {
+                expected: SHARE_AND_TAG_LEN,
+                found: message.len(),
+            });
+        }
+        let (share, tag) = message.split_at(SHARE_LEN);
+        let confirming = party.receive(&Share::from_slice(share)?, b"")?;
+        let own_tag = confirming.tag();
+        let isk = confirming.verify(&read_tag(tag)?)?;
+        let (tag_out, noise_out) = out
+            .split_at_mut_checked(TAG_LEN)
+            .ok_or(Error::BufferTooSmall { needed: TAG_LEN })?;
+        tag_out.copy_from_slice(&own_tag.0);
+        let mut handshake = noise_for(&isk, &sid, Role::Initiator, &self.local, rng)?;
+        let len = handshake.write_message(&[], noise_out)?;
+        self.state = InitiatorState::AwaitNoise2 {
+            handshake,
+            responder,
+        };
+        Ok(TAG_LEN + len)
+    }
+
+    /// Noise message 2: checks that the responder names the device id bound
+    /// in CPace before sending this side's static key, then writes message 3.
+    ///
+    /// # Errors
+    /// [`Error::DeviceIdMismatch`]; [`Error::OutOfOrder`]; the handshake's
+    /// errors.
+    pub fn handle_noise2(
+        self,
+        message2: &[u8],
+        out: &mut [u8],
+    ) -> Result<(usize, PendingPeer, HandshakeOutcome), Error> {
+        let InitiatorState::AwaitNoise2 {
+            handshake,
+            responder,
+        } = self.state
+        else {
+            return Err(Error::OutOfOrder);
+        };
+        run::finish_initiator(
+            handshake,
+            &self.local,
+            message2,
+            PairingMethod::Pin,
+            out,
+            |peer| {
+                if peer.id() == responder {
+                    Ok(())
+                } else {
+                    Err(Error::DeviceIdMismatch)
+                }
+            },
+        )
+    }
+}
+
+impl fmt::Debug for PinInitiator<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PinInitiator")
+            .field("pin", &self.pin)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,554 @@
+//! PIN pairing: CPace then XXpsk2, one guess per PIN, lockout. Each attack
+//! test would fail if its defence were missing.
+
+#![allow(
+    clippy::panic,
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::cast_possible_truncation
+)]
+
+use honeylink_core::Error;
+use honeylink_core::identity::{DeviceIdentity, DeviceName};
+use honeylink_core::pairing::{
+    LOCKOUT_SECS, LocalDevice, PIN_VALIDITY_SECS, PairingMethod, Pin, PinGuard, PinInitiator,
+    PinResponder,
+};
+use honeylink_core::testing::SeededRng;
+use honeylink_core::wire::PayloadFlags;
+use rand_core::{TryCryptoRng, TryRng};
+
+fn identities() -> (DeviceIdentity, DeviceIdentity, DeviceIdentity) {
+    let mut rng = SeededRng::new([0x51; 32]);
+    (
+        DeviceIdentity::generate(&mut rng).unwrap(),
+        DeviceIdentity::generate(&mut rng).unwrap(),
+        DeviceIdentity::generate(&mut rng).unwrap(),
+    )
+}
+
+fn local<'a>(identity: &'a DeviceIdentity, name: &str) -> LocalDevice<'a> {
+    LocalDevice {
+        identity,
+        name: DeviceName::new(name).unwrap(),
+        flags: PayloadFlags::empty(),
+    }
+}
+
+/// An RNG whose first draw makes `Pin::generate` produce `pin`.
+struct PinFirst {
+    pin: Option<u32>,
+    inner: SeededRng,
+}
+
+impl TryRng for PinFirst {
+    type Error = core::convert::Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        self.inner.try_next_u32()
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        self.inner.try_next_u64()
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        match self.pin.take() {
+            Some(pin) if dst.len() == 4 => {
+                dst.copy_from_slice(&pin.to_le_bytes());
+                Ok(())
+            }
+            other => {
+                self.pin = other;
+                self.inner.try_fill_bytes(dst)
+            }
+        }
+    }
+}
+impl TryCryptoRng for PinFirst {}
+
+fn pin_rng(pin: u32, seed: u8) -> PinFirst {
+    PinFirst {
+        pin: Some(pin),
+        inner: SeededRng::new([seed; 32]),
+    }
+}
+
+fn typed(pin: &Pin) -> Pin {
+    Pin::parse(std::str::from_utf8(pin.expose_secret()).unwrap()).unwrap()
+}
+
+const T0: u64 = 5_000;
+
+/// Runs the whole exchange; returns the first error on either side.
+fn run(
+    responder: &mut PinResponder<'_>,
+    guard: &mut PinGuard,
+    initiator_local: LocalDevice<'_>,
+    typed_pin: Pin,
+    now: u64,
+    rng: &mut SeededRng,
+) -> Result<(), Error> {
+    let mut a = [0u8; 512];
+    let mut b = [0u8; 512];
+    let (mut initiator, n) = PinInitiator::start(initiator_local, typed_pin, &mut a, rng)?;
+    let n = responder.handle_hello(guard, now, &a[..n], &mut b, rng)?;
+    let n = initiator.handle_hello(&b[..n], &mut a, rng)?;
+    let n = responder.handle_share(guard, now, &a[..n], &mut b, rng)?;
+    let n = initiator.handle_share_and_tag(&b[..n], &mut a, rng)?;
+    let n = responder.handle_tag(guard, now, &a[..n], &mut b, rng)?;
+    let (n, seen_by_initiator, _) = initiator.handle_noise2(&b[..n], &mut a)?;
+    let (seen_by_responder, _) = responder.handle_noise3(now + 1, &a[..n])?;
+    assert_eq!(seen_by_initiator.method(), PairingMethod::Pin);
+    assert_eq!(seen_by_responder.method(), PairingMethod::Pin);
+    Ok(())
+}
+
+#[test]
+fn pin_pairing_end_to_end() {
+    let (shower, typer, _) = identities();
+    let mut rng = SeededRng::new([1; 32]);
+    let mut guard = PinGuard::new();
+    let mut responder = PinResponder::new(local(&shower, "Speaker"), &guard, T0, &mut rng).unwrap();
+    let pin = typed(responder.pin());
+    let mut a = [0u8; 512];
+    let mut b = [0u8; 512];
+    let mut sizes = Vec::new();
+    let (mut initiator, n) =
+        PinInitiator::start(local(&typer, "Phone"), pin, &mut a, &mut rng).unwrap();
+    sizes.push(n);
+    let n = responder
+        .handle_hello(&mut guard, T0 + 1, &a[..n], &mut b, &mut rng)
+        .unwrap();
+    sizes.push(n);
+    let n = initiator.handle_hello(&b[..n], &mut a, &mut rng).unwrap();
+    sizes.push(n);
+    let n = responder
+        .handle_share(&mut guard, T0 + 2, &a[..n], &mut b, &mut rng)
+        .unwrap();
+    sizes.push(n);
+    let n = initiator
+        .handle_share_and_tag(&b[..n], &mut a, &mut rng)
+        .unwrap();
+    sizes.push(n);
+    let n = responder
+        .handle_tag(&mut guard, T0 + 3, &a[..n], &mut b, &mut rng)
+        .unwrap();
+    sizes.push(n);
+    let (n, speaker, init_keys) = initiator.handle_noise2(&b[..n], &mut a).unwrap();
+    sizes.push(n);
+    let (phone, resp_keys) = responder.handle_noise3(T0 + 4, &a[..n]).unwrap();
+    println!("PIN pairing message sizes: {sizes:?}");
+    println!(
+        "size_of PinResponder = {}, PinInitiator = {}, PinGuard = {}",
+        size_of::<PinResponder<'_>>(),
+        size_of::<PinInitiator<'_>>(),
+        size_of::<PinGuard>()
+    );
+    assert_eq!(speaker.id(), shower.device_id());
+    assert_eq!(*speaker.key(), *shower.static_public_key());
+    assert_eq!(phone.id(), typer.device_id());
+    assert_eq!(*phone.key(), *typer.static_public_key());
+    assert_eq!(init_keys.handshake_hash, resp_keys.handshake_hash);
+    assert_eq!(
+        guard.export(T0 + 4).failure_ages,
+        [None; 3],
+        "a success leaves no failure"
+    );
+}
+
+#[test]
+fn pins_are_uniform_six_digit_strings() {
+    let mut rng = SeededRng::new([2; 32]);
+    let mut counts = [0u32; 10];
+    for _ in 0..20_000 {
+        let pin = Pin::generate(&mut rng).unwrap();
+        let digits = pin.expose_secret();
+        assert!(digits.iter().all(u8::is_ascii_digit));
+        counts[usize::from(digits[0] - b'0')] += 1;
+    }
+    // Each leading digit about 2,000 times (a biased or constant PIN fails).
+    assert!(
+        counts.iter().all(|&c| (1_700..2_300).contains(&c)),
+        "{counts:?}"
+    );
+    // Rejection sampling: a draw at or above 4,294,000,000 is redrawn.
+    let mut rng = PinFirst {
+        pin: Some(4_294_000_123),
+        inner: SeededRng::new([3; 32]),
+    };
+    let first_fallback = Pin::generate(&mut rng).unwrap();
+    let mut plain = SeededRng::new([3; 32]);
+    assert_eq!(
+        first_fallback,
+        Pin::generate(&mut plain).unwrap(),
+        "the high draw was rejected"
+    );
+    assert_eq!(Pin::parse("12345").err(), Some(Error::InvalidPin));
+    assert_eq!(Pin::parse("1234567").err(), Some(Error::InvalidPin));
+    assert_eq!(Pin::parse("12a456").err(), Some(Error::InvalidPin));
+    assert_eq!(
+        Pin::parse("123 456").unwrap(),
+        Pin::parse("123456").unwrap()
+    );
+    assert_eq!(
+        format!("{:?}", Pin::parse("123456").unwrap()),
+        "Pin([redacted])"
+    );
+}
+
+#[test]
+fn a_wrong_pin_fails_both_sides_before_any_static_key_and_ends_the_pin() {
+    let (shower, typer, _) = identities();
+    let mut rng = SeededRng::new([4; 32]);
+    let mut guard = PinGuard::new();
+    let mut responder = PinResponder::new(
+        local(&shower, "Speaker"),
+        &guard,
+        T0,
+        &mut pin_rng(111_111, 4),
+    )
+    .unwrap();
+    let mut a = [0u8; 512];
+    let mut b = [0u8; 512];
+    let (mut initiator, n) = PinInitiator::start(
+        local(&typer, "Phone"),
+        Pin::parse("111112").unwrap(),
+        &mut a,
+        &mut rng,
+    )
+    .unwrap();
+    let n = responder
+        .handle_hello(&mut guard, T0, &a[..n], &mut b, &mut rng)
+        .unwrap();
+    let n = initiator.handle_hello(&b[..n], &mut a, &mut rng).unwrap();
+    let n = responder
+        .handle_share(&mut guard, T0, &a[..n], &mut b, &mut rng)
+        .unwrap();
+    // The initiator learns the PINs differ from the responder's tag, and
+    // writes nothing: no tag, no Noise message, no static key.
+    let mut out = [0u8; 512];
+    assert_eq!(
+        initiator.handle_share_and_tag(&b[..n], &mut out, &mut rng),
+        Err(Error::CpaceConfirmationFailed)
+    );
+    assert!(out.iter().all(|&x| x == 0));
+    // The responder, given any tag, refuses too; the PIN is dead.
+    let forged = [0u8; 64 + 48];
+    assert_eq!(
+        responder.handle_tag(&mut guard, T0, &forged, &mut b, &mut rng),
+        Err(Error::CpaceConfirmationFailed)
+    );
+    let (_, n) = PinInitiator::start(
+        local(&typer, "Phone"),
+        Pin::parse("111111").unwrap(),
+        &mut a,
+        &mut rng,
+    )
+    .unwrap();
+    assert_eq!(
+        responder.handle_hello(&mut guard, T0 + 1, &a[..n], &mut b, &mut rng),
+        Err(Error::PinUsed)
+    );
+    assert_eq!(
+        guard.export(T0 + 1).failure_ages.iter().flatten().count(),
+        1
+    );
+}
+
+#[test]
+fn a_second_run_on_the_same_pin_is_refused_in_sequence_and_in_parallel() {
+    let (shower, typer, stranger) = identities();
+    let mut rng = SeededRng::new([5; 32]);
+    let mut guard = PinGuard::new();
+    let mut responder = PinResponder::new(local(&shower, "Speaker"), &guard, T0, &mut rng).unwrap();
+    let pin = typed(responder.pin());
+    let pin_again = typed(responder.pin());
+    let mut a = [0u8; 512];
+    let mut b = [0u8; 512];
+    // Two initiators say hello; only the first message begins the run.
+    let (_first, n1) =
+        PinInitiator::start(local(&stranger, "Evil"), pin_again, &mut a, &mut rng).unwrap();
+    responder
+        .handle_hello(&mut guard, T0, &a[..n1], &mut b, &mut rng)
+        .unwrap();
+    let (_second, n2) = PinInitiator::start(local(&typer, "Phone"), pin, &mut a, &mut rng).unwrap();
+    assert_eq!(
+        responder.handle_hello(&mut guard, T0, &a[..n2], &mut b, &mut rng),
+        Err(Error::PinUsed)
+    );
+    // In sequence: after a complete success the PIN is used up too.
+    let mut responder = PinResponder::new(local(&shower, "Speaker"), &guard, T0, &mut rng).unwrap();
+    let pin = typed(responder.pin());
+    assert_eq!(
+        run(
+            &mut responder,
+            &mut guard,
+            local(&typer, "Phone"),
+            pin,
+            T0 + 1,
+            &mut rng
+        ),
+        Ok(())
+    );
+    let (_, n) = PinInitiator::start(
+        local(&typer, "Phone"),
+        typed(responder.pin()),
+        &mut a,
+        &mut rng,
+    )
+    .unwrap();
+    assert_eq!(
+        responder.handle_hello(&mut guard, T0 + 2, &a[..n], &mut b, &mut rng),
+        Err(Error::PinUsed)
+    );
+}
+
+#[test]
+fn an_expired_pin_is_refused() {
+    let (shower, typer, _) = identities();
+    let mut rng = SeededRng::new([6; 32]);
+    let mut guard = PinGuard::new();
+    let mut responder = PinResponder::new(local(&shower, "Speaker"), &guard, T0, &mut rng).unwrap();
+    let pin = typed(responder.pin());
+    assert_eq!(
+        run(
+            &mut responder,
+            &mut guard,
+            local(&typer, "Phone"),
+            pin,
+            T0 + PIN_VALIDITY_SECS + 1,
+            &mut rng
+        ),
+        Err(Error::PinExpired)
+    );
+    let mut responder = PinResponder::new(local(&shower, "Speaker"), &guard, T0, &mut rng).unwrap();
+    let pin = typed(responder.pin());
+    assert_eq!(
+        run(
+            &mut responder,
+            &mut guard,
+            local(&typer, "Phone"),
+            pin,
+            T0 + PIN_VALIDITY_SECS,
+            &mut rng
+        ),
+        Ok(())
+    );
+}
+
+/// One failed run against a fresh PIN.
+fn fail_once(
+    guard: &mut PinGuard,
+    shower: &DeviceIdentity,
+    typer: &DeviceIdentity,
+    now: u64,
+    rng: &mut SeededRng,
+) {
+    let mut responder =
+        PinResponder::new(local(shower, "Speaker"), guard, now, &mut pin_rng(1, 9)).unwrap();
+    let wrong = Pin::parse("000002").unwrap();
+    assert_eq!(
+        run(
+            &mut responder,
+            guard,
+            local(typer, "Phone"),
+            wrong,
+            now,
+            rng
+        ),
+        Err(Error::CpaceConfirmationFailed)
+    );
+}
+
+#[test]
+fn the_lockout_engages_lifts_on_time_and_survives_a_restart() {
+    let (shower, typer, _) = identities();
+    let mut rng = SeededRng::new([7; 32]);
+    let mut guard = PinGuard::new();
+    fail_once(&mut guard, &shower, &typer, T0, &mut rng);
+    fail_once(&mut guard, &shower, &typer, T0 + 10, &mut rng);
+    // The responder's tag already failed the run on the initiator's side; the
+    // responder counts the failure when the next run begins.
+    assert!(PinResponder::new(local(&shower, "S"), &guard, T0 + 20, &mut rng).is_ok());
+    fail_once(&mut guard, &shower, &typer, T0 + 20, &mut rng);
+    let mut probe = PinResponder::new(local(&shower, "S"), &guard, T0 + 21, &mut rng).unwrap();
+    let mut a = [0u8; 64];
+    let (_, n) = PinInitiator::start(
+        local(&typer, "P"),
+        Pin::parse("000000").unwrap(),
+        &mut a,
+        &mut rng,
+    )
+    .unwrap();
+    let locked = probe.handle_hello(&mut guard, T0 + 21, &a[..n], &mut [0u8; 64], &mut rng);
+    assert!(matches!(locked, Err(Error::LockedOut { .. })), "{locked:?}");
+    assert!(matches!(
+        PinResponder::new(local(&shower, "S"), &guard, T0 + 22, &mut rng).err(),
+        Some(Error::LockedOut { .. })
+    ));
+    let remaining = guard.locked_for(T0 + 22).unwrap();
+    assert!(
+        remaining <= LOCKOUT_SECS && remaining > LOCKOUT_SECS - 5,
+        "{remaining}"
+    );
+
+    // A restart on a clock since boot: the lockout restarts at the new now.
+    let state = guard.export(T0 + 22);
+    let restored = PinGuard::restore(&state, 3);
+    assert_eq!(restored.locked_for(3), Some(state.lockout_remaining));
+    assert!(
+        PinResponder::new(
+            local(&shower, "S"),
+            &restored,
+            3 + state.lockout_remaining - 1,
+            &mut rng
+        )
+        .is_err()
+    );
+    assert!(
+        PinResponder::new(
+            local(&shower, "S"),
+            &restored,
+            3 + state.lockout_remaining,
+            &mut rng
+        )
+        .is_ok()
+    );
+    // And the original lifts on time.
+    assert!(PinResponder::new(local(&shower, "S"), &guard, T0 + 22 + remaining, &mut rng).is_ok());
+}
+
+#[test]
+fn a_run_abandoned_after_the_responders_tag_counts_as_a_failure() {
+    let (shower, typer, _) = identities();
+    let mut rng = SeededRng::new([8; 32]);
+    let mut guard = PinGuard::new();
+    for round in 0..3u64 {
+        let now = T0 + round;
+        let mut responder = PinResponder::new(local(&shower, "S"), &guard, now, &mut rng).unwrap();
+        let mut a = [0u8; 512];
+        let mut b = [0u8; 512];
+        // The attacker guesses, gets the responder's tag (which tells it
+        // whether the guess was right) and walks away.
+        let (mut attacker, n) = PinInitiator::start(
+            local(&typer, "P"),
+            Pin::parse("424242").unwrap(),
+            &mut a,
+            &mut rng,
+        )
+        .unwrap();
+        let n = responder
+            .handle_hello(&mut guard, now, &a[..n], &mut b, &mut rng)
+            .unwrap();
+        let n = attacker.handle_hello(&b[..n], &mut a, &mut rng).unwrap();
+        responder
+            .handle_share(&mut guard, now, &a[..n], &mut b, &mut rng)
+            .unwrap();
+    }
+    // Three abandoned runs: the next is refused.
+    assert!(matches!(
+        guard.begin(T0 + 3).err(),
+        Some(Error::LockedOut { .. })
+    ));
+}
+
+#[test]
+fn shares_that_are_reflected_identity_or_invalid_are_refused() {
+    let (shower, typer, _) = identities();
+    let mut rng = SeededRng::new([10; 32]);
+    for (share, expected) in [
+        ([0u8; 32], Error::CpaceShareIdentity),
+        ([0xffu8; 32], Error::CpaceShareInvalid),
+    ] {
+        let mut guard = PinGuard::new();
+        let mut responder = PinResponder::new(local(&shower, "S"), &guard, T0, &mut rng).unwrap();
+        let mut a = [0u8; 512];
+        let mut b = [0u8; 512];
+        let (mut initiator, n) =
+            PinInitiator::start(local(&typer, "P"), typed(responder.pin()), &mut a, &mut rng)
+                .unwrap();
+        let n = responder
+            .handle_hello(&mut guard, T0, &a[..n], &mut b, &mut rng)
+            .unwrap();
+        initiator.handle_hello(&b[..n], &mut a, &mut rng).unwrap();
+        assert_eq!(
+            responder.handle_share(&mut guard, T0, &share, &mut b, &mut rng),
+            Err(expected)
+        );
+    }
+    // A responder that reflects the initiator's own share back.
+    let mut guard = PinGuard::new();
+    let mut responder = PinResponder::new(local(&shower, "S"), &guard, T0, &mut rng).unwrap();
+    let mut a = [0u8; 512];
+    let mut b = [0u8; 512];
+    let (mut initiator, n) =
+        PinInitiator::start(local(&typer, "P"), typed(responder.pin()), &mut a, &mut rng).unwrap();
+    let n = responder
+        .handle_hello(&mut guard, T0, &a[..n], &mut b, &mut rng)
+        .unwrap();
+    let n = initiator.handle_hello(&b[..n], &mut a, &mut rng).unwrap();
+    let mut reflected = [0u8; 96];
+    reflected[..32].copy_from_slice(&a[..n]);
+    assert_eq!(
+        initiator.handle_share_and_tag(&reflected, &mut b, &mut rng),
+        Err(Error::CpaceShareReflected)
+    );
+}
+
+#[test]
+fn a_man_in_the_middle_relaying_with_a_guessed_pin_succeeds_only_when_right() {
+    let (shower, typer, mitm) = identities();
+    for (guess, right) in [(123_456u32, true), (123_457, false)] {
+        let mut rng = SeededRng::new([11; 32]);
+        let mut guard_b = PinGuard::new();
+        let mut guard_m = PinGuard::new();
+        // B shows 123456; A types what B shows.
+        let mut b_side = PinResponder::new(
+            local(&shower, "Speaker"),
+            &guard_b,
+            T0,
+            &mut pin_rng(123_456, 1),
+        )
+        .unwrap();
+        let a_pin = typed(b_side.pin());
+        // M poses as B toward A (showing its guess) and as A toward B.
+        let mut m_toward_a = PinResponder::new(
+            local(&mitm, "Speaker"),
+            &guard_m,
+            T0,
+            &mut pin_rng(guess, 2),
+        )
+        .unwrap();
+        let m_pin = typed(m_toward_a.pin());
+        let with_a = run(
+            &mut m_toward_a,
+            &mut guard_m,
+            local(&typer, "Phone"),
+            a_pin,
+            T0,
+            &mut rng,
+        );
+        let with_b = run(
+            &mut b_side,
+            &mut guard_b,
+            local(&mitm, "Phone"),
+            m_pin,
+            T0,
+            &mut rng,
+        );
+        assert_eq!(with_a.is_ok(), right, "guess {guess}: {with_a:?}");
+        assert_eq!(with_b.is_ok(), right, "guess {guess}: {with_b:?}");
+    }
+}
+
+#[test]
+fn pin_lockout_state_round_trips_through_postcard() {
+    let mut guard = PinGuard::new();
+    let ticket = guard.begin(100).unwrap();
+    guard.fail(ticket, 101);
+    let state = guard.export(150);
+    let mut buffer = [0u8; 64];
+    let bytes = postcard::to_slice(&state, &mut buffer).unwrap();
+    let back: honeylink_core::pairing::PinGuardState = postcard::from_bytes(bytes).unwrap();
+    assert_eq!(back, state);
+    assert_eq!(back.failure_ages[2], Some(50));
+}

@@ -18,8 +18,8 @@ use honeylink_core::crypto::hash::{MacTag, sha512};
 use honeylink_core::identity::DeviceId;
 use honeylink_core::noise::Role;
 use honeylink_core::pairing::cpace::{
-    self, ChannelId, Confirming, DSI, Generator, Isk, MAX_AD_LEN, MAX_CI_LEN, MAX_PRS_LEN,
-    MAX_PURPOSE_LEN, MAX_SID_LEN, Party, Prs, S_IN_BYTES, SessionId, Share,
+    self, ChannelId, Confirming, DSI, Isk, MAX_AD_LEN, MAX_CI_LEN, MAX_PRS_LEN, MAX_PURPOSE_LEN,
+    MAX_SID_LEN, Party, Prs, S_IN_BYTES, SessionId, Share,
 };
 use honeylink_core::testing::{ScriptedRng, SeededRng};
 
@@ -193,8 +193,8 @@ fn draft_generator() {
     assert_eq!(usize::from(gen_str[at]), zpad, "{}", case.at("zpad_length"));
     assert!(gen_str[at + 1..=at + zpad].iter().all(|&b| b == 0));
     case.check("hash_result", &sha512(&[&gen_str]));
-    let g = Generator::calculate(&prs(&case), &ci(&case), &sid(&case)).expect("generator");
-    case.check("g", &g.to_bytes());
+    let g = cpace::hazmat_generator(&prs(&case), &ci(&case), &sid(&case)).expect("generator");
+    case.check("g", &g);
 }
 
 #[test]
@@ -362,9 +362,7 @@ fn pin_shaped_inputs_match_independent_computation() {
         case.check("generator_string", &gen_str);
         case.check(
             "g",
-            &Generator::calculate(&p, &ci_built, &sid_built)
-                .unwrap()
-                .to_bytes(),
+            &cpace::hazmat_generator(&p, &ci_built, &sid_built).unwrap(),
         );
 
         let (initiator, ya) = start_scripted(
@@ -649,7 +647,6 @@ fn secrets_are_redacted() {
     let mark = [0xabu8; 8];
     let p = Prs::new(&mark).unwrap();
     let (ci, sid) = inputs(11);
-    let g = Generator::calculate(&p, &ci, &sid).unwrap();
     let (party, share) = Party::start(
         Role::Initiator,
         &p,
@@ -666,13 +663,9 @@ fn secrets_are_redacted() {
         "the share is public: {shown_party}"
     );
     let confirming = party.receive(&peer, b"").unwrap();
-    let g_hex: String = g.to_bytes().iter().map(|b| format!("{b:02x}")).collect();
-    for shown in [
-        format!("{p:?}"),
-        format!("{g:?}"),
-        shown_party,
-        format!("{confirming:?}"),
-    ] {
+    let g = cpace::hazmat_generator(&p, &ci, &sid).unwrap();
+    let g_hex: String = g.iter().map(|b| format!("{b:02x}")).collect();
+    for shown in [format!("{p:?}"), shown_party, format!("{confirming:?}")] {
         assert!(shown.contains("redacted"), "{shown}");
         assert!(!shown.contains("abab"), "{shown}");
         assert!(!shown.contains("171, 171"), "{shown}");
@@ -706,5 +699,5 @@ macro_rules! assert_not_clone {
 
 #[test]
 fn secret_types_are_not_clone() {
-    assert_not_clone!(Prs, Generator, Party, Confirming, Isk);
+    assert_not_clone!(Prs, Party, Confirming, Isk);
 }

@@ -370,17 +370,14 @@ fn the_lockout_engages_lifts_on_time_and_survives_a_restart() {
     // responder counts the failure when the next run begins.
     assert!(PinResponder::new(local(&shower, "S"), &guard, T0 + 20, &mut rng).is_ok());
     fail_once(&mut guard, &shower, &typer, T0 + 20, &mut rng);
-    let mut probe = PinResponder::new(local(&shower, "S"), &guard, T0 + 21, &mut rng).unwrap();
-    let mut a = [0u8; 64];
-    let (_, n) = PinInitiator::start(
-        local(&typer, "P"),
-        Pin::parse("000000").unwrap(),
-        &mut a,
-        &mut rng,
-    )
-    .unwrap();
-    let locked = probe.handle_hello(&mut guard, T0 + 21, &a[..n], &mut [0u8; 64], &mut rng);
-    assert!(matches!(locked, Err(Error::LockedOut { .. })), "{locked:?}");
+    // Two failures recorded and a third run abandoned: no new PIN is shown
+    // (the abandoned run counts), and the next run is refused, which records
+    // the third failure and starts the lockout.
+    assert!(matches!(
+        PinResponder::new(local(&shower, "S"), &guard, T0 + 21, &mut rng).err(),
+        Some(Error::LockedOut { .. })
+    ));
+    assert!(matches!(guard.begin(T0 + 21), Err(Error::LockedOut { .. })));
     assert!(matches!(
         PinResponder::new(local(&shower, "S"), &guard, T0 + 22, &mut rng).err(),
         Some(Error::LockedOut { .. })
@@ -412,6 +409,21 @@ fn the_lockout_engages_lifts_on_time_and_survives_a_restart() {
             &mut rng
         )
         .is_ok()
+    );
+    // Restored failures still count: two failures, a restart, one more
+    // failure locks.
+    let mut two = PinGuard::new();
+    for t in [100, 110] {
+        let ticket = two.begin(t).unwrap();
+        two.fail(ticket, t + 1);
+    }
+    let mut restarted = PinGuard::restore(&two.export(120), 7);
+    assert_eq!(restarted.locked_for(7), None);
+    let ticket = restarted.begin(8).unwrap();
+    restarted.fail(ticket, 9);
+    assert!(
+        restarted.locked_for(9).is_some(),
+        "the restored failures counted"
     );
     // And the original lifts on time.
     assert!(PinResponder::new(local(&shower, "S"), &guard, T0 + 22 + remaining, &mut rng).is_ok());
@@ -551,4 +563,106 @@ fn pin_lockout_state_round_trips_through_postcard() {
     let back: honeylink_core::pairing::PinGuardState = postcard::from_bytes(bytes).unwrap();
     assert_eq!(back, state);
     assert_eq!(back.failure_ages[2], Some(50));
+}
+
+/// A man in the middle who relays CPace but swaps the initiator's id in the
+/// hello (to pair under its own name) makes both sides' channel identifiers
+/// differ: the initiator refuses the responder's tag. A relay that changes
+/// nothing just connects the two real devices.
+#[test]
+fn a_relaying_man_in_the_middle_cannot_splice_ids() {
+    let (shower, typer, mitm) = identities();
+    let mut rng = SeededRng::new([12; 32]);
+    let mut guard = PinGuard::new();
+    let mut b_side = PinResponder::new(local(&shower, "Speaker"), &guard, T0, &mut rng).unwrap();
+    let mut a = [0u8; 512];
+    let (mut a_side2, n) = PinInitiator::start(
+        local(&typer, "Phone"),
+        typed(b_side.pin()),
+        &mut a,
+        &mut rng,
+    )
+    .unwrap();
+    let mut spliced = a[..n].to_vec();
+    spliced[33..49].copy_from_slice(mitm.device_id().as_bytes());
+    let mut b = [0u8; 512];
+    let n = b_side
+        .handle_hello(&mut guard, T0, &spliced, &mut b, &mut rng)
+        .unwrap();
+    let n = a_side2.handle_hello(&b[..n], &mut a, &mut rng).unwrap();
+    let n = b_side
+        .handle_share(&mut guard, T0, &a[..n], &mut b, &mut rng)
+        .unwrap();
+    assert_eq!(
+        a_side2.handle_share_and_tag(&b[..n], &mut a, &mut rng),
+        Err(Error::CpaceConfirmationFailed)
+    );
+
+    // A faithful relay: the two real devices pair with each other.
+    let mut guard = PinGuard::new();
+    let mut b_side = PinResponder::new(local(&shower, "Speaker"), &guard, T0, &mut rng).unwrap();
+    let pin = typed(b_side.pin());
+    let mut relayed_a = [0u8; 512];
+    let mut relayed_b = [0u8; 512];
+    let (mut a_side, n) =
+        PinInitiator::start(local(&typer, "Phone"), pin, &mut relayed_a, &mut rng).unwrap();
+    let n = b_side
+        .handle_hello(&mut guard, T0, &relayed_a[..n], &mut relayed_b, &mut rng)
+        .unwrap();
+    let n = a_side
+        .handle_hello(&relayed_b[..n], &mut relayed_a, &mut rng)
+        .unwrap();
+    let n = b_side
+        .handle_share(&mut guard, T0, &relayed_a[..n], &mut relayed_b, &mut rng)
+        .unwrap();
+    let n = a_side
+        .handle_share_and_tag(&relayed_b[..n], &mut relayed_a, &mut rng)
+        .unwrap();
+    let n = b_side
+        .handle_tag(&mut guard, T0, &relayed_a[..n], &mut relayed_b, &mut rng)
+        .unwrap();
+    let (n, seen_by_a, _) = a_side
+        .handle_noise2(&relayed_b[..n], &mut relayed_a)
+        .unwrap();
+    let (seen_by_b, _) = b_side.handle_noise3(T0, &relayed_a[..n]).unwrap();
+    assert_eq!(seen_by_a.id(), shower.device_id());
+    assert_eq!(seen_by_b.id(), typer.device_id());
+}
+
+#[test]
+fn an_expired_pin_costs_no_guess_and_a_clock_set_back_is_refused() {
+    let (shower, typer, _) = identities();
+    let mut rng = SeededRng::new([13; 32]);
+    let mut guard = PinGuard::new();
+    let mut responder = PinResponder::new(local(&shower, "Speaker"), &guard, T0, &mut rng).unwrap();
+    let pin = typed(responder.pin());
+    assert_eq!(
+        run(
+            &mut responder,
+            &mut guard,
+            local(&typer, "Phone"),
+            pin,
+            T0 + PIN_VALIDITY_SECS + 1,
+            &mut rng
+        ),
+        Err(Error::PinExpired)
+    );
+    assert_eq!(
+        guard.export(T0 + 40).failure_ages,
+        [None; 3],
+        "an expired PIN is no run"
+    );
+    let mut responder = PinResponder::new(local(&shower, "Speaker"), &guard, T0, &mut rng).unwrap();
+    let pin = typed(responder.pin());
+    assert_eq!(
+        run(
+            &mut responder,
+            &mut guard,
+            local(&typer, "Phone"),
+            pin,
+            T0 - 1,
+            &mut rng
+        ),
+        Err(Error::PinExpired)
+    );
 }

@@ -24,7 +24,7 @@ use honeylink_core::crypto::x25519::{self, PublicKey};
 use honeylink_core::identity::{DeviceId, DeviceIdentity, DeviceName};
 use honeylink_core::noise::{CipherState, HandshakeState, Prologue, Protocol, Psk, Role};
 use honeylink_core::pairing::cpace::{
-    self, ChannelId, DSI_ISK, Generator, MAC_KEY_LABEL, Party, Prs, SessionId, Share,
+    self, ChannelId, DSI_ISK, MAC_KEY_LABEL, Party, Prs, SessionId, Share,
 };
 use honeylink_core::pairing::{
     CPACE_PURPOSE, LocalDevice, PairingMethod, Pin, PinGuard, PinInitiator, PinResponder,
@@ -236,7 +236,6 @@ fn the_initiator_aborts_when_the_noise_id_differs_from_the_cpace_id() {
 struct CpaceMaterial {
     ci: ChannelId,
     sid: SessionId,
-    guess: u32,
     ya_bytes: [u8; 32],
     ya: Share,
     yb: Share,
@@ -287,7 +286,6 @@ fn cpace_attack_run(real_pin: u32, guess: u32) -> CpaceMaterial {
     CpaceMaterial {
         ci,
         sid,
-        guess,
         ya_bytes,
         ya,
         yb: Share::from_slice(&b[..32]).unwrap(),
@@ -317,35 +315,57 @@ impl rand_core::TryRng for FixedPin {
 }
 impl rand_core::TryCryptoRng for FixedPin {}
 
-/// The attacker's best offline test of a candidate PIN against CPace
-/// material. It can compute the candidate's generator, but K = yb * Ya needs
-/// either yb or the discrete logarithm between generators; the only K it can
-/// compute is ya * Yb, which is the responder's K exactly when the candidate's
-/// generator is the one it used. So it tests a candidate by checking whether
-/// the generator it used is the candidate's, and then the responder's tag.
-fn cpace_candidate_confirmed(m: &CpaceMaterial, candidate: u32, own_generator: &[u8; 32]) -> bool {
-    let generator =
-        Generator::calculate(&Prs::new(&digits(candidate)).unwrap(), &m.ci, &m.sid).unwrap();
-    if generator.to_bytes() != *own_generator {
-        // No known scalar relates this candidate's generator to Ya.
-        return false;
+/// Noise material an attacker kept: its own rebuilt state just before the
+/// PSK token, and message 2's encrypted payload.
+struct NoiseMaterial {
+    before_psk: Symmetric,
+    payload: Vec<u8>,
+}
+
+/// Everything an active attacker kept from one run of a protocol.
+struct Recorded {
+    cpace: Option<CpaceMaterial>,
+    noise: Option<NoiseMaterial>,
+}
+
+/// The one harness, for every protocol: does anything the attacker can
+/// compute from `candidate` (and its own secrets and what it recorded)
+/// verify against a recorded authenticator? `k` is the only CPace
+/// Diffie-Hellman value the attacker can compute, `ya * Yb`, computed once.
+fn attacker_confirms(rec: &Recorded, candidate: u32, k: Option<&[u8; 32]>) -> bool {
+    let pin = digits(candidate);
+    // Keys straight from the PIN: the strawman's PSK against Noise message 2.
+    if let Some(noise) = &rec.noise {
+        let mut state = noise.before_psk.clone();
+        state.mix_key_and_hash(strawman_psk(candidate).expose_secret());
+        if state.decrypt_and_hash(&noise.payload).is_some() {
+            return true;
+        }
     }
-    let k = cpace::hazmat_scalar_mult_vfy(&m.ya_bytes, m.yb.as_bytes());
-    let mut input = [0u8; 512];
-    let head = cpace::lv_cat(&[DSI_ISK, m.sid.as_bytes(), &k], &mut input).unwrap();
-    let tail = cpace::transcript_ir(
-        m.ya.as_bytes(),
-        b"",
-        m.yb.as_bytes(),
-        b"",
-        &mut input[head..],
-    )
-    .unwrap();
-    let isk = sha512(&[&input[..head + tail]]);
-    let mac_key = sha512(&[MAC_KEY_LABEL, m.sid.as_bytes(), &isk]);
-    let mut tagged = [0u8; 64];
-    let len = cpace::lv_cat(&[m.yb.as_bytes(), b""], &mut tagged).unwrap();
-    MacTag::compute(&mac_key, &[&tagged[..len]]) == m.tb
+    if let (Some(m), Some(k)) = (&rec.cpace, k) {
+        // A tag keyed from the PIN alone (what a broken design would send).
+        let mut lv = [0u8; 64];
+        let len = cpace::lv_cat(&[m.yb.as_bytes(), b""], &mut lv).unwrap();
+        if MacTag::compute(&sha512(&[b"PIN-keyed", &pin]), &[&lv[..len]]) == m.tb {
+            return true;
+        }
+        // CPace as the attacker can compute it for this candidate: the
+        // candidate's generator, its own scalar times it (its share, had it
+        // used this PIN), K = ya * Yb, and the responder's tag over that
+        // transcript.
+        let generator = cpace::hazmat_generator(&Prs::new(&pin).unwrap(), &m.ci, &m.sid).unwrap();
+        let ya_p = cpace::hazmat_scalar_mult_vfy(&m.ya_bytes, &generator);
+        let mut input = [0u8; 512];
+        let head = cpace::lv_cat(&[DSI_ISK, m.sid.as_bytes(), k], &mut input).unwrap();
+        let tail =
+            cpace::transcript_ir(&ya_p, b"", m.yb.as_bytes(), b"", &mut input[head..]).unwrap();
+        let isk = sha512(&[&input[..head + tail]]);
+        let mac_key = sha512(&[MAC_KEY_LABEL, m.sid.as_bytes(), &isk]);
+        if MacTag::compute(&mac_key, &[&lv[..len]]) == m.tb {
+            return true;
+        }
+    }
+    false
 }
 
 fn all_confirmed(test: impl Fn(u32) -> bool + Sync) -> Vec<u32> {
@@ -371,14 +391,25 @@ fn all_confirmed(test: impl Fn(u32) -> bool + Sync) -> Vec<u32> {
 fn offline_guessing_against_cpace_confirms_at_most_the_attackers_own_guess() {
     for (real, guess) in [(314_159, 271_828), (314_159, 314_159)] {
         let material = cpace_attack_run(real, guess);
-        let own = Generator::calculate(
-            &Prs::new(&digits(material.guess)).unwrap(),
-            &material.ci,
-            &material.sid,
-        )
-        .unwrap()
-        .to_bytes();
-        let confirmed = all_confirmed(|p| cpace_candidate_confirmed(&material, p, &own));
+        assert_eq!(
+            material.ya.as_bytes(),
+            &cpace::hazmat_scalar_mult_vfy(
+                &material.ya_bytes,
+                &cpace::hazmat_generator(
+                    &Prs::new(&digits(guess)).unwrap(),
+                    &material.ci,
+                    &material.sid
+                )
+                .unwrap()
+            ),
+            "the harness rebuilds the attacker's share"
+        );
+        let k = cpace::hazmat_scalar_mult_vfy(&material.ya_bytes, material.yb.as_bytes());
+        let recorded = Recorded {
+            cpace: Some(material),
+            noise: None,
+        };
+        let confirmed = all_confirmed(|p| attacker_confirms(&recorded, p, Some(&k)));
         if real == guess {
             assert_eq!(
                 confirmed,
@@ -521,12 +552,15 @@ fn negative_control_the_same_harness_recovers_the_pin_from_a_strawman() {
         .expect("the static key decrypts before the PSK");
     let rs = PublicKey::from_slice(&rs).unwrap();
     sym.mix_key(x25519::x25519(&e, &rs).unwrap().expose_secret());
-    // ...then test every PIN against message 2's payload tag.
-    let confirmed = all_confirmed(|p| {
-        let mut candidate = sym.clone();
-        candidate.mix_key_and_hash(strawman_psk(p).expose_secret());
-        candidate.decrypt_and_hash(&m2[80..]).is_some()
-    });
+    // ...then run the same harness over every PIN.
+    let recorded = Recorded {
+        cpace: None,
+        noise: Some(NoiseMaterial {
+            before_psk: sym,
+            payload: m2[80..].to_vec(),
+        }),
+    };
+    let confirmed = all_confirmed(|p| attacker_confirms(&recorded, p, None));
     assert_eq!(
         confirmed,
         vec![real],

@@ -510,9 +510,10 @@ impl fmt::Debug for SessionId {
 /// ristretto255 element derivation (`RistrettoPoint::from_uniform_bytes`)
 /// of `SHA-512(generator_string(DSI, PRS, CI, sid, 128))`.
 ///
-/// Secret: whoever knows it can test PIN guesses offline. Zeroized on drop,
-/// redacted, not `Clone`.
-pub struct Generator(RistrettoPoint);
+/// Secret: whoever knows it can test PIN guesses offline, so it never leaves
+/// the crate (but through [`hazmat_generator`], for the draft's vectors).
+/// Zeroized on drop, redacted, not `Clone`.
+pub(crate) struct Generator(RistrettoPoint);
 
 impl Generator {
     /// Computes the generator.
@@ -520,7 +521,7 @@ impl Generator {
     /// # Errors
     /// None with inputs these types admit; [`Error::BufferTooSmall`] would
     /// mean the generator string outgrew its fixed buffer.
-    pub fn calculate(prs: &Prs, ci: &ChannelId, sid: &SessionId) -> Result<Self, Error> {
+    pub(crate) fn calculate(prs: &Prs, ci: &ChannelId, sid: &SessionId) -> Result<Self, Error> {
         // The generator string holds the PRS: it lives in a buffer that is
         // zeroized on drop, as is its hash.
         let mut buf = SecretBytes::<GENERATOR_STRING_CAP>::zero();
@@ -543,10 +544,25 @@ impl Generator {
     }
 
     /// The encoded generator.
-    #[must_use]
-    pub fn to_bytes(&self) -> [u8; SHARE_LEN] {
+    #[cfg(feature = "hazmat-testing")]
+    fn to_bytes(&self) -> [u8; SHARE_LEN] {
         self.0.compress().to_bytes()
     }
+}
+
+/// The encoded generator for a PRS, CI and sid. **Exposes the generator**,
+/// which lets anyone test PIN guesses offline: compiled only with the
+/// `hazmat-testing` feature, for the draft's vectors and attack tests.
+///
+/// # Errors
+/// As the generator's computation (none with inputs these types admit).
+#[cfg(feature = "hazmat-testing")]
+pub fn hazmat_generator(
+    prs: &Prs,
+    ci: &ChannelId,
+    sid: &SessionId,
+) -> Result<[u8; SHARE_LEN], Error> {
+    Generator::calculate(prs, ci, sid).map(|g| g.to_bytes())
 }
 
 impl Drop for Generator {

@@ -236,7 +236,7 @@ impl<'a> PinResponder<'a> {
         now: u64,
         rng: &mut R,
     ) -> Result<Self, Error> {
-        if let Some(remaining) = guard.locked_for(now) {
+        if let Some(remaining) = guard.would_refuse(now) {
             return Err(Error::LockedOut { remaining });
         }
         Ok(Self {
@@ -271,7 +271,9 @@ impl<'a> PinResponder<'a> {
     }
 
     /// The initiator's hello: begins the PIN's one run and answers with this
-    /// side's hello.
+    /// side's hello. The guard now counts this run as a failure until the
+    /// initiator's tag verifies: persist `guard.export(now)` before sending
+    /// the answer.
     ///
     /// # Errors
     /// [`Error::PinUsed`] if a run already began (in sequence or in
@@ -302,6 +304,9 @@ impl<'a> PinResponder<'a> {
         }
         let result = (|| {
             let (nonce_i, initiator) = read_hello(hello)?;
+            if initiator == self.local.identity.device_id() {
+                return Err(Error::DeviceIdMismatch);
+            }
             let mut nonce_r = [0u8; NONCE_LEN];
             fill_random(rng, &mut nonce_r)?;
             let len = write_hello(&nonce_r, self.local.identity.device_id(), out)?;
@@ -371,8 +376,10 @@ impl<'a> PinResponder<'a> {
     }
 
     /// The initiator's confirmation tag followed by Noise message 1: a
-    /// verified tag is the run's success for the guard; answers with Noise
-    /// message 2.
+    /// verified tag is the run's success for the guard (the PIN matched; a
+    /// later Noise failure, for instance from someone who relayed CPace and
+    /// replaced Noise message 1, learns the responder's public static key, as
+    /// XXpsk2 allows, but is no guess); answers with Noise message 2.
     ///
     /// # Errors
     /// [`Error::CpaceConfirmationFailed`] for a wrong PIN (the PIN dies, the
@@ -476,10 +483,13 @@ enum InitiatorState<'a> {
     Over,
 }
 
-/// The side where the PIN is typed.
+/// The side where the PIN is typed. The PIN is dropped (and wiped) as soon
+/// as this side's share is computed. After any failure, ask the user for a
+/// new PIN from the other device, never to retype this one: each typed
+/// attempt is one guess for whoever answered.
 pub struct PinInitiator<'a> {
     local: LocalDevice<'a>,
-    pin: Pin,
+    pin: Option<Pin>,
     state: InitiatorState<'a>,
 }
 
@@ -500,7 +510,7 @@ impl<'a> PinInitiator<'a> {
         Ok((
             Self {
                 local,
-                pin,
+                pin: Some(pin),
                 state: InitiatorState::AwaitHello { nonce_i },
             },
             len,
@@ -523,12 +533,17 @@ impl<'a> PinInitiator<'a> {
             return Err(Error::OutOfOrder);
         };
         let (nonce_r, responder) = read_hello(hello)?;
+        if responder == self.local.identity.device_id() {
+            return Err(Error::DeviceIdMismatch);
+        }
+        let pin = self.pin.take().ok_or(Error::OutOfOrder)?;
         let out = out
             .get_mut(..SHARE_LEN)
             .ok_or(Error::BufferTooSmall { needed: SHARE_LEN })?;
         let ci = ChannelId::new(CPACE_PURPOSE, &self.local.identity.device_id(), &responder)?;
         let sid = SessionId::from_nonces(&nonce_i, &nonce_r);
-        let (party, share) = Party::start(Role::Initiator, &self.pin.prs()?, &ci, &sid, b"", rng)?;
+        let (party, share) = Party::start(Role::Initiator, &pin.prs()?, &ci, &sid, b"", rng)?;
+        drop(pin);
         out.copy_from_slice(share.as_bytes());
         self.state = InitiatorState::AwaitShareAndTag {
             party,

@@ -11,43 +11,56 @@ pub const LOCKOUT_WINDOW_SECS: u64 = 300;
 /// ...for this many seconds.
 pub const LOCKOUT_SECS: u64 = 300;
 
-/// Counts PIN pairing failures and locks PIN pairing out after
-/// [`LOCKOUT_FAILURES`] of them within [`LOCKOUT_WINDOW_SECS`], for
-/// [`LOCKOUT_SECS`].
+/// Counts PIN pairing failures on the device that shows PINs, and locks PIN
+/// pairing out after [`LOCKOUT_FAILURES`] of them within
+/// [`LOCKOUT_WINDOW_SECS`], for [`LOCKOUT_SECS`].
 ///
 /// Every run counts as a failure from the moment it begins
 /// ([`PinGuard::begin`]); only a verified initiator confirmation tag retracts
-/// it ([`PinGuard::succeed`]). So timeouts, crashes, and runs an attacker
-/// abandons after learning from the responder's tag whether its one guess was
-/// right, all count, with no timer or drop hook needed.
+/// it ([`PinGuard::succeed`]). So timeouts, and runs an attacker abandons
+/// after learning from the responder's tag whether its one guess was right,
+/// all count, with no timer or drop hook needed. A run in progress counts in
+/// [`PinGuard::export`] too; **the host must persist the exported state
+/// before it sends the responder's hello** (the first message after
+/// `begin`), so a crash or a forced reboot cannot erase a guess.
 ///
 /// The bound: one guess per shown PIN (a PIN dies with its run), so an
 /// attacker's chance is one in a million per PIN, and at most
-/// [`LOCKOUT_FAILURES`] guesses per lockout period. The price, stated
-/// plainly: anyone in radio range can keep PIN pairing locked by failing
-/// runs on purpose. QR and NFC pairing still work then.
+/// [`LOCKOUT_FAILURES`] guesses per lockout period. The same holds on the
+/// typing side only if its user types each PIN once: after a failed run the
+/// initiator reports [`Error::CpaceConfirmationFailed`], and the user must
+/// be asked to show a new PIN, never to retype the old one (an attacker
+/// posing as the responder gets one guess per typed attempt). The price,
+/// stated plainly: anyone in radio range can keep PIN pairing locked by
+/// failing runs on purpose. QR and NFC pairing still work then.
 ///
 /// The state survives restarts through [`PinGuard::export`] and
 /// [`PinGuard::restore`]: it keeps the remaining lockout and the ages of
 /// recent failures, and restarts them at the restoring call's `now`, because
-/// a clock since boot starts again from zero.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// a clock since boot starts again from zero. Not `Clone`: a copy would
+/// count separately.
+#[derive(Debug, Default, PartialEq, Eq)]
 pub struct PinGuard {
     /// Times (caller's clock) of recent failures, oldest first; `None` empty.
     failures: [Option<u64>; LOCKOUT_FAILURES],
     /// Until when PIN pairing is locked, if it is.
     locked_until: Option<u64>,
-    /// The time of the run in progress, counted as a failure until it
-    /// succeeds.
-    in_progress: Option<u64>,
+    /// The run in progress, counted as a failure until it succeeds.
+    in_progress: Option<RunTicketInner>,
+    /// Numbers the runs, so a ticket names exactly one.
+    next_run: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct RunTicketInner {
+    run: u64,
+    started: u64,
 }
 
 /// A proof that a PIN run was admitted by the guard; spent by
-/// [`PinGuard::succeed`].
+/// [`PinGuard::succeed`] or [`PinGuard::fail`].
 #[derive(Debug, PartialEq, Eq)]
-pub struct RunTicket {
-    started: u64,
-}
+pub struct RunTicket(RunTicketInner);
 
 /// What [`PinGuard::export`] keeps across a restart.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,22 +79,37 @@ impl PinGuard {
             failures: [None; LOCKOUT_FAILURES],
             locked_until: None,
             in_progress: None,
+            next_run: 0,
         }
     }
 
-    /// Seconds of lockout left at `now`, if locked.
+    /// Seconds of lockout left at `now`, if locked (never more than
+    /// [`LOCKOUT_SECS`], whatever the clock did).
     #[must_use]
     pub fn locked_for(&self, now: u64) -> Option<u64> {
         self.locked_until
             .filter(|&until| now < until)
-            .map(|until| until - now)
+            .map(|until| (until - now).min(LOCKOUT_SECS))
     }
 
+    /// Whether a new run at `now` would be refused, counting the run in
+    /// progress (if any) as the failure it becomes when the next run begins.
+    #[must_use]
+    pub fn would_refuse(&self, now: u64) -> Option<u64> {
+        if let Some(remaining) = self.locked_for(now) {
+            return Some(remaining);
+        }
+        let pending = usize::from(self.in_progress.is_some());
+        (self.recent_failures(now) + pending >= LOCKOUT_FAILURES).then_some(LOCKOUT_SECS)
+    }
+
+    /// Failures inside the window at `now`; a failure stamped after `now`
+    /// (a clock that went back) counts as happening now.
     fn recent_failures(&self, now: u64) -> usize {
         self.failures
             .iter()
             .flatten()
-            .filter(|&&t| t.saturating_add(LOCKOUT_WINDOW_SECS) > now)
+            .filter(|&&t| t.min(now).saturating_add(LOCKOUT_WINDOW_SECS) > now)
             .count()
     }
 
@@ -90,7 +118,7 @@ impl PinGuard {
     fn record_failure(&mut self, at: u64, now: u64) {
         self.failures.rotate_left(1);
         if let Some(last) = self.failures.last_mut() {
-            *last = Some(at);
+            *last = Some(at.min(now));
         }
         if self.recent_failures(now) >= LOCKOUT_FAILURES {
             self.locked_until = Some(now.saturating_add(LOCKOUT_SECS));
@@ -99,59 +127,83 @@ impl PinGuard {
 
     /// Admits a new PIN run at `now`, counting it as a failure until it
     /// succeeds. A run still in progress is closed as a failure first (one
-    /// run at a time).
+    /// run at a time). Persist [`PinGuard::export`] before answering.
     ///
     /// # Errors
     /// [`Error::LockedOut`] while locked.
     pub fn begin(&mut self, now: u64) -> Result<RunTicket, Error> {
-        if let Some(started) = self.in_progress.take() {
-            self.record_failure(started, now);
+        if let Some(run) = self.in_progress.take() {
+            self.record_failure(run.started, now);
         }
         if let Some(remaining) = self.locked_for(now) {
             return Err(Error::LockedOut { remaining });
         }
-        self.in_progress = Some(now);
-        Ok(RunTicket { started: now })
+        let run = RunTicketInner {
+            run: self.next_run,
+            started: now,
+        };
+        self.next_run = self.next_run.wrapping_add(1);
+        self.in_progress = Some(run);
+        Ok(RunTicket(run))
     }
 
     /// Ends the run as a failure at `now` (a wrong tag, a timeout). Dropping
     /// the ticket has the same effect at the next [`PinGuard::begin`].
     pub fn fail(&mut self, ticket: RunTicket, now: u64) {
-        if self.in_progress == Some(ticket.started) {
+        if self.in_progress == Some(ticket.0) {
             self.in_progress = None;
-            self.record_failure(ticket.started, now);
+            self.record_failure(ticket.0.started, now);
         }
     }
 
     /// Retracts the run's failure: the initiator's confirmation tag verified.
     pub fn succeed(&mut self, ticket: RunTicket) {
-        if self.in_progress == Some(ticket.started) {
+        if self.in_progress == Some(ticket.0) {
             self.in_progress = None;
         }
     }
 
-    /// The state to keep across a restart (a run in progress counts as a
-    /// failure).
+    /// The state to keep across a restart; a run in progress counts as a
+    /// failure.
     #[must_use]
     pub fn export(&self, now: u64) -> PinGuardState {
-        let mut copy = self.clone();
-        if let Some(started) = copy.in_progress.take() {
-            copy.record_failure(started, now);
+        let mut failures = self.failures;
+        let mut locked_until = self.locked_until;
+        if let Some(run) = self.in_progress {
+            failures.rotate_left(1);
+            if let Some(last) = failures.last_mut() {
+                *last = Some(run.started.min(now));
+            }
+            let counted = Self {
+                failures,
+                locked_until,
+                in_progress: None,
+                next_run: 0,
+            };
+            if counted.recent_failures(now) >= LOCKOUT_FAILURES {
+                locked_until = Some(now.saturating_add(LOCKOUT_SECS));
+            }
         }
         let mut failure_ages = [None; LOCKOUT_FAILURES];
-        for (age, failure) in failure_ages.iter_mut().zip(copy.failures) {
+        for (age, failure) in failure_ages.iter_mut().zip(failures) {
             *age = failure
+                .map(|t| t.min(now))
                 .filter(|&t| t.saturating_add(LOCKOUT_WINDOW_SECS) > now)
-                .map(|t| now.saturating_sub(t));
+                .map(|t| now - t);
         }
+        let remaining = locked_until
+            .filter(|&until| now < until)
+            .map_or(0, |until| (until - now).min(LOCKOUT_SECS));
         PinGuardState {
-            lockout_remaining: copy.locked_for(now).unwrap_or(0),
+            lockout_remaining: remaining,
             failure_ages,
         }
     }
 
     /// Rebuilds a guard after a restart, restarting the remaining lockout and
-    /// the failures' ages at `now` (the restoring clock may have reset).
+    /// the failures' ages at `now` (the restoring clock may have reset). A
+    /// failure older than `now` itself is placed at 0, so it counts at least
+    /// as long as it should (never less).
     #[must_use]
     pub fn restore(state: &PinGuardState, now: u64) -> Self {
         let mut failures = [None; LOCKOUT_FAILURES];
@@ -163,6 +215,7 @@ impl PinGuard {
             locked_until: (state.lockout_remaining > 0)
                 .then(|| now.saturating_add(state.lockout_remaining.min(LOCKOUT_SECS))),
             in_progress: None,
+            next_run: 0,
         }
     }
 }

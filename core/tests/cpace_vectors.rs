@@ -682,22 +682,3 @@ fn secrets_are_redacted() {
     assert_eq!(shown, "Isk([redacted])");
     assert!(!shown.contains(&isk_hex[..16]));
 }
-
-/// Fails to compile if `$t` implements `Clone` (or `Copy`).
-macro_rules! assert_not_clone {
-    ($($t:ty),* $(,)?) => {$({
-        trait AmbiguousIfImpl<A> {
-            fn some_item() {}
-        }
-        impl<T: ?Sized> AmbiguousIfImpl<()> for T {}
-        #[allow(dead_code)]
-        struct IsClone;
-        impl<T: ?Sized + Clone> AmbiguousIfImpl<IsClone> for T {}
-        let _ = <$t as AmbiguousIfImpl<_>>::some_item;
-    })*};
-}
-
-#[test]
-fn secret_types_are_not_clone() {
-    assert_not_clone!(Prs, Party, Confirming, Isk);
-}

@@ -31,7 +31,17 @@ macro_rules! assert_not_clone {
 #[test]
 fn secret_types_are_not_clone_or_copy() {
     // Copy implies Clone, so refusing Clone refuses both.
+    use honeylink_core::pairing::cpace::{Confirming, Isk, Party, Prs};
+    use honeylink_core::pairing::payload::PairingPayload;
+    use honeylink_core::pairing::{Pin, PinGuard};
     assert_not_clone!(
+        Prs,
+        Party,
+        Confirming,
+        Isk,
+        Pin,
+        PinGuard,
+        PairingPayload,
         SecretBytes<32>,
         StaticSecret,
         EphemeralSecret,

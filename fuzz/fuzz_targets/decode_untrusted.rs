@@ -20,14 +20,18 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     if let Ok(payload) = PairingPayload::decode_binary(data) {
         let mut out = [0u8; MAX_BINARY_LEN];
-        let n = payload.encode_binary(&mut out).expect("a decoded payload re-encodes");
+        let n = payload
+            .encode_binary(&mut out)
+            .expect("a decoded payload re-encodes");
         assert_eq!(&out[..n], data, "one binary encoding per payload");
     }
     if let Ok(text) = core::str::from_utf8(data)
         && let Ok(payload) = PairingPayload::decode_text(text)
     {
         let mut out = [0u8; MAX_TEXT_LEN];
-        let n = payload.encode_text(&mut out).expect("a decoded payload re-encodes");
+        let n = payload
+            .encode_text(&mut out)
+            .expect("a decoded payload re-encodes");
         assert_eq!(&out[..n], data, "one text encoding per payload");
     }
     if let Ok(inner) = ndef::find_payload(data) {

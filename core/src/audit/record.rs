@@ -76,16 +76,7 @@ impl<'a> Record<'a> {
             }
             _ => return Err(Error::Malformed),
         }
-        let (decoded, rest) =
-            postcard::take_from_bytes::<Body>(body).map_err(|_| Error::Malformed)?;
-        if !rest.is_empty() {
-            return Err(Error::Malformed);
-        }
-        // One encoding per record: postcard accepts over-long varints, so
-        // re-encode and require the same length.
-        if postcard::experimental::serialized_size(&decoded).ok() != Some(body.len()) {
-            return Err(Error::Malformed);
-        }
+        let decoded: Body = crate::wire::decode_exact(body)?;
         let signature: [u8; ed25519::SIGNATURE_LEN] = crate::wire::array_from_slice(signature)?;
         Ok(Self {
             seq: decoded.seq,

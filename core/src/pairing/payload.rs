@@ -202,14 +202,7 @@ impl PairingPayload {
             Some(&found) => return Err(Error::UnknownVersion { found }),
             None => return Err(Error::Malformed),
         }
-        let (wire, rest) =
-            postcard::take_from_bytes::<Wire<'_>>(bytes).map_err(|_| Error::Malformed)?;
-        if !rest.is_empty() {
-            return Err(Error::TrailingBytes);
-        }
-        if postcard::experimental::serialized_size(&wire).ok() != Some(bytes.len()) {
-            return Err(Error::Malformed);
-        }
+        let wire: Wire<'_> = crate::wire::decode_exact(bytes)?;
         Ok(Self {
             device_id: wire.device_id,
             name: DeviceName::new(wire.name)?,

@@ -67,7 +67,7 @@ struct ImageOut<'a> {
     blocks: &'a [Block],
 }
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 struct ImageIn<const N: usize> {
     magic: [u8; 8],
     version: u8,
@@ -333,25 +333,11 @@ impl<const N: usize> TrustStore<N> {
             }
             _ => return Err(Error::Malformed),
         }
-        let (decoded, rest) =
-            postcard::take_from_bytes::<ImageIn<N>>(body).map_err(|_| Error::Malformed)?;
-        if !rest.is_empty() {
-            return Err(Error::Malformed);
-        }
+        let decoded: ImageIn<N> = crate::wire::decode_exact(body)?;
         let store = Self {
             peers: decoded.peers,
             blocks: decoded.blocks,
         };
-        let canonical = ImageOut {
-            magic: IMAGE_MAGIC,
-            version: IMAGE_VERSION,
-            generation: decoded.generation,
-            peers: &store.peers,
-            blocks: &store.blocks,
-        };
-        if postcard::experimental::serialized_size(&canonical).ok() != Some(body.len()) {
-            return Err(Error::Malformed);
-        }
         let duplicate = store.peers.iter().enumerate().any(|(i, a)| {
             store
                 .peers

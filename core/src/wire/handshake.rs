@@ -133,16 +133,7 @@ impl HandshakePayload {
             Some(&found) => return Err(Error::UnknownVersion { found }),
             None => return Err(Error::Malformed),
         }
-        let (wire, rest) =
-            postcard::take_from_bytes::<Wire<'_>>(bytes).map_err(|_| Error::Malformed)?;
-        if !rest.is_empty() {
-            return Err(Error::TrailingBytes);
-        }
-        // One encoding per payload: postcard accepts over-long varints, so
-        // require the length the canonical encoding has.
-        if postcard::experimental::serialized_size(&wire).ok() != Some(bytes.len()) {
-            return Err(Error::Malformed);
-        }
+        let wire: Wire<'_> = super::decode_exact(bytes)?;
         let name = wire.name.map(DeviceName::new).transpose()?;
         match (mode.is_pairing(), name.is_some()) {
             (true, false) => return Err(Error::NameMissing),

@@ -27,6 +27,27 @@ pub(crate) fn array_from_slice<const N: usize>(bytes: &[u8]) -> Result<[u8; N], 
     })
 }
 
+/// Decodes one postcard value that must fill `bytes` exactly, in its one
+/// canonical encoding (postcard accepts over-long varints, so the value is
+/// re-measured: a second spelling of the same value is refused).
+///
+/// # Errors
+/// [`Error::Malformed`] if it does not decode or is not canonical;
+/// [`Error::TrailingBytes`] if bytes are left over.
+pub(crate) fn decode_exact<'a, T>(bytes: &'a [u8]) -> Result<T, Error>
+where
+    T: serde::Deserialize<'a> + serde::Serialize,
+{
+    let (value, rest) = postcard::take_from_bytes::<T>(bytes).map_err(|_| Error::Malformed)?;
+    if !rest.is_empty() {
+        return Err(Error::TrailingBytes);
+    }
+    if postcard::experimental::serialized_size(&value).ok() != Some(bytes.len()) {
+        return Err(Error::Malformed);
+    }
+    Ok(value)
+}
+
 /// Writes `bytes` as lowercase hex (public values only).
 pub(crate) fn write_hex(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
     bytes.iter().try_for_each(|b| write!(f, "{b:02x}"))

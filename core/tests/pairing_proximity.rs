@@ -786,3 +786,39 @@ fn a_foreign_message_3_leaves_the_run_alone_and_clocks_cannot_go_back() {
         Err(Error::PayloadExpired)
     );
 }
+
+/// The largest payload (32-byte name, furthest expiry, IPv6 hint with the
+/// largest port) encodes to exactly the documented maxima.
+#[test]
+fn the_largest_payload_meets_the_documented_maxima() {
+    let d = devices();
+    let mut rng = SeededRng::new([13; 32]);
+    let name = "N".repeat(32);
+    let hint = TransportHint::Socket(SocketAddr::new(
+        std::net::IpAddr::V6(std::net::Ipv6Addr::new(0xfe80, 1, 2, 3, 4, 5, 6, 7)),
+        u16::MAX,
+    ));
+    let creator = ProximityResponder::new(
+        local(&d.creator, &name),
+        PairingMethod::Nfc,
+        u64::MAX - 300,
+        300,
+        ExpiryClock::CreatorClock,
+        Some(hint),
+        &mut rng,
+    )
+    .unwrap();
+    let mut binary = [0u8; MAX_BINARY_LEN];
+    assert_eq!(
+        creator.payload().encode_binary(&mut binary),
+        Ok(MAX_BINARY_LEN)
+    );
+    let mut text = [0u8; MAX_TEXT_LEN];
+    assert_eq!(creator.payload().encode_text(&mut text), Ok(MAX_TEXT_LEN));
+    let code = qrcode::QrCode::with_error_correction_level(&text[..], qrcode::EcLevel::M).unwrap();
+    println!(
+        "largest payload: binary {MAX_BINARY_LEN} bytes, text {MAX_TEXT_LEN} characters, QR {:?} at level M",
+        code.version()
+    );
+    assert!(PairingPayload::decode_text(std::str::from_utf8(&text).unwrap()).is_ok());
+}

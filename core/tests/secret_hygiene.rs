@@ -239,3 +239,34 @@ fn seeded_identities_are_reproducible_and_distinct() {
     assert_ne!(a.static_public_key(), c.static_public_key());
     assert_ne!(a.device_id(), c.device_id());
 }
+
+/// Sizes of the identity and the secret types, printed for the record
+/// (`--nocapture`); the identity must fit firmware's stack comfortably.
+#[test]
+fn identity_and_secret_sizes() {
+    use honeylink_core::crypto::x25519::SharedSecret;
+    use honeylink_core::pairing::Pin;
+    use honeylink_core::pairing::cpace::{Confirming, Isk, Party, Prs};
+    use honeylink_core::pairing::payload::PairingPayload;
+    let sizes = [
+        ("DeviceIdentity", size_of::<DeviceIdentity>()),
+        ("IdentitySecrets", size_of::<IdentitySecrets>()),
+        ("StaticSecret (x25519)", size_of::<StaticSecret>()),
+        ("EphemeralSecret (x25519)", size_of::<EphemeralSecret>()),
+        ("SharedSecret (x25519)", size_of::<SharedSecret>()),
+        ("SigningKey (ed25519)", size_of::<SigningKey>()),
+        ("AeadKey", size_of::<AeadKey>()),
+        ("Prk (HKDF)", size_of::<Prk>()),
+        ("SecretBytes<32>", size_of::<SecretBytes<32>>()),
+        ("Pin", size_of::<Pin>()),
+        ("PairingPayload", size_of::<PairingPayload>()),
+        ("cpace::Prs", size_of::<Prs>()),
+        ("cpace::Party", size_of::<Party>()),
+        ("cpace::Confirming", size_of::<Confirming>()),
+        ("cpace::Isk", size_of::<Isk>()),
+    ];
+    for (name, size) in sizes {
+        println!("size_of::<{name}>() = {size} bytes");
+    }
+    assert!(size_of::<DeviceIdentity>() <= 512);
+}

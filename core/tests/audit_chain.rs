@@ -707,3 +707,51 @@ fn out_of_sequence_records_are_never_returned_as_verified() {
         RejectionReason::MisplacedGenesis
     );
 }
+
+/// A record from a fork of the same chain (same key, same position, another
+/// history) spliced in: its sequence number fits, its previous-record hash
+/// does not.
+#[test]
+fn a_record_from_a_fork_is_out_of_order() {
+    let signer = key(1);
+    let mut out = [0u8; MAX_RECORD_LEN];
+    let (mut a, n) = AuditWriter::genesis(&signer, DEVICE, 1000, &mut out).unwrap();
+    let genesis = out[..n].to_vec();
+    let mut b = AuditWriter::resume(a.head().unwrap(), signer.verifying_key());
+    let mut chain_a = vec![genesis.clone()];
+    let mut chain_b = vec![genesis];
+    for t in 1..4 {
+        let n = a
+            .append(
+                &signer,
+                t,
+                Event::KeyBlocked { fingerprint: FP_A },
+                &mut out,
+            )
+            .unwrap();
+        chain_a.push(out[..n].to_vec());
+        let n = b
+            .append(
+                &signer,
+                t,
+                Event::KeyBlocked { fingerprint: FP_B },
+                &mut out,
+            )
+            .unwrap();
+        chain_b.push(out[..n].to_vec());
+    }
+    assert!(verify(&chain_a, anchor(), None).is_ok());
+    assert!(verify(&chain_b, anchor(), None).is_ok());
+    let mut spliced = chain_a.clone();
+    spliced[3] = chain_b[3].clone();
+    assert_eq!(
+        verify(&spliced, anchor(), None),
+        Err(Rejection {
+            index: 3,
+            reason: RejectionReason::OutOfOrder {
+                expected: 3,
+                found: 3
+            }
+        })
+    );
+}

@@ -74,9 +74,10 @@ pub enum Error {
         /// Index (0-based) of the group whose check character did not match.
         group: u8,
     },
-    /// A handshake or session call came out of turn (for example reading
-    /// when it is this side's turn to write, or finishing before the last
-    /// message). Nothing was processed; the state is unchanged.
+    /// A handshake, pairing or session call came out of turn (for example
+    /// reading when it is this side's turn to write). Nothing was processed
+    /// and the state is unchanged, except where a method that consumes its
+    /// state says otherwise (`HandshakeState::finish`).
     OutOfOrder,
     /// An earlier error ended this handshake (Noise's rule); its secrets are
     /// already zeroized and every later call fails.
@@ -207,6 +208,9 @@ pub enum Error {
         /// Seconds until it unlocks.
         remaining: u64,
     },
+    /// The peer is not trusted, so this side will not send its own identity
+    /// or open a session.
+    NotTrusted,
     /// A device name was empty.
     NameEmpty,
     /// A device name was longer than [`crate::identity::DeviceName::MAX_LEN`]
@@ -319,6 +323,7 @@ impl fmt::Display for Error {
             Self::LockedOut { remaining } => {
                 write!(f, "PIN pairing is locked for {remaining} more seconds")
             }
+            Self::NotTrusted => f.write_str("the peer is not trusted"),
             Self::NameEmpty => f.write_str("device name is empty"),
             Self::NameTooLong => f.write_str("device name is longer than 32 bytes"),
             Self::NameNotUtf8 => f.write_str("device name is not valid UTF-8"),

@@ -77,8 +77,8 @@
 //!   [`crypto::aead::AeadKey`], [`crypto::hash::Prk`],
 //!   [`identity::DeviceIdentity`], [`identity::IdentitySecrets`]) are
 //!   zeroized on drop, print `[redacted]` in `Debug`, are neither `Clone` nor
-//!   `Copy`, and are reached only through methods named `expose_secret` or
-//!   `to_bytes`. Keys, tags, ids and PINs compare in constant time
+//!   `Copy`, and are reached only through methods named `expose_secret`,
+//!   `to_bytes` or `to_seed` (for storage). Keys, tags, ids and PINs compare in constant time
 //!   ([`crypto::ct`]).
 //! - **Buffers** belong to the caller; a buffer that is too small is
 //!   [`Error::BufferTooSmall`] with the size needed. Capacities are constants
@@ -89,8 +89,10 @@
 //! - `fast` (off by default): precomputed basepoint tables for X25519 and
 //!   Ed25519, about 30 KiB more flash for faster key generation and signing.
 //!   The host turns it on; firmware chooses.
-//! - `hazmat-testing` (off by default): deterministic RNGs in the `testing` module, for
-//!   tests, fuzzers and vectors. Never in a product build.
+//! - `hazmat-testing` (off by default): deterministic RNGs in the `testing`
+//!   module, and accessors that expose secrets or skip a check (methods and
+//!   functions named `hazmat_*`, and `HandshakeState::with_raw_prologue`),
+//!   for tests, fuzzers and published vectors. Never in a product build.
 //!
 //! There is no `std` feature: [`Error`] implements `core::error::Error`,
 //! which is the same trait as `std::error::Error`, so nothing in the crate

@@ -86,9 +86,9 @@ fn session_handshake_with_payloads_and_a_decision_after_message_2() {
 
     let a = init.finish().unwrap();
     let b = resp.finish().unwrap();
-    assert_eq!(a.handshake_hash, b.handshake_hash);
-    assert_eq!(a.remote_static, *laptop.static_public_key());
-    assert_eq!(b.remote_static, *phone.static_public_key());
+    assert_eq!(a.handshake_hash(), b.handshake_hash());
+    assert_eq!(*a.remote_static(), *laptop.static_public_key());
+    assert_eq!(*b.remote_static(), *phone.static_public_key());
 }
 
 #[test]

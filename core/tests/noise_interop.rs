@@ -185,16 +185,13 @@ fn check_pattern(pattern: Pattern) {
 /// A transport message each way between our split cipher states and snow's
 /// transport mode.
 fn transport(ours: HandshakeState<'_>, snow: snow::HandshakeState, pattern: Pattern) {
-    let mut outcome = ours.finish().expect("finished");
+    let (mut send, mut receive) = ours.finish().expect("finished").into_cipher_states();
     let mut snow = snow.into_transport_mode().expect("finished");
     let mut wire = [0u8; 256];
     let mut plain = [0u8; 256];
     for round in 0..3 {
         let message = format!("{pattern:?} ours to snow, round {round}");
-        let len = outcome
-            .send
-            .encrypt_to(&[], message.as_bytes(), &mut wire)
-            .unwrap();
+        let len = send.encrypt_to(&[], message.as_bytes(), &mut wire).unwrap();
         let got = snow
             .read_message(&wire[..len], &mut plain)
             .expect("snow decrypts ours");
@@ -202,8 +199,7 @@ fn transport(ours: HandshakeState<'_>, snow: snow::HandshakeState, pattern: Patt
 
         let message = format!("{pattern:?} snow to ours, round {round}");
         let len = snow.write_message(message.as_bytes(), &mut wire).unwrap();
-        let got = outcome
-            .receive
+        let got = receive
             .decrypt_to(&[], &wire[..len], &mut plain)
             .expect("ours decrypts snow");
         assert_eq!(&plain[..got], message.as_bytes());

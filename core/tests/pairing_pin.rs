@@ -147,7 +147,7 @@ fn pin_pairing_end_to_end() {
     assert_eq!(*speaker.key(), *shower.static_public_key());
     assert_eq!(phone.id(), typer.device_id());
     assert_eq!(*phone.key(), *typer.static_public_key());
-    assert_eq!(init_keys.handshake_hash, resp_keys.handshake_hash);
+    assert_eq!(init_keys.handshake_hash(), resp_keys.handshake_hash());
     assert_eq!(
         guard.export(T0 + 4).failure_ages,
         [None; 3],

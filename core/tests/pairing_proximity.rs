@@ -123,7 +123,7 @@ fn qr_pairing_end_to_end_and_sizes() {
     assert_eq!(*scanner_seen.key(), *d.scanner.static_public_key());
     assert_eq!(scanner_seen.name().as_str(), "Phone");
     assert_eq!(scanner_seen.method(), PairingMethod::Qr);
-    assert_eq!(scanner_keys.handshake_hash, creator_keys.handshake_hash);
+    assert_eq!(scanner_keys.handshake_hash(), creator_keys.handshake_hash());
     assert!(creator.is_used());
     println!(
         "size_of ProximityResponder = {}, ProximityInitiator = {}",

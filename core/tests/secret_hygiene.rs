@@ -150,7 +150,7 @@ fn protocol_states_print_no_keys() {
     let shown = format!("{outcome:?}");
     assert_redacted(&shown);
     let hash_hex: String = outcome
-        .handshake_hash
+        .handshake_hash()
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();

@@ -9,12 +9,15 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use getrandom::SysRng;
 use honeylink_core::audit::{Anchor, AuditWriter, ChainVerifier, Event, MAX_RECORD_LEN};
 use honeylink_core::identity::{DeviceIdentity, DeviceName};
-use honeylink_core::noise::{HandshakeState, MAX_MESSAGE_LEN, Prologue, Protocol, Role};
 use honeylink_core::pairing::payload::{ExpiryClock, MAX_TEXT_LEN, PairingPayload};
-use honeylink_core::pairing::{LocalDevice, PairingMethod, ProximityInitiator, ProximityResponder};
-use honeylink_core::session::StreamSession;
-use honeylink_core::trust::{Decision, TrustStore, decide};
-use honeylink_core::wire::{HandshakePayload, PayloadFlags};
+use honeylink_core::pairing::{
+    LocalDevice, MAX_PAIRING_MESSAGE_LEN, PairingMethod, ProximityInitiator, ProximityResponder,
+};
+use honeylink_core::session::{
+    STREAM_OVERHEAD, SessionEnd, SessionInitiator, SessionResponder, StreamSession,
+};
+use honeylink_core::trust::TrustStore;
+use honeylink_core::wire::PayloadFlags;
 
 use crate::error::Error;
 
@@ -92,11 +95,12 @@ pub(crate) fn run(out: &mut impl Write) -> Result<(), Error> {
         .map_err(|_| Error::Unexpected("the QR text fits a QR code"))?;
     writeln!(
         out,
-        "laptop shows a QR code ({text_len} characters, {version:?} at level M)"
+        "laptop shows a QR code ({text_len} characters, {version:?} at level M):"
     )?;
+    writeln!(out, "  {text}")?;
 
     let scanned = PairingPayload::decode_text(text)?;
-    let mut wire = vec![0u8; MAX_MESSAGE_LEN];
+    let mut wire = [0u8; MAX_PAIRING_MESSAGE_LEN];
     let (scanner, n, warning) = ProximityInitiator::start(
         phone_local,
         PairingMethod::Qr,
@@ -155,67 +159,46 @@ pub(crate) fn run(out: &mut impl Write) -> Result<(), Error> {
     )?;
     laptop_records.push(part(&record, n)?.to_vec());
 
-    // Later: a session between the paired devices (Noise XX).
-    let prologue = Prologue::session();
-    let mut init = HandshakeState::new(
-        Protocol::Xx,
-        Role::Initiator,
-        &prologue,
-        phone.static_secret(),
-        &mut rng,
-    )?;
-    let mut resp = HandshakeState::new(
-        Protocol::Xx,
-        Role::Responder,
-        &prologue,
-        laptop.static_secret(),
-        &mut rng,
-    )?;
-    let mut payload = [0u8; HandshakePayload::MAX_LEN];
-    let n = init.write_message(&[], &mut wire)?;
+    // Later: a session between the paired devices (Noise XX), each side
+    // checking the other against its trust store.
+    let (phone_side, n) =
+        SessionInitiator::start(&phone, PayloadFlags::empty(), &mut wire, &mut rng)?;
     let message1 = part(&wire, n)?.to_vec();
-    resp.read_message(&message1, &mut payload)?;
-    let len = HandshakePayload::session(laptop.device_id(), PayloadFlags::empty())
-        .encode(&mut payload)?;
-    let n = resp.write_message(part(&payload, len)?, &mut wire)?;
+    let mut laptop_side = SessionResponder::new(&laptop, PayloadFlags::empty(), &mut rng)?;
+    let n = laptop_side.respond(&message1, &mut wire)?;
     let message2 = part(&wire, n)?.to_vec();
-    let got = init.read_message(&message2, &mut payload)?;
-    let laptop_says = HandshakePayload::decode(part(&payload, got)?, prologue.mode())?;
-    let laptop_key = *init
-        .remote_static()
-        .ok_or(Error::Unexpected("key after message 2"))?;
-    let verdict = decide(&phone_trust, &laptop_says.device_id, &laptop_key);
+    let mut phone_side = phone_side;
+    let verdict = phone_side.read_message2(&phone_trust, &message2)?;
     writeln!(
         out,
-        "phone: session with {}: {verdict:?}",
-        laptop_says.device_id
+        "phone: session with {}: {:?}",
+        verdict.id, verdict.decision
     )?;
-    if verdict != Decision::Trusted {
-        return Err(Error::Unexpected("the paired laptop is trusted"));
-    }
-    let len =
-        HandshakePayload::session(phone.device_id(), PayloadFlags::empty()).encode(&mut payload)?;
-    let n = init.write_message(part(&payload, len)?, &mut wire)?;
+    let (n, _, phone_keys) = phone_side.write_message3(&mut wire)?;
     let message3 = part(&wire, n)?.to_vec();
-    let got = resp.read_message(&message3, &mut payload)?;
-    let phone_says = HandshakePayload::decode(part(&payload, got)?, prologue.mode())?;
-    let phone_key = *resp
-        .remote_static()
-        .ok_or(Error::Unexpected("key after message 3"))?;
-    writeln!(
-        out,
-        "laptop: session with {}: {:?}",
-        phone_says.device_id,
-        decide(&laptop_trust, &phone_says.device_id, &phone_key)
-    )?;
-    let mut phone_session: StreamSession = StreamSession::new(init.finish()?);
-    let mut laptop_session: StreamSession = StreamSession::new(resp.finish()?);
+    let laptop_keys = match laptop_side.read_message3(&laptop_trust, &message3)? {
+        SessionEnd::Established(verdict, keys) => {
+            writeln!(
+                out,
+                "laptop: session with {}: {:?}",
+                verdict.id, verdict.decision
+            )?;
+            keys
+        }
+        SessionEnd::Refused(verdict) => {
+            writeln!(
+                out,
+                "laptop: refused {}: {:?}",
+                verdict.id, verdict.decision
+            )?;
+            return Err(Error::Unexpected("the paired phone is trusted"));
+        }
+    };
+    let mut phone_session: StreamSession = StreamSession::new(phone_keys);
+    let mut laptop_session: StreamSession = StreamSession::new(laptop_keys);
     let mut buffer = b"hello from the phone".to_vec();
     let plain_len = buffer.len();
-    buffer.resize(
-        plain_len + StreamSession::<{ honeylink_core::session::STREAM_REKEY_INTERVAL }>::OVERHEAD,
-        0,
-    );
+    buffer.resize(plain_len + STREAM_OVERHEAD, 0);
     let sealed = phone_session.seal_in_place(&mut buffer, plain_len)?;
     let opened = laptop_session.open_in_place(part_mut(&mut buffer, sealed)?)?;
     writeln!(
@@ -252,7 +235,12 @@ mod tests {
         super::run(&mut out).expect("the demo completes");
         let text = String::from_utf8(out).expect("utf-8");
         assert!(text.contains("phone: session with"), "{text}");
-        assert!(text.contains(": Trusted"), "{text}");
+        assert!(
+            text.contains("phone: session with") && text.contains(": Trusted"),
+            "{text}"
+        );
+        assert!(text.contains("laptop: session with"), "{text}");
+        assert!(text.contains("  HL1:"), "{text}");
         assert!(text.contains("\"hello from the phone\""), "{text}");
         assert!(text.contains("2 signed records verified"), "{text}");
     }

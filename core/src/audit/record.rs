@@ -56,8 +56,9 @@ impl<'a> Record<'a> {
     /// encoding, then exactly a 64-byte signature. Does not verify.
     ///
     /// # Errors
-    /// [`Error::Malformed`], [`Error::UnknownVersion`],
-    /// [`Error::InputTooLong`], [`Error::InvalidLength`] (signature).
+    /// [`Error::InputTooLong`] beyond [`MAX_RECORD_LEN`];
+    /// [`Error::UnknownVersion`]; [`Error::Malformed`];
+    /// [`Error::TrailingBytes`].
     pub fn decode(signed: &'a [u8]) -> Result<Self, Error> {
         if signed.len() > MAX_RECORD_LEN {
             return Err(Error::InputTooLong {
@@ -69,13 +70,7 @@ impl<'a> Record<'a> {
             .checked_sub(ed25519::SIGNATURE_LEN)
             .ok_or(Error::Malformed)?;
         let (body, signature) = signed.split_at(body_len);
-        match (body.get(..DOMAIN.len()), body.get(DOMAIN.len())) {
-            (Some(domain), Some(&VERSION)) if domain == DOMAIN => {}
-            (Some(domain), Some(&found)) if domain == DOMAIN => {
-                return Err(Error::UnknownVersion { found });
-            }
-            _ => return Err(Error::Malformed),
-        }
+        crate::wire::check_header(body, &DOMAIN, VERSION)?;
         let decoded: Body = crate::wire::decode_exact(body)?;
         let signature: [u8; ed25519::SIGNATURE_LEN] = crate::wire::array_from_slice(signature)?;
         Ok(Self {

@@ -83,7 +83,8 @@ impl AuditWriter {
     /// [`Error::WrongSigningKey`] if `key` is not the chain's current key;
     /// [`Error::ReservedEvent`] for [`Event::Genesis`] and
     /// [`Event::SigningKeyRotation`], which have their own methods;
-    /// [`Error::BufferTooSmall`]. Nothing changes on error.
+    /// [`Error::BufferTooSmall`]; [`Error::NonceExhausted`] after record
+    /// 2^64 - 1. Nothing changes on error.
     pub fn append(
         &mut self,
         key: &SigningKey,
@@ -105,7 +106,9 @@ impl AuditWriter {
     /// be signed by `new`.
     ///
     /// # Errors
-    /// As [`AuditWriter::append`].
+    /// [`Error::WrongSigningKey`] if `old` is not the chain's current key;
+    /// [`Error::BufferTooSmall`]; [`Error::NonceExhausted`]. Nothing changes
+    /// on error.
     pub fn rotate_signing_key(
         &mut self,
         old: &SigningKey,

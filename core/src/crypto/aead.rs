@@ -22,6 +22,14 @@ pub const KEY_LEN: usize = 32;
 pub const NONCE_LEN: usize = 12;
 /// Length of the Poly1305 tag.
 pub const TAG_LEN: usize = 16;
+/// RFC 8439's limit on a plaintext, 2^38 - 64 bytes (saturated to the
+/// address space on smaller targets, where it cannot be reached).
+#[cfg(target_pointer_width = "64")]
+pub const MAX_PLAINTEXT_LEN: usize = (1 << 38) - 64;
+/// RFC 8439's limit on a plaintext, 2^38 - 64 bytes (saturated to the
+/// address space on smaller targets, where it cannot be reached).
+#[cfg(not(target_pointer_width = "64"))]
+pub const MAX_PLAINTEXT_LEN: usize = usize::MAX;
 
 /// A ChaCha20-Poly1305 key. Zeroized on drop, redacted, not `Clone`.
 pub struct AeadKey(SecretBytes<KEY_LEN>);
@@ -58,21 +66,6 @@ impl AeadKey {
         self.0.expose_secret()
     }
 
-    /// Noise's `REKEY(k)` (section 4.2): the first 32 bytes of
-    /// `ENCRYPT(k, 2^64 - 1, "", 32 zero bytes)`, as a new key. Used by
-    /// sessions to move to the next key without signalling.
-    #[must_use]
-    pub fn noise_rekey(&self) -> Self {
-        let mut next = SecretBytes::<KEY_LEN>::zero();
-        let mut nonce = [0u8; NONCE_LEN];
-        if let Some(counter) = nonce.get_mut(4..) {
-            counter.copy_from_slice(&u64::MAX.to_le_bytes());
-        }
-        // Sealing 32 bytes cannot exceed the AEAD's length limit.
-        let _ = self.seal_in_place(&nonce, &[], next.expose_secret_mut());
-        Self(next)
-    }
-
     fn cipher(&self) -> chacha20poly1305::ChaCha20Poly1305 {
         // The cipher's copy of the key is zeroized when it drops
         // (chacha20poly1305's `zeroize` feature).
@@ -83,8 +76,8 @@ impl AeadKey {
     /// ciphertext.
     ///
     /// # Errors
-    /// [`Error::InputTooLong`] beyond RFC 8439's limit of 2^38 - 64 bytes
-    /// (unreachable on 32-bit targets).
+    /// [`Error::InputTooLong`] beyond [`MAX_PLAINTEXT_LEN`] (unreachable on
+    /// 32-bit targets).
     pub fn seal_in_place(
         &self,
         nonce: &[u8; NONCE_LEN],
@@ -94,7 +87,9 @@ impl AeadKey {
         let tag = self
             .cipher()
             .encrypt_inout_detached(nonce.into(), aad, buffer.into())
-            .map_err(|_| Error::InputTooLong { max: usize::MAX })?;
+            .map_err(|_| Error::InputTooLong {
+                max: MAX_PLAINTEXT_LEN,
+            })?;
         Ok(Tag(tag.into()))
     }
 
@@ -103,7 +98,7 @@ impl AeadKey {
     ///
     /// # Errors
     /// [`Error::InvalidLength`] if the two lengths differ;
-    /// [`Error::InputTooLong`] beyond RFC 8439's limit.
+    /// [`Error::InputTooLong`] beyond [`MAX_PLAINTEXT_LEN`].
     pub fn seal_to(
         &self,
         nonce: &[u8; NONCE_LEN],
@@ -120,7 +115,9 @@ impl AeadKey {
         let tag = self
             .cipher()
             .encrypt_inout_detached(nonce.into(), aad, buffer)
-            .map_err(|_| Error::InputTooLong { max: usize::MAX })?;
+            .map_err(|_| Error::InputTooLong {
+                max: MAX_PLAINTEXT_LEN,
+            })?;
         Ok(Tag(tag.into()))
     }
 

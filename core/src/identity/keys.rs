@@ -196,18 +196,23 @@ impl IdentitySecrets {
         if *version != Self::VERSION {
             return Err(Error::UnknownVersion { found: *version });
         }
-        let (id, rest) = rest.split_at(DeviceId::LEN);
-        let (x, seed) = rest.split_at(x25519::KEY_LEN);
-        let mut secrets = Self::new(
-            DeviceId::from_slice(id)?,
-            SecretBytes::zero(),
-            SecretBytes::zero(),
+        let bytes: &[u8; Self::ENCODED_LEN - 1] =
+            rest.try_into().map_err(|_| Error::InvalidLength {
+                expected: Self::ENCODED_LEN,
+                found: bytes.len(),
+            })?;
+        let (id, keys) = bytes
+            .split_first_chunk::<{ DeviceId::LEN }>()
+            .ok_or(Error::Malformed)?;
+        let (x, seed) = keys
+            .split_first_chunk::<{ x25519::KEY_LEN }>()
+            .ok_or(Error::Malformed)?;
+        let seed: &[u8; ed25519::KEY_LEN] = seed.try_into().map_err(|_| Error::Malformed)?;
+        let secrets = Self::new(
+            DeviceId::from_bytes(*id),
+            SecretBytes::new(*x),
+            SecretBytes::new(*seed),
         );
-        secrets.x25519.expose_secret_mut().copy_from_slice(x);
-        secrets
-            .ed25519_seed
-            .expose_secret_mut()
-            .copy_from_slice(seed);
         Ok(secrets)
     }
 }

@@ -148,13 +148,13 @@ impl CipherState {
     /// Noise's `Rekey()` (section 4.2): the new key is the first 32 bytes of
     /// `ENCRYPT(k, 2^64 - 1, "", 32 zero bytes)`. The nonce is unchanged.
     pub fn rekey(&mut self) {
-        self.key = self.key.noise_rekey();
+        self.key = rekey(&self.key);
     }
 
     /// The key alone, for a session that manages its own nonces (datagram
     /// mode, where the counter travels with each record).
     #[must_use]
-    pub fn into_key(self) -> AeadKey {
+    pub(crate) fn into_key(self) -> AeadKey {
         self.key
     }
 
@@ -168,6 +168,20 @@ impl CipherState {
             nonce,
         }
     }
+}
+
+/// Noise's `REKEY(k)` (section 4.2): the first 32 bytes of
+/// `ENCRYPT(k, 2^64 - 1, "", 32 zero bytes)`, as a new key. Used by sessions
+/// to move to the next key without signalling.
+pub(crate) fn rekey(key: &AeadKey) -> AeadKey {
+    let mut next = SecretBytes::<KEY_LEN>::zero();
+    // Sealing 32 bytes cannot exceed the AEAD's length limit.
+    let _ = key.seal_in_place(
+        &CipherState::encode_nonce(u64::MAX),
+        &[],
+        next.expose_secret_mut(),
+    );
+    AeadKey::new(next)
 }
 
 fn split_tag(len: usize) -> Option<usize> {

@@ -102,17 +102,29 @@ impl<'a> HandshakeState<'a> {
         if prologue.mode().is_pairing() != matches!(protocol, Protocol::XxPsk2(_)) {
             return Err(Error::ModeMismatch);
         }
-        Self::with_raw_prologue(protocol, role, prologue.as_bytes(), local_static, rng)
+        Self::start(protocol, role, prologue.as_bytes(), local_static, rng)
     }
 
     /// Starts a handshake with any prologue bytes: `InitializeSymmetric` with
     /// the protocol name, `MixHash(prologue)`, and a fresh ephemeral key from
-    /// `rng`. For published vectors and other Noise peers; HoneyLink devices
-    /// use [`HandshakeState::new`].
+    /// `rng`. For published vectors only (it skips the mode check of
+    /// [`HandshakeState::new`], so a pairing could run without its PSK):
+    /// compiled with the `hazmat-testing` feature.
     ///
     /// # Errors
     /// [`Error::Rng`] if the RNG fails.
+    #[cfg(feature = "hazmat-testing")]
     pub fn with_raw_prologue<R: TryCryptoRng + ?Sized>(
+        protocol: Protocol,
+        role: Role,
+        prologue: &[u8],
+        local_static: &'a StaticSecret,
+        rng: &mut R,
+    ) -> Result<Self, Error> {
+        Self::start(protocol, role, prologue, local_static, rng)
+    }
+
+    fn start<R: TryCryptoRng + ?Sized>(
         protocol: Protocol,
         role: Role,
         prologue: &[u8],
@@ -423,18 +435,37 @@ impl fmt::Debug for HandshakeState<'_> {
 
 /// What a completed handshake yields: the two transport cipher states, the
 /// handshake hash for channel binding, and the peer's verified static key.
-/// `Debug` shows only the peer's key.
+/// Made only by [`HandshakeState::finish`], so its cipher states are always
+/// fresh (nonce 0). `Debug` shows only the peer's key.
 pub struct HandshakeOutcome {
-    /// Encrypts what this side sends.
-    pub send: CipherState,
-    /// Decrypts what this side receives.
-    pub receive: CipherState,
+    send: CipherState,
+    receive: CipherState,
+    handshake_hash: [u8; HASH_LEN],
+    remote_static: StaticPublicKey,
+}
+
+impl HandshakeOutcome {
     /// The final handshake hash `h` (64 bytes): unique to this handshake and
-    /// known to both sides.
-    pub handshake_hash: [u8; HASH_LEN],
+    /// known to both sides, for channel binding.
+    #[must_use]
+    pub const fn handshake_hash(&self) -> &[u8; HASH_LEN] {
+        &self.handshake_hash
+    }
+
     /// The peer's static key, verified by the handshake (not yet trusted:
     /// that is the trust module's decision).
-    pub remote_static: StaticPublicKey,
+    #[must_use]
+    pub const fn remote_static(&self) -> &StaticPublicKey {
+        &self.remote_static
+    }
+
+    /// The cipher states: what this side sends with, then what it receives
+    /// with. Both are fresh; the sessions in [`crate::session`] take the
+    /// whole outcome instead.
+    #[must_use]
+    pub fn into_cipher_states(self) -> (CipherState, CipherState) {
+        (self.send, self.receive)
+    }
 }
 
 impl fmt::Debug for HandshakeOutcome {

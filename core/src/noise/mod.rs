@@ -44,9 +44,10 @@ mod handshake;
 mod prologue;
 mod symmetric;
 
+pub(crate) use cipher::rekey;
 pub use cipher::{CipherState, KEY_LEN, TAG_LEN};
 pub use handshake::{HandshakeOutcome, HandshakeState, Next, Role};
-pub use prologue::{Mode, PROTOCOL_VERSION, Prologue};
+pub use prologue::{Mode, PROTOCOL_VERSION, PairingMethod, Prologue};
 
 use crate::crypto::SecretBytes;
 

@@ -1,11 +1,24 @@
 //! HoneyLink's Noise prologue: defined once, so host and firmware hash
 //! identical bytes.
 
+use serde::{Deserialize, Serialize};
+
 use crate::crypto::hash::HASH_LEN;
-use crate::pairing::PairingMethod;
 
 /// The protocol version byte in every prologue and handshake payload.
 pub const PROTOCOL_VERSION: u8 = 1;
+
+/// How two devices paired (also re-exported as
+/// `crate::pairing::PairingMethod`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum PairingMethod {
+    /// A scanned QR code (spec 4.1).
+    Qr,
+    /// A 6-digit PIN (spec 4.2).
+    Pin,
+    /// An NFC tap (spec 4.3).
+    Nfc,
+}
 
 /// What a handshake is for; it sets the prologue's mode byte and the Noise
 /// pattern (XX for sessions, XXpsk2 for pairing).

@@ -21,7 +21,7 @@ mod run;
 pub use peer::PendingPeer;
 pub use pin::{
     CPACE_PURPOSE, HELLO_LEN, PIN_PROTOCOL_VERSION, PIN_RUN_SECS, PIN_VALIDITY_SECS, Pin,
-    PinInitiator, PinResponder, SHARE_AND_TAG_LEN,
+    PinInitiator, PinResponder, SHARE_AND_TAG_LEN, TAG_AND_NOISE1_LEN,
 };
 pub use pin_guard::{
     LOCKOUT_FAILURES, LOCKOUT_SECS, LOCKOUT_WINDOW_SECS, PinGuard, PinGuardState, RunTicket,
@@ -31,15 +31,12 @@ pub use proximity::{
 };
 pub use run::LocalDevice;
 
-use serde::{Deserialize, Serialize};
+pub use crate::noise::PairingMethod;
 
-/// How two devices paired.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum PairingMethod {
-    /// A scanned QR code (spec 4.1).
-    Qr,
-    /// A 6-digit PIN (spec 4.2).
-    Pin,
-    /// An NFC tap (spec 4.3).
-    Nfc,
-}
+/// The longest message of a pairing handshake (Noise message 2: the
+/// ephemeral key, the encrypted static key, the largest HoneyLink payload
+/// and its tag): an output buffer of this size fits every pairing message.
+pub const MAX_PAIRING_MESSAGE_LEN: usize = 32
+    + (32 + crate::noise::TAG_LEN)
+    + crate::wire::HandshakePayload::MAX_LEN
+    + crate::noise::TAG_LEN;

@@ -30,8 +30,9 @@ const TNF_EXTERNAL: u8 = 0x04;
 const TNF_UNCHANGED: u8 = 0x06;
 const TNF_RESERVED: u8 = 0x07;
 
-/// Bytes an NDEF message with our record adds to a payload of `len` bytes
-/// (short record: header, type length, payload length, type).
+/// Total length of the NDEF message [`encode`] writes for a payload of
+/// `payload_len` bytes: header, type length, payload length (1 byte, or 4
+/// beyond 255), type, payload.
 #[must_use]
 pub const fn encoded_len(payload_len: usize) -> usize {
     let long = payload_len > 255;
@@ -72,15 +73,11 @@ pub fn encode(payload: &[u8], out: &mut [u8]) -> Result<usize, Error> {
 
 /// One parsed NDEF record, borrowed from the message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct NdefRecord<'a> {
-    /// Type name format (3 bits).
-    pub tnf: u8,
-    /// The record type.
-    pub record_type: &'a [u8],
-    /// The record ID, if any.
-    pub id: Option<&'a [u8]>,
-    /// The payload.
-    pub payload: &'a [u8],
+struct NdefRecord<'a> {
+    tnf: u8,
+    record_type: &'a [u8],
+    id: Option<&'a [u8]>,
+    payload: &'a [u8],
 }
 
 /// Splits `bytes` at `n`, or reports a length pointing past the end.

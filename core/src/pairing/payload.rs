@@ -189,8 +189,10 @@ impl PairingPayload {
     /// Decodes the binary form strictly.
     ///
     /// # Errors
-    /// [`Error::UnknownVersion`] (checked first); [`Error::Malformed`];
-    /// [`Error::TrailingBytes`]; the key's and the name's own errors.
+    /// [`Error::InputTooLong`] beyond [`MAX_BINARY_LEN`];
+    /// [`Error::UnknownVersion`] (before any other field is read);
+    /// [`Error::Malformed`]; [`Error::TrailingBytes`]; the key's and the
+    /// name's own errors.
     pub fn decode_binary(bytes: &[u8]) -> Result<Self, Error> {
         if bytes.len() > MAX_BINARY_LEN {
             return Err(Error::InputTooLong {

@@ -37,7 +37,7 @@ use super::cpace::{
 };
 use super::pin_guard::{PinGuard, RunTicket};
 use super::run::{self, LocalDevice};
-use super::{PairingMethod, PendingPeer};
+use super::{MAX_PAIRING_MESSAGE_LEN, PairingMethod, PendingPeer};
 use crate::Error;
 use crate::crypto::hash::{HASH_LEN, MacTag, Prk};
 use crate::crypto::{SecretBytes, fill_random};
@@ -57,6 +57,11 @@ pub const PIN_PROTOCOL_VERSION: u8 = 1;
 pub const HELLO_LEN: usize = 1 + NONCE_LEN + DeviceId::LEN;
 /// Length of the responder's share-and-tag message.
 pub const SHARE_AND_TAG_LEN: usize = SHARE_LEN + TAG_LEN;
+/// Length of the initiator's tag followed by Noise message 1 (XXpsk2: the
+/// ephemeral key and an empty payload's tag).
+pub const TAG_AND_NOISE1_LEN: usize = TAG_LEN + 32 + crate::noise::TAG_LEN;
+/// Room the responder needs for Noise message 2.
+const NOISE2_MAX_LEN: usize = MAX_PAIRING_MESSAGE_LEN;
 
 /// A 6-digit PIN: zeroized on drop, redacted in `Debug`, not `Clone`,
 /// compared in constant time.
@@ -163,11 +168,11 @@ fn read_hello(message: &[u8]) -> Result<([u8; NONCE_LEN], DeviceId), Error> {
             found: message.len(),
         });
     }
-    let (nonce, id) = message.get(1..).unwrap_or(&[]).split_at(NONCE_LEN);
-    Ok((
-        crate::wire::array_from_slice(nonce)?,
-        DeviceId::from_slice(id)?,
-    ))
+    let fields = message.get(1..).ok_or(Error::MessageTooShort)?;
+    let (nonce, id) = fields
+        .split_first_chunk::<NONCE_LEN>()
+        .ok_or(Error::MessageTooShort)?;
+    Ok((*nonce, DeviceId::from_slice(id)?))
 }
 
 fn read_tag(bytes: &[u8]) -> Result<MacTag, Error> {
@@ -291,6 +296,9 @@ impl<'a> PinResponder<'a> {
         if !matches!(self.state, ResponderState::AwaitHello) {
             return Err(Error::PinUsed);
         }
+        if out.len() < HELLO_LEN {
+            return Err(Error::BufferTooSmall { needed: HELLO_LEN });
+        }
         if now < self.shown_at || now > self.shown_at.saturating_add(PIN_VALIDITY_SECS) {
             self.state = ResponderState::Over;
             return Err(Error::PinExpired);
@@ -341,6 +349,14 @@ impl<'a> PinResponder<'a> {
         out: &mut [u8],
         rng: &mut R,
     ) -> Result<usize, Error> {
+        if !matches!(self.state, ResponderState::AwaitShare { .. }) {
+            return Err(Error::OutOfOrder);
+        }
+        if out.len() < SHARE_AND_TAG_LEN {
+            return Err(Error::BufferTooSmall {
+                needed: SHARE_AND_TAG_LEN,
+            });
+        }
         self.check_time(guard, now)?;
         let ResponderState::AwaitShare { ci, sid, initiator } =
             core::mem::replace(&mut self.state, ResponderState::Over)
@@ -393,6 +409,14 @@ impl<'a> PinResponder<'a> {
         out: &mut [u8],
         rng: &mut R,
     ) -> Result<usize, Error> {
+        if !matches!(self.state, ResponderState::AwaitTag { .. }) {
+            return Err(Error::OutOfOrder);
+        }
+        if out.len() < NOISE2_MAX_LEN {
+            return Err(Error::BufferTooSmall {
+                needed: NOISE2_MAX_LEN,
+            });
+        }
         self.check_time(guard, now)?;
         let ResponderState::AwaitTag {
             confirming,
@@ -440,6 +464,9 @@ impl<'a> PinResponder<'a> {
         now: u64,
         message3: &[u8],
     ) -> Result<(PendingPeer, HandshakeOutcome), Error> {
+        if !matches!(self.state, ResponderState::AwaitNoise3 { .. }) {
+            return Err(Error::OutOfOrder);
+        }
         let ResponderState::AwaitNoise3 {
             handshake,
             initiator,
@@ -469,6 +496,7 @@ impl fmt::Debug for PinResponder<'_> {
 
 enum InitiatorState<'a> {
     AwaitHello {
+        pin: Pin,
         nonce_i: [u8; NONCE_LEN],
     },
     AwaitShareAndTag {
@@ -487,9 +515,11 @@ enum InitiatorState<'a> {
 /// as this side's share is computed. After any failure, ask the user for a
 /// new PIN from the other device, never to retype this one: each typed
 /// attempt is one guess for whoever answered.
+///
+/// A call out of turn, or with an output buffer that is too small, is
+/// refused before anything changes; every other error ends the run.
 pub struct PinInitiator<'a> {
     local: LocalDevice<'a>,
-    pin: Option<Pin>,
     state: InitiatorState<'a>,
 }
 
@@ -510,8 +540,7 @@ impl<'a> PinInitiator<'a> {
         Ok((
             Self {
                 local,
-                pin: Some(pin),
-                state: InitiatorState::AwaitHello { nonce_i },
+                state: InitiatorState::AwaitHello { pin, nonce_i },
             },
             len,
         ))
@@ -520,14 +549,22 @@ impl<'a> PinInitiator<'a> {
     /// The responder's hello: answers with this side's CPace share.
     ///
     /// # Errors
-    /// [`Error::OutOfOrder`]; message errors. Every error ends the run.
+    /// [`Error::OutOfOrder`], [`Error::BufferTooSmall`] (nothing changes);
+    /// [`Error::DeviceIdMismatch`] if the responder claims this device's own
+    /// id; message errors.
     pub fn handle_hello<R: TryCryptoRng + ?Sized>(
         &mut self,
         hello: &[u8],
         out: &mut [u8],
         rng: &mut R,
     ) -> Result<usize, Error> {
-        let InitiatorState::AwaitHello { nonce_i } =
+        if !matches!(self.state, InitiatorState::AwaitHello { .. }) {
+            return Err(Error::OutOfOrder);
+        }
+        let out = out
+            .get_mut(..SHARE_LEN)
+            .ok_or(Error::BufferTooSmall { needed: SHARE_LEN })?;
+        let InitiatorState::AwaitHello { pin, nonce_i } =
             core::mem::replace(&mut self.state, InitiatorState::Over)
         else {
             return Err(Error::OutOfOrder);
@@ -536,10 +573,6 @@ impl<'a> PinInitiator<'a> {
         if responder == self.local.identity.device_id() {
             return Err(Error::DeviceIdMismatch);
         }
-        let pin = self.pin.take().ok_or(Error::OutOfOrder)?;
-        let out = out
-            .get_mut(..SHARE_LEN)
-            .ok_or(Error::BufferTooSmall { needed: SHARE_LEN })?;
         let ci = ChannelId::new(CPACE_PURPOSE, &self.local.identity.device_id(), &responder)?;
         let sid = SessionId::from_nonces(&nonce_i, &nonce_r);
         let (party, share) = Party::start(Role::Initiator, &pin.prs()?, &ci, &sid, b"", rng)?;
@@ -555,17 +588,25 @@ impl<'a> PinInitiator<'a> {
 
     /// The responder's share and tag: a wrong tag means the PINs differ, and
     /// the run ends before any static key is sent. Otherwise answers with this
-    /// side's tag and Noise message 1.
+    /// side's tag and Noise message 1 ([`TAG_AND_NOISE1_LEN`] bytes).
     ///
     /// # Errors
-    /// [`Error::CpaceConfirmationFailed`] (wrong PIN); the share's errors;
-    /// [`Error::OutOfOrder`].
+    /// [`Error::OutOfOrder`], [`Error::BufferTooSmall`] (nothing changes);
+    /// [`Error::CpaceConfirmationFailed`] (wrong PIN); the share's errors.
     pub fn handle_share_and_tag<R: TryCryptoRng + ?Sized>(
         &mut self,
         message: &[u8],
         out: &mut [u8],
         rng: &mut R,
     ) -> Result<usize, Error> {
+        if !matches!(self.state, InitiatorState::AwaitShareAndTag { .. }) {
+            return Err(Error::OutOfOrder);
+        }
+        if out.len() < TAG_AND_NOISE1_LEN {
+            return Err(Error::BufferTooSmall {
+                needed: TAG_AND_NOISE1_LEN,
+            });
+        }
         let InitiatorState::AwaitShareAndTag {
             party,
             sid,
@@ -584,9 +625,7 @@ impl<'a> PinInitiator<'a> {
         let confirming = party.receive(&Share::from_slice(share)?, b"")?;
         let own_tag = confirming.tag();
         let isk = confirming.verify(&read_tag(tag)?)?;
-        let (tag_out, noise_out) = out
-            .split_at_mut_checked(TAG_LEN)
-            .ok_or(Error::BufferTooSmall { needed: TAG_LEN })?;
+        let (tag_out, noise_out) = out.split_at_mut(TAG_LEN);
         tag_out.copy_from_slice(&own_tag.0);
         let mut handshake = noise_for(&isk, &sid, Role::Initiator, &self.local, rng)?;
         let len = handshake.write_message(&[], noise_out)?;
@@ -598,16 +637,22 @@ impl<'a> PinInitiator<'a> {
     }
 
     /// Noise message 2: checks that the responder names the device id bound
-    /// in CPace before sending this side's static key, then writes message 3.
+    /// in CPace before sending this side's static key, then writes message 3
+    /// (at most [`crate::pairing::MAX_PAIRING_MESSAGE_LEN`] bytes).
     ///
     /// # Errors
-    /// [`Error::DeviceIdMismatch`]; [`Error::OutOfOrder`]; the handshake's
-    /// errors.
+    /// [`Error::OutOfOrder`] and [`Error::BufferTooSmall`] (checked before the
+    /// run is consumed); [`Error::DeviceIdMismatch`]; the handshake's errors.
     pub fn handle_noise2(
         self,
         message2: &[u8],
         out: &mut [u8],
     ) -> Result<(usize, PendingPeer, HandshakeOutcome), Error> {
+        if out.len() < MAX_PAIRING_MESSAGE_LEN {
+            return Err(Error::BufferTooSmall {
+                needed: MAX_PAIRING_MESSAGE_LEN,
+            });
+        }
         let InitiatorState::AwaitNoise2 {
             handshake,
             responder,
@@ -635,7 +680,7 @@ impl<'a> PinInitiator<'a> {
 impl fmt::Debug for PinInitiator<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PinInitiator")
-            .field("pin", &self.pin)
+            .field("pin", &"[redacted]")
             .finish_non_exhaustive()
     }
 }

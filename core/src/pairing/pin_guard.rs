@@ -167,35 +167,24 @@ impl PinGuard {
     /// failure.
     #[must_use]
     pub fn export(&self, now: u64) -> PinGuardState {
-        let mut failures = self.failures;
-        let mut locked_until = self.locked_until;
+        let mut counted = Self {
+            failures: self.failures,
+            locked_until: self.locked_until,
+            in_progress: None,
+            next_run: 0,
+        };
         if let Some(run) = self.in_progress {
-            failures.rotate_left(1);
-            if let Some(last) = failures.last_mut() {
-                *last = Some(run.started.min(now));
-            }
-            let counted = Self {
-                failures,
-                locked_until,
-                in_progress: None,
-                next_run: 0,
-            };
-            if counted.recent_failures(now) >= LOCKOUT_FAILURES {
-                locked_until = Some(now.saturating_add(LOCKOUT_SECS));
-            }
+            counted.record_failure(run.started, now);
         }
         let mut failure_ages = [None; LOCKOUT_FAILURES];
-        for (age, failure) in failure_ages.iter_mut().zip(failures) {
+        for (age, failure) in failure_ages.iter_mut().zip(counted.failures) {
             *age = failure
                 .map(|t| t.min(now))
                 .filter(|&t| t.saturating_add(LOCKOUT_WINDOW_SECS) > now)
                 .map(|t| now - t);
         }
-        let remaining = locked_until
-            .filter(|&until| now < until)
-            .map_or(0, |until| (until - now).min(LOCKOUT_SECS));
         PinGuardState {
-            lockout_remaining: remaining,
+            lockout_remaining: counted.locked_for(now).unwrap_or(0),
             failure_ages,
         }
     }

@@ -5,9 +5,9 @@ use rand_core::TryCryptoRng;
 
 use super::payload::{ExpiryClock, PairingPayload, TransportHint};
 use super::run::{self, LocalDevice};
-use super::{PairingMethod, PendingPeer};
+use super::{MAX_PAIRING_MESSAGE_LEN, PairingMethod, PendingPeer};
 use crate::Error;
-use crate::crypto::ct::ct_eq_array;
+use crate::crypto::x25519::StaticPublicKey;
 use crate::noise::{HandshakeOutcome, HandshakeState, Prologue, Protocol, Role};
 
 /// How long the creator waits for a valid message 3 after answering a
@@ -173,7 +173,9 @@ impl<'a> ProximityResponder<'a> {
     /// the creator's static key included.
     ///
     /// # Errors
-    /// [`Error::PayloadUsed`]; [`Error::PayloadExpired`] (judged here, by the
+    /// [`Error::BufferTooSmall`] unless `out` holds
+    /// [`MAX_PAIRING_MESSAGE_LEN`] bytes; [`Error::PayloadUsed`];
+    /// [`Error::PayloadExpired`] (judged here, by the
     /// creator's clock); [`Error::Busy`] while another run is live (send the
     /// scanner a busy answer; the live run is untouched); the handshake's
     /// errors, after which this run is dropped and the payload stays usable.
@@ -184,6 +186,11 @@ impl<'a> ProximityResponder<'a> {
         out: &mut [u8],
         rng: &mut R,
     ) -> Result<(usize, RunId), Error> {
+        if out.len() < MAX_PAIRING_MESSAGE_LEN {
+            return Err(Error::BufferTooSmall {
+                needed: MAX_PAIRING_MESSAGE_LEN,
+            });
+        }
         self.check_usable(now)?;
         if self.is_busy(now) {
             return Err(Error::Busy);
@@ -246,7 +253,7 @@ pub struct ProximityInitiator<'a> {
     local: LocalDevice<'a>,
     method: PairingMethod,
     handshake: HandshakeState<'a>,
-    expected_key: [u8; 32],
+    expected_key: StaticPublicKey,
     expected_id: crate::identity::DeviceId,
 }
 
@@ -291,7 +298,7 @@ impl<'a> ProximityInitiator<'a> {
                 local,
                 method,
                 handshake,
-                expected_key: *payload.static_key.as_bytes(),
+                expected_key: payload.static_key,
                 expected_id: payload.device_id,
             },
             len,
@@ -305,6 +312,8 @@ impl<'a> ProximityInitiator<'a> {
     /// to confirm, and the session's keys.
     ///
     /// # Errors
+    /// [`Error::BufferTooSmall`] unless `out` holds
+    /// [`MAX_PAIRING_MESSAGE_LEN`] bytes (checked first: the run survives);
     /// [`Error::KeyMismatch`] (a man in the middle, or a swapped payload) or
     /// [`Error::DeviceIdMismatch`], before anything of ours is sent; the
     /// handshake's errors (a wrong secret fails here as [`Error::Aead`]).
@@ -313,6 +322,11 @@ impl<'a> ProximityInitiator<'a> {
         message2: &[u8],
         out: &mut [u8],
     ) -> Result<(usize, PendingPeer, HandshakeOutcome), Error> {
+        if out.len() < MAX_PAIRING_MESSAGE_LEN {
+            return Err(Error::BufferTooSmall {
+                needed: MAX_PAIRING_MESSAGE_LEN,
+            });
+        }
         let expected_key = self.expected_key;
         let expected_id = self.expected_id;
         run::finish_initiator(
@@ -322,7 +336,8 @@ impl<'a> ProximityInitiator<'a> {
             self.method,
             out,
             |peer| {
-                if !ct_eq_array(peer.key().as_bytes(), &expected_key) {
+                // Constant time: `StaticPublicKey`'s equality is.
+                if *peer.key() != expected_key {
                     return Err(Error::KeyMismatch);
                 }
                 if peer.id() != expected_id {

@@ -52,13 +52,14 @@ impl<const L: u64> DatagramSession<L> {
 
     /// Bytes before the ciphertext.
     pub const HEADER_LEN: usize = HEADER_LEN;
-    /// Bytes a record adds to its plaintext.
-    pub const OVERHEAD: usize = HEADER_LEN + TAG_LEN;
+    /// Bytes a record adds to its plaintext ([`super::DATAGRAM_OVERHEAD`]).
+    pub const OVERHEAD: usize = super::DATAGRAM_OVERHEAD;
 
     /// A session from a completed handshake's cipher states.
     #[must_use]
     pub fn new(outcome: HandshakeOutcome) -> Self {
-        Self::unused(outcome.send, outcome.receive)
+        let (send, receive) = outcome.into_cipher_states();
+        Self::unused(send, receive)
     }
 
     /// A session from two cipher states that have never been used.
@@ -155,7 +156,7 @@ impl<const L: u64> DatagramSession<L> {
         tag_out.copy_from_slice(&tag.0);
         self.send_counter = counter + 1;
         if self.send_counter.is_multiple_of(L) {
-            self.send_key = self.send_key.noise_rekey();
+            self.send_key = crate::noise::rekey(&self.send_key);
         }
         Ok(len)
     }
@@ -212,7 +213,7 @@ impl<const L: u64> DatagramSession<L> {
         } else if self.receive_epoch.checked_add(1) == Some(epoch) {
             // The next epoch: derive its key into a temporary and commit the
             // rotation only once the tag has verified.
-            let next = self.receive_key.noise_rekey();
+            let next = crate::noise::rekey(&self.receive_key);
             next.open_in_place(&nonce, &[], text, &tag)?;
             self.previous_key = Some(core::mem::replace(&mut self.receive_key, next));
             self.receive_epoch = epoch;

@@ -1,5 +1,7 @@
-//! Transport sessions after a Noise handshake, allocation-free, sealing and
-//! opening records in place over the caller's buffers.
+//! Sessions between paired devices: [`SessionInitiator`] and
+//! [`SessionResponder`] run the Noise XX handshake with HoneyLink's session
+//! payloads and the trust decision; then transport sessions, allocation-free,
+//! seal and open records in place over the caller's buffers.
 //!
 //! - [`StreamSession`] for ordered, reliable transports (TCP): Noise's
 //!   implicit nonces, a record is ciphertext then tag, and both sides rekey
@@ -17,12 +19,21 @@
 //! `Debug` shows counters, never keys.
 
 mod datagram;
+mod establish;
 mod stream;
 mod window;
 
 pub use datagram::{DEFAULT_EPOCH_LEN, DatagramSession};
+pub use establish::{PeerVerdict, SessionEnd, SessionInitiator, SessionResponder};
 pub use stream::{STREAM_REKEY_INTERVAL, StreamSession};
 pub use window::ReplayWindow;
 
 /// Largest record, in bytes, in either mode (Noise's message limit).
 pub const MAX_RECORD_LEN: usize = crate::noise::MAX_MESSAGE_LEN;
+
+/// Bytes a stream record adds to its plaintext (the tag).
+pub const STREAM_OVERHEAD: usize = crate::noise::TAG_LEN;
+
+/// Bytes a datagram record adds to its plaintext (the 8-byte counter, then
+/// the tag); the plaintext starts at offset 8.
+pub const DATAGRAM_OVERHEAD: usize = 8 + crate::noise::TAG_LEN;

@@ -30,16 +30,17 @@ pub struct StreamSession<const REKEY: u64 = STREAM_REKEY_INTERVAL> {
 impl<const REKEY: u64> StreamSession<REKEY> {
     const VALID: () = assert!(REKEY > 0, "the rekey interval must be positive");
 
-    /// Bytes a record adds to its plaintext.
-    pub const OVERHEAD: usize = TAG_LEN;
+    /// Bytes a record adds to its plaintext ([`super::STREAM_OVERHEAD`]).
+    pub const OVERHEAD: usize = super::STREAM_OVERHEAD;
 
     /// A session from a completed handshake's cipher states.
     #[must_use]
     pub fn new(outcome: HandshakeOutcome) -> Self {
         let () = Self::VALID;
+        let outcome = outcome.into_cipher_states();
         Self {
-            send: outcome.send,
-            receive: outcome.receive,
+            send: outcome.0,
+            receive: outcome.1,
         }
     }
 

@@ -92,10 +92,11 @@ impl ReplayWindow {
     /// and the record verified.
     pub(crate) fn commit(&mut self, counter: u64) {
         if !self.received_any || counter > self.highest {
+            // An empty window's bitmap is all zeros: nothing to clear.
             let from = if self.received_any {
                 self.highest / BLOCK_BITS
             } else {
-                0
+                counter / BLOCK_BITS
             };
             let to = counter / BLOCK_BITS;
             // Clear the blocks the window moves into (at most the whole
@@ -103,12 +104,6 @@ impl ReplayWindow {
             let steps = to.saturating_sub(from).min(BLOCKS as u64);
             for step in 1..=steps {
                 let (block, _) = Self::locate((from + step) * BLOCK_BITS);
-                if let Some(bits) = self.bitmap.get_mut(block) {
-                    *bits = 0;
-                }
-            }
-            if !self.received_any {
-                let (block, _) = Self::locate(counter);
                 if let Some(bits) = self.bitmap.get_mut(block) {
                     *bits = 0;
                 }

@@ -8,10 +8,12 @@ use crate::crypto::x25519::StaticPublicKey;
 use crate::identity::{DeviceId, DeviceName, Fingerprint};
 use crate::pairing::PairingMethod;
 
-/// A static key a person has chosen to trust. Made only by confirming a
-/// pairing ([`crate::pairing::PendingPeer::confirm`]), by the explicit
-/// "trust new key" action, or by loading a stored record, so a key received
-/// from the network cannot be used where a trusted one is required.
+/// A static key a person has chosen to trust. Made by confirming a pairing
+/// ([`crate::pairing::PendingPeer::confirm`]), by the explicit "trust new
+/// key" action, or by deserializing a stored record (the host's trust file,
+/// a flash image whose MAC verified): so a key received in a handshake cannot
+/// be used where a trusted one is required. Never deserialize one from
+/// network bytes.
 #[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TrustedKey(StaticPublicKey);
 

@@ -316,8 +316,9 @@ impl<const N: usize> TrustStore<N> {
     /// # Errors
     /// [`Error::ImageAuthentication`] if the MAC does not match (corruption,
     /// or forgery without the device's secret); [`Error::UnknownVersion`];
-    /// [`Error::Malformed`] (including trailing bytes, a second encoding, more
-    /// than `N` peers or blocks, or two records for one id or one key).
+    /// [`Error::Malformed`] (a second encoding of the same store, more than
+    /// `N` peers or blocks, or two records for one id or one key);
+    /// [`Error::TrailingBytes`].
     pub fn from_image(image: &[u8], key: &ImageKey) -> Result<(Self, u64), Error> {
         let body_len = image.len().checked_sub(MAC_LEN).ok_or(Error::Malformed)?;
         let (body, mac) = image.split_at(body_len);
@@ -326,13 +327,7 @@ impl<const N: usize> TrustStore<N> {
         if key.tag(body) != MacTag(tag) {
             return Err(Error::ImageAuthentication);
         }
-        match (body.get(..IMAGE_MAGIC.len()), body.get(IMAGE_MAGIC.len())) {
-            (Some(magic), Some(&IMAGE_VERSION)) if magic == IMAGE_MAGIC => {}
-            (Some(magic), Some(&found)) if magic == IMAGE_MAGIC => {
-                return Err(Error::UnknownVersion { found });
-            }
-            _ => return Err(Error::Malformed),
-        }
+        crate::wire::check_header(body, &IMAGE_MAGIC, IMAGE_VERSION)?;
         let decoded: ImageIn<N> = crate::wire::decode_exact(body)?;
         let store = Self {
             peers: decoded.peers,
@@ -345,7 +340,7 @@ impl<const N: usize> TrustStore<N> {
                 .skip(i + 1)
                 .any(|b| a.id == b.id || a.key == b.key)
         });
-        if duplicate || decoded.magic != IMAGE_MAGIC || decoded.version != IMAGE_VERSION {
+        if duplicate {
             return Err(Error::Malformed);
         }
         Ok((store, decoded.generation))

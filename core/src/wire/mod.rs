@@ -48,6 +48,25 @@ where
     Ok(value)
 }
 
+/// Checks an encoding's fixed header: `magic`, then the version byte, so a
+/// later version's layout is never misread.
+///
+/// # Errors
+/// [`Error::UnknownVersion`] after the right magic; [`Error::Malformed`]
+/// for anything else.
+pub(crate) fn check_header(bytes: &[u8], magic: &[u8], version: u8) -> Result<(), Error> {
+    match (bytes.get(..magic.len()), bytes.get(magic.len())) {
+        (Some(found_magic), Some(&found)) if found_magic == magic => {
+            if found == version {
+                Ok(())
+            } else {
+                Err(Error::UnknownVersion { found })
+            }
+        }
+        _ => Err(Error::Malformed),
+    }
+}
+
 /// Writes `bytes` as lowercase hex (public values only).
 pub(crate) fn write_hex(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
     bytes.iter().try_for_each(|b| write!(f, "{b:02x}"))

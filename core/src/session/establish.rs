@@ -1,0 +1,210 @@
+//! Opening a session between paired devices: the Noise XX handshake with
+//! HoneyLink's session prologue and payloads, and the trust decision on the
+//! peer's verified id and key, in one place for host and firmware.
+//!
+//! The initiator decides after message 2, before it sends its own static key
+//! in message 3, and sends it only to a trusted peer. The responder decides
+//! after message 3. Either way the caller gets the [`PeerVerdict`] (to record
+//! a refusal, or a key change for the person to resolve).
+
+use rand_core::TryCryptoRng;
+
+use crate::Error;
+use crate::crypto::x25519::StaticPublicKey;
+use crate::identity::{DeviceId, DeviceIdentity};
+use crate::noise::{HandshakeOutcome, HandshakeState, Mode, Prologue, Protocol, Role};
+use crate::trust::{Decision, TrustView, decide};
+use crate::wire::{HandshakePayload, PayloadFlags};
+
+/// Who the peer proved to be, and what this device's trust says about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PeerVerdict {
+    /// The id the peer sent in its payload.
+    pub id: DeviceId,
+    /// The static key the handshake verified.
+    pub key: StaticPublicKey,
+    /// What the flags say about the peer.
+    pub flags: PayloadFlags,
+    /// The trust decision on that id and key.
+    pub decision: Decision,
+}
+
+fn payload_bytes(
+    identity: &DeviceIdentity,
+    flags: PayloadFlags,
+) -> Result<([u8; HandshakePayload::MAX_LEN], usize), Error> {
+    let mut encoded = [0u8; HandshakePayload::MAX_LEN];
+    let len = HandshakePayload::session(identity.device_id(), flags).encode(&mut encoded)?;
+    Ok((encoded, len))
+}
+
+/// Reads the peer's session payload out of `message` and decides.
+fn read_verdict<V: TrustView + ?Sized>(
+    handshake: &mut HandshakeState<'_>,
+    trust: &V,
+    message: &[u8],
+) -> Result<PeerVerdict, Error> {
+    let mut payload = [0u8; HandshakePayload::MAX_LEN];
+    let len = handshake.read_message(message, &mut payload)?;
+    let peer = HandshakePayload::decode(payload.get(..len).unwrap_or(&[]), Mode::Session)?;
+    let key = *handshake.remote_static().ok_or(Error::HandshakeFailed)?;
+    Ok(PeerVerdict {
+        id: peer.device_id,
+        key,
+        flags: peer.flags,
+        decision: decide(trust, &peer.device_id, &key),
+    })
+}
+
+/// The side that opens a session.
+#[derive(Debug)]
+pub struct SessionInitiator<'a> {
+    identity: &'a DeviceIdentity,
+    flags: PayloadFlags,
+    handshake: HandshakeState<'a>,
+    verdict: Option<PeerVerdict>,
+}
+
+impl<'a> SessionInitiator<'a> {
+    /// Starts a session handshake; writes message 1 (empty payload) into
+    /// `out` and returns its length.
+    ///
+    /// # Errors
+    /// [`Error::Rng`]; [`Error::BufferTooSmall`].
+    pub fn start<R: TryCryptoRng + ?Sized>(
+        identity: &'a DeviceIdentity,
+        flags: PayloadFlags,
+        out: &mut [u8],
+        rng: &mut R,
+    ) -> Result<(Self, usize), Error> {
+        let mut handshake = HandshakeState::new(
+            Protocol::Xx,
+            Role::Initiator,
+            &Prologue::session(),
+            identity.static_secret(),
+            rng,
+        )?;
+        let len = handshake.write_message(&[], out)?;
+        Ok((
+            Self {
+                identity,
+                flags,
+                handshake,
+                verdict: None,
+            },
+            len,
+        ))
+    }
+
+    /// Reads message 2 and decides on the responder, before anything of this
+    /// side's identity is sent.
+    ///
+    /// # Errors
+    /// The handshake's errors and the payload's ([`Error::NameUnexpected`]
+    /// and the like); after them the handshake is over.
+    pub fn read_message2<V: TrustView + ?Sized>(
+        &mut self,
+        trust: &V,
+        message2: &[u8],
+    ) -> Result<PeerVerdict, Error> {
+        let verdict = read_verdict(&mut self.handshake, trust, message2)?;
+        self.verdict = Some(verdict);
+        Ok(verdict)
+    }
+
+    /// Writes message 3 into `out`, only to a trusted responder, and returns
+    /// its length and the session's keys.
+    ///
+    /// # Errors
+    /// [`Error::OutOfOrder`] before message 2; [`Error::NotTrusted`] unless
+    /// the verdict was [`Decision::Trusted`] (nothing is written; the state
+    /// is dropped and zeroized); the handshake's errors.
+    pub fn write_message3(
+        mut self,
+        out: &mut [u8],
+    ) -> Result<(usize, PeerVerdict, HandshakeOutcome), Error> {
+        let verdict = self.verdict.ok_or(Error::OutOfOrder)?;
+        if !verdict.decision.is_trusted() {
+            return Err(Error::NotTrusted);
+        }
+        let (payload, len) = payload_bytes(self.identity, self.flags)?;
+        let written = self
+            .handshake
+            .write_message(payload.get(..len).unwrap_or(&[]), out)?;
+        Ok((written, verdict, self.handshake.finish()?))
+    }
+}
+
+/// The side that answers a session handshake.
+#[derive(Debug)]
+pub struct SessionResponder<'a> {
+    identity: &'a DeviceIdentity,
+    flags: PayloadFlags,
+    handshake: HandshakeState<'a>,
+}
+
+/// How a responder's session handshake ended.
+#[derive(Debug)]
+pub enum SessionEnd {
+    /// The initiator is trusted: here are the session's keys.
+    Established(PeerVerdict, HandshakeOutcome),
+    /// The initiator proved its key, but trust refuses it (unknown, blocked,
+    /// key changed, identity mismatch): no session.
+    Refused(PeerVerdict),
+}
+
+impl<'a> SessionResponder<'a> {
+    /// Prepares to answer a session handshake.
+    ///
+    /// # Errors
+    /// [`Error::Rng`].
+    pub fn new<R: TryCryptoRng + ?Sized>(
+        identity: &'a DeviceIdentity,
+        flags: PayloadFlags,
+        rng: &mut R,
+    ) -> Result<Self, Error> {
+        Ok(Self {
+            identity,
+            flags,
+            handshake: HandshakeState::new(
+                Protocol::Xx,
+                Role::Responder,
+                &Prologue::session(),
+                identity.static_secret(),
+                rng,
+            )?,
+        })
+    }
+
+    /// Reads message 1 (which must carry no payload) and writes message 2,
+    /// with this device's session payload, into `out`.
+    ///
+    /// # Errors
+    /// [`Error::UnexpectedPayload`]; the handshake's errors.
+    pub fn respond(&mut self, message1: &[u8], out: &mut [u8]) -> Result<usize, Error> {
+        let mut scratch = [0u8; HandshakePayload::MAX_LEN];
+        if self.handshake.read_message(message1, &mut scratch)? != 0 {
+            return Err(Error::UnexpectedPayload);
+        }
+        let (payload, len) = payload_bytes(self.identity, self.flags)?;
+        self.handshake
+            .write_message(payload.get(..len).unwrap_or(&[]), out)
+    }
+
+    /// Reads message 3 and decides on the initiator.
+    ///
+    /// # Errors
+    /// The handshake's and the payload's errors.
+    pub fn read_message3<V: TrustView + ?Sized>(
+        mut self,
+        trust: &V,
+        message3: &[u8],
+    ) -> Result<SessionEnd, Error> {
+        let verdict = read_verdict(&mut self.handshake, trust, message3)?;
+        if verdict.decision.is_trusted() {
+            Ok(SessionEnd::Established(verdict, self.handshake.finish()?))
+        } else {
+            Ok(SessionEnd::Refused(verdict))
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! Opening sessions between paired devices: the trust decision gates the
+//! initiator's message 3 and the responder's session.
+
+#![allow(
+    clippy::panic,
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::cast_possible_truncation
+)]
+
+use honeylink_core::Error;
+use honeylink_core::identity::{DeviceIdentity, DeviceName};
+use honeylink_core::noise::{HandshakeState, Prologue, Protocol, Role};
+use honeylink_core::pairing::{PairingMethod, PendingPeer};
+use honeylink_core::session::{SessionEnd, SessionInitiator, SessionResponder};
+use honeylink_core::testing::SeededRng;
+use honeylink_core::trust::{Decision, TrustStore};
+use honeylink_core::wire::{HandshakePayload, PayloadFlags};
+
+fn devices() -> (DeviceIdentity, DeviceIdentity, DeviceIdentity) {
+    let mut rng = SeededRng::new([0x71; 32]);
+    (
+        DeviceIdentity::generate(&mut rng).unwrap(),
+        DeviceIdentity::generate(&mut rng).unwrap(),
+        DeviceIdentity::generate(&mut rng).unwrap(),
+    )
+}
+
+fn trusting(peer: &DeviceIdentity) -> TrustStore<4> {
+    let mut store = TrustStore::new();
+    store
+        .add(
+            PendingPeer::hazmat_new(
+                peer.device_id(),
+                DeviceName::new("Peer").unwrap(),
+                *peer.static_public_key(),
+                PairingMethod::Qr,
+            )
+            .confirm(0),
+        )
+        .unwrap();
+    store
+}
+
+/// Runs message 1 and 2; returns the initiator after reading message 2.
+fn to_message2<'a>(
+    a: &'a DeviceIdentity,
+    b_side: &mut SessionResponder<'_>,
+    rng: &mut SeededRng,
+) -> (SessionInitiator<'a>, Vec<u8>) {
+    let mut wire = [0u8; 256];
+    let (init, n) = SessionInitiator::start(a, PayloadFlags::empty(), &mut wire, rng).unwrap();
+    let m1 = wire[..n].to_vec();
+    let n = b_side.respond(&m1, &mut wire).unwrap();
+    (init, wire[..n].to_vec())
+}
+
+#[test]
+fn paired_devices_open_a_session_both_ways_trusted() {
+    let (a, b, _) = devices();
+    let mut rng = SeededRng::new([1; 32]);
+    let mut b_side = SessionResponder::new(&b, PayloadFlags::HEADLESS, &mut rng).unwrap();
+    let (mut a_side, m2) = to_message2(&a, &mut b_side, &mut rng);
+    let verdict = a_side.read_message2(&trusting(&b), &m2).unwrap();
+    assert_eq!(
+        (verdict.id, verdict.decision),
+        (b.device_id(), Decision::Trusted)
+    );
+    assert!(verdict.flags.contains(PayloadFlags::HEADLESS));
+    let mut wire = [0u8; 256];
+    let (n, _, a_keys) = a_side.write_message3(&mut wire).unwrap();
+    match b_side.read_message3(&trusting(&a), &wire[..n]).unwrap() {
+        SessionEnd::Established(verdict, b_keys) => {
+            assert_eq!(verdict.id, a.device_id());
+            assert_eq!(a_keys.handshake_hash(), b_keys.handshake_hash());
+        }
+        SessionEnd::Refused(verdict) => panic!("refused: {verdict:?}"),
+    }
+}
+
+#[test]
+fn an_untrusted_responder_never_gets_the_initiators_identity() {
+    let (a, b, stranger) = devices();
+    let mut rng = SeededRng::new([2; 32]);
+    // The initiator trusts b, but a stranger answers.
+    let mut s_side = SessionResponder::new(&stranger, PayloadFlags::empty(), &mut rng).unwrap();
+    let (mut a_side, m2) = to_message2(&a, &mut s_side, &mut rng);
+    let verdict = a_side.read_message2(&trusting(&b), &m2).unwrap();
+    assert_eq!(verdict.decision, Decision::Unknown);
+    let mut wire = [0u8; 256];
+    assert_eq!(
+        a_side.write_message3(&mut wire).err(),
+        Some(Error::NotTrusted)
+    );
+    assert!(wire.iter().all(|&x| x == 0), "message 3 was never written");
+}
+
+#[test]
+fn a_changed_key_under_a_known_id_is_reported_not_accepted() {
+    let (a, b, _) = devices();
+    let mut rng = SeededRng::new([3; 32]);
+    // b's id, but a new key: the store knows b's old key.
+    let b_new = DeviceIdentity::from_secrets(&honeylink_core::identity::IdentitySecrets::new(
+        b.device_id(),
+        honeylink_core::crypto::SecretBytes::new([0x44; 32]),
+        honeylink_core::crypto::SecretBytes::new([0x45; 32]),
+    ));
+    let mut b_side = SessionResponder::new(&b_new, PayloadFlags::empty(), &mut rng).unwrap();
+    let (mut a_side, m2) = to_message2(&a, &mut b_side, &mut rng);
+    let verdict = a_side.read_message2(&trusting(&b), &m2).unwrap();
+    assert!(
+        matches!(verdict.decision, Decision::KeyChanged { .. }),
+        "{verdict:?}"
+    );
+    assert_eq!(
+        a_side.write_message3(&mut [0u8; 256]).err(),
+        Some(Error::NotTrusted)
+    );
+}
+
+#[test]
+fn the_responder_refuses_an_unknown_initiator() {
+    let (a, b, stranger) = devices();
+    let mut rng = SeededRng::new([4; 32]);
+    let mut b_side = SessionResponder::new(&b, PayloadFlags::empty(), &mut rng).unwrap();
+    let (mut s_side, m2) = to_message2(&stranger, &mut b_side, &mut rng);
+    // The stranger trusts b (say it copied b's key), and sends message 3.
+    s_side.read_message2(&trusting(&b), &m2).unwrap();
+    let mut wire = [0u8; 256];
+    let (n, _, _) = s_side.write_message3(&mut wire).unwrap();
+    match b_side.read_message3(&trusting(&a), &wire[..n]).unwrap() {
+        SessionEnd::Refused(verdict) => {
+            assert_eq!(verdict.id, stranger.device_id());
+            assert_eq!(verdict.decision, Decision::Unknown);
+        }
+        SessionEnd::Established(..) => panic!("a stranger got a session"),
+    }
+}
+
+#[test]
+fn session_payload_rules_are_enforced() {
+    let (a, b, _) = devices();
+    let mut rng = SeededRng::new([5; 32]);
+    // A non-empty message 1 payload is refused.
+    let mut raw = HandshakeState::new(
+        Protocol::Xx,
+        Role::Initiator,
+        &Prologue::session(),
+        a.static_secret(),
+        &mut rng,
+    )
+    .unwrap();
+    let mut wire = [0u8; 256];
+    let n = raw.write_message(b"hello", &mut wire).unwrap();
+    let mut b_side = SessionResponder::new(&b, PayloadFlags::empty(), &mut rng).unwrap();
+    assert_eq!(
+        b_side.respond(&wire[..n], &mut [0u8; 256]).err(),
+        Some(Error::UnexpectedPayload)
+    );
+    // A responder that sends a name in a session is refused.
+    let mut raw = HandshakeState::new(
+        Protocol::Xx,
+        Role::Responder,
+        &Prologue::session(),
+        b.static_secret(),
+        &mut rng,
+    )
+    .unwrap();
+    let (mut a_side, n) =
+        SessionInitiator::start(&a, PayloadFlags::empty(), &mut wire, &mut rng).unwrap();
+    raw.read_message(&wire[..n], &mut [0u8; 64]).unwrap();
+    let mut payload = [0u8; HandshakePayload::MAX_LEN];
+    let len = HandshakePayload::pairing(
+        b.device_id(),
+        PayloadFlags::empty(),
+        DeviceName::new("B").unwrap(),
+    )
+    .encode(&mut payload)
+    .unwrap();
+    let n = raw.write_message(&payload[..len], &mut wire).unwrap();
+    assert_eq!(
+        a_side.read_message2(&trusting(&b), &wire[..n]).err(),
+        Some(Error::NameUnexpected)
+    );
+}

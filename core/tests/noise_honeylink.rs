@@ -9,8 +9,11 @@
     clippy::cast_possible_truncation
 )]
 
+mod common;
+
+use common::*;
 use honeylink_core::Error;
-use honeylink_core::identity::{DeviceIdentity, DeviceName};
+use honeylink_core::identity::DeviceName;
 use honeylink_core::noise::{
     HandshakeState, MAX_MESSAGE_LEN, Mode, Next, Prologue, Protocol, Role,
 };
@@ -18,21 +21,13 @@ use honeylink_core::pairing::PairingMethod;
 use honeylink_core::testing::SeededRng;
 use honeylink_core::wire::{HandshakePayload, PayloadFlags};
 
-fn identities() -> (DeviceIdentity, DeviceIdentity) {
-    let mut rng = SeededRng::new([0x21; 32]);
-    (
-        DeviceIdentity::generate(&mut rng).unwrap(),
-        DeviceIdentity::generate(&mut rng).unwrap(),
-    )
-}
-
 fn psk(byte: u8) -> Protocol {
     Protocol::XxPsk2(honeylink_core::crypto::SecretBytes::new([byte; 32]))
 }
 
 #[test]
 fn session_handshake_with_payloads_and_a_decision_after_message_2() {
-    let (phone, laptop) = identities();
+    let [phone, laptop] = identities(0x21);
     let mut rng = SeededRng::new([1; 32]);
     let prologue = Prologue::session();
     let mut init = HandshakeState::new(
@@ -93,7 +88,7 @@ fn session_handshake_with_payloads_and_a_decision_after_message_2() {
 
 #[test]
 fn initiator_sees_the_responder_before_message_3_and_may_abort() {
-    let (phone, laptop) = identities();
+    let [phone, laptop] = identities(0x21);
     let mut rng = SeededRng::new([2; 32]);
     let p = Prologue::session();
     let mut init = HandshakeState::new(
@@ -132,7 +127,7 @@ fn initiator_sees_the_responder_before_message_3_and_may_abort() {
 
 #[test]
 fn pairing_prologue_mode_and_binding_must_match() {
-    let (phone, laptop) = identities();
+    let [phone, laptop] = identities(0x21);
     let binding = [0x5a; 64];
     let mut other_binding = binding;
     other_binding[63] ^= 1;
@@ -193,7 +188,7 @@ fn pairing_prologue_mode_and_binding_must_match() {
 /// its PSK, and a session never takes one.
 #[test]
 fn mode_and_protocol_must_agree() {
-    let (phone, _) = identities();
+    let [phone, _] = identities(0x21);
     let mut rng = SeededRng::new([3; 32]);
     let pairing = Prologue::pairing(PairingMethod::Qr, &[1; 64]);
     let session = Prologue::session();

@@ -9,68 +9,16 @@
     clippy::cast_possible_truncation
 )]
 
+mod common;
+
+use common::*;
 use honeylink_core::Error;
-use honeylink_core::identity::{DeviceIdentity, DeviceName};
+use honeylink_core::identity::DeviceIdentity;
 use honeylink_core::pairing::{
     LOCKOUT_SECS, LocalDevice, PIN_VALIDITY_SECS, PairingMethod, Pin, PinGuard, PinInitiator,
     PinResponder,
 };
 use honeylink_core::testing::SeededRng;
-use honeylink_core::wire::PayloadFlags;
-use rand_core::{TryCryptoRng, TryRng};
-
-fn identities() -> (DeviceIdentity, DeviceIdentity, DeviceIdentity) {
-    let mut rng = SeededRng::new([0x51; 32]);
-    (
-        DeviceIdentity::generate(&mut rng).unwrap(),
-        DeviceIdentity::generate(&mut rng).unwrap(),
-        DeviceIdentity::generate(&mut rng).unwrap(),
-    )
-}
-
-fn local<'a>(identity: &'a DeviceIdentity, name: &str) -> LocalDevice<'a> {
-    LocalDevice {
-        identity,
-        name: DeviceName::new(name).unwrap(),
-        flags: PayloadFlags::empty(),
-    }
-}
-
-/// An RNG whose first draw makes `Pin::generate` produce `pin`.
-struct PinFirst {
-    pin: Option<u32>,
-    inner: SeededRng,
-}
-
-impl TryRng for PinFirst {
-    type Error = core::convert::Infallible;
-    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
-        self.inner.try_next_u32()
-    }
-    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
-        self.inner.try_next_u64()
-    }
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
-        match self.pin.take() {
-            Some(pin) if dst.len() == 4 => {
-                dst.copy_from_slice(&pin.to_le_bytes());
-                Ok(())
-            }
-            other => {
-                self.pin = other;
-                self.inner.try_fill_bytes(dst)
-            }
-        }
-    }
-}
-impl TryCryptoRng for PinFirst {}
-
-fn pin_rng(pin: u32, seed: u8) -> PinFirst {
-    PinFirst {
-        pin: Some(pin),
-        inner: SeededRng::new([seed; 32]),
-    }
-}
 
 fn typed(pin: &Pin) -> Pin {
     Pin::parse(std::str::from_utf8(pin.expose_secret()).unwrap()).unwrap()
@@ -104,7 +52,7 @@ fn run(
 
 #[test]
 fn pin_pairing_end_to_end() {
-    let (shower, typer, _) = identities();
+    let [shower, typer, _] = identities(0x51);
     let mut rng = SeededRng::new([1; 32]);
     let mut guard = PinGuard::new();
     let mut responder = PinResponder::new(local(&shower, "Speaker"), &guard, T0, &mut rng).unwrap();
@@ -171,10 +119,7 @@ fn pins_are_uniform_six_digit_strings() {
         "{counts:?}"
     );
     // Rejection sampling: a draw at or above 4,294,000,000 is redrawn.
-    let mut rng = PinFirst {
-        pin: Some(4_294_000_123),
-        inner: SeededRng::new([3; 32]),
-    };
+    let mut rng = PinFirst::new(4_294_000_123, 3);
     let first_fallback = Pin::generate(&mut rng).unwrap();
     let mut plain = SeededRng::new([3; 32]);
     assert_eq!(
@@ -197,14 +142,14 @@ fn pins_are_uniform_six_digit_strings() {
 
 #[test]
 fn a_wrong_pin_fails_both_sides_before_any_static_key_and_ends_the_pin() {
-    let (shower, typer, _) = identities();
+    let [shower, typer, _] = identities(0x51);
     let mut rng = SeededRng::new([4; 32]);
     let mut guard = PinGuard::new();
     let mut responder = PinResponder::new(
         local(&shower, "Speaker"),
         &guard,
         T0,
-        &mut pin_rng(111_111, 4),
+        &mut PinFirst::new(111_111, 4),
     )
     .unwrap();
     let mut a = [0u8; 512];
@@ -256,7 +201,7 @@ fn a_wrong_pin_fails_both_sides_before_any_static_key_and_ends_the_pin() {
 
 #[test]
 fn a_second_run_on_the_same_pin_is_refused_in_sequence_and_in_parallel() {
-    let (shower, typer, stranger) = identities();
+    let [shower, typer, stranger] = identities(0x51);
     let mut rng = SeededRng::new([5; 32]);
     let mut guard = PinGuard::new();
     let mut responder = PinResponder::new(local(&shower, "Speaker"), &guard, T0, &mut rng).unwrap();
@@ -304,7 +249,7 @@ fn a_second_run_on_the_same_pin_is_refused_in_sequence_and_in_parallel() {
 
 #[test]
 fn an_expired_pin_is_refused() {
-    let (shower, typer, _) = identities();
+    let [shower, typer, _] = identities(0x51);
     let mut rng = SeededRng::new([6; 32]);
     let mut guard = PinGuard::new();
     let mut responder = PinResponder::new(local(&shower, "Speaker"), &guard, T0, &mut rng).unwrap();
@@ -343,8 +288,13 @@ fn fail_once(
     now: u64,
     rng: &mut SeededRng,
 ) {
-    let mut responder =
-        PinResponder::new(local(shower, "Speaker"), guard, now, &mut pin_rng(1, 9)).unwrap();
+    let mut responder = PinResponder::new(
+        local(shower, "Speaker"),
+        guard,
+        now,
+        &mut PinFirst::new(1, 9),
+    )
+    .unwrap();
     let wrong = Pin::parse("000002").unwrap();
     assert_eq!(
         run(
@@ -361,7 +311,7 @@ fn fail_once(
 
 #[test]
 fn the_lockout_engages_lifts_on_time_and_survives_a_restart() {
-    let (shower, typer, _) = identities();
+    let [shower, typer, _] = identities(0x51);
     let mut rng = SeededRng::new([7; 32]);
     let mut guard = PinGuard::new();
     fail_once(&mut guard, &shower, &typer, T0, &mut rng);
@@ -431,7 +381,7 @@ fn the_lockout_engages_lifts_on_time_and_survives_a_restart() {
 
 #[test]
 fn a_run_abandoned_after_the_responders_tag_counts_as_a_failure() {
-    let (shower, typer, _) = identities();
+    let [shower, typer, _] = identities(0x51);
     let mut rng = SeededRng::new([8; 32]);
     let mut guard = PinGuard::new();
     for round in 0..3u64 {
@@ -465,7 +415,7 @@ fn a_run_abandoned_after_the_responders_tag_counts_as_a_failure() {
 
 #[test]
 fn shares_that_are_reflected_identity_or_invalid_are_refused() {
-    let (shower, typer, _) = identities();
+    let [shower, typer, _] = identities(0x51);
     let mut rng = SeededRng::new([10; 32]);
     for (share, expected) in [
         ([0u8; 32], Error::CpaceShareIdentity),
@@ -508,7 +458,7 @@ fn shares_that_are_reflected_identity_or_invalid_are_refused() {
 
 #[test]
 fn a_man_in_the_middle_relaying_with_a_guessed_pin_succeeds_only_when_right() {
-    let (shower, typer, mitm) = identities();
+    let [shower, typer, mitm] = identities(0x51);
     for (guess, right) in [(123_456u32, true), (123_457, false)] {
         let mut rng = SeededRng::new([11; 32]);
         let mut guard_b = PinGuard::new();
@@ -518,7 +468,7 @@ fn a_man_in_the_middle_relaying_with_a_guessed_pin_succeeds_only_when_right() {
             local(&shower, "Speaker"),
             &guard_b,
             T0,
-            &mut pin_rng(123_456, 1),
+            &mut PinFirst::new(123_456, 1),
         )
         .unwrap();
         let a_pin = typed(b_side.pin());
@@ -527,7 +477,7 @@ fn a_man_in_the_middle_relaying_with_a_guessed_pin_succeeds_only_when_right() {
             local(&mitm, "Speaker"),
             &guard_m,
             T0,
-            &mut pin_rng(guess, 2),
+            &mut PinFirst::new(guess, 2),
         )
         .unwrap();
         let m_pin = typed(m_toward_a.pin());
@@ -571,7 +521,7 @@ fn pin_lockout_state_round_trips_through_postcard() {
 /// nothing just connects the two real devices.
 #[test]
 fn a_relaying_man_in_the_middle_cannot_splice_ids() {
-    let (shower, typer, mitm) = identities();
+    let [shower, typer, mitm] = identities(0x51);
     let mut rng = SeededRng::new([12; 32]);
     let mut guard = PinGuard::new();
     let mut b_side = PinResponder::new(local(&shower, "Speaker"), &guard, T0, &mut rng).unwrap();
@@ -631,7 +581,7 @@ fn a_relaying_man_in_the_middle_cannot_splice_ids() {
 
 #[test]
 fn an_expired_pin_costs_no_guess_and_a_clock_set_back_is_refused() {
-    let (shower, typer, _) = identities();
+    let [shower, typer, _] = identities(0x51);
     let mut rng = SeededRng::new([13; 32]);
     let mut guard = PinGuard::new();
     let mut responder = PinResponder::new(local(&shower, "Speaker"), &guard, T0, &mut rng).unwrap();

@@ -11,13 +11,16 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 
+mod common;
+
+use common::*;
 use honeylink_core::Error;
 use honeylink_core::identity::{DeviceIdentity, DeviceName};
 use honeylink_core::pairing::payload::{
     ExpiryClock, MAX_BINARY_LEN, MAX_TEXT_LEN, PairingPayload, TransportHint,
 };
 use honeylink_core::pairing::{
-    LocalDevice, PairingMethod, ProximityInitiator, ProximityResponder, RUN_TIMEOUT_SECS, ndef,
+    PairingMethod, ProximityInitiator, ProximityResponder, RUN_TIMEOUT_SECS, ndef,
 };
 use honeylink_core::testing::SeededRng;
 use honeylink_core::wire::PayloadFlags;
@@ -29,19 +32,11 @@ struct Devices {
 }
 
 fn devices() -> Devices {
-    let mut rng = SeededRng::new([0x42; 32]);
+    let [creator, scanner, stranger] = identities(0x42);
     Devices {
-        creator: DeviceIdentity::generate(&mut rng).unwrap(),
-        scanner: DeviceIdentity::generate(&mut rng).unwrap(),
-        stranger: DeviceIdentity::generate(&mut rng).unwrap(),
-    }
-}
-
-fn local<'a>(identity: &'a DeviceIdentity, name: &str) -> LocalDevice<'a> {
-    LocalDevice {
-        identity,
-        name: DeviceName::new(name).unwrap(),
-        flags: PayloadFlags::empty(),
+        creator,
+        scanner,
+        stranger,
     }
 }
 

@@ -16,40 +16,26 @@
     clippy::cast_possible_truncation
 )]
 
+mod common;
+
+use common::*;
 use honeylink_core::Error;
 use honeylink_core::crypto::SecretBytes;
 use honeylink_core::crypto::aead::{AeadKey, Tag};
 use honeylink_core::crypto::hash::{MacTag, Prk, sha512};
 use honeylink_core::crypto::x25519::{self, PublicKey};
-use honeylink_core::identity::{DeviceId, DeviceIdentity, DeviceName};
+use honeylink_core::identity::{DeviceId, DeviceName};
 use honeylink_core::noise::{CipherState, HandshakeState, Prologue, Protocol, Psk, Role};
 use honeylink_core::pairing::cpace::{
     self, ChannelId, DSI_ISK, MAC_KEY_LABEL, Party, Prs, SessionId, Share,
 };
 use honeylink_core::pairing::{
-    CPACE_PURPOSE, LocalDevice, PairingMethod, Pin, PinGuard, PinInitiator, PinResponder,
+    CPACE_PURPOSE, PairingMethod, Pin, PinGuard, PinInitiator, PinResponder,
 };
 use honeylink_core::testing::{ScriptedRng, SeededRng};
 use honeylink_core::wire::{HandshakePayload, PayloadFlags};
 
 const T0: u64 = 9_000;
-
-fn identities() -> (DeviceIdentity, DeviceIdentity, DeviceIdentity) {
-    let mut rng = SeededRng::new([0x61; 32]);
-    (
-        DeviceIdentity::generate(&mut rng).unwrap(),
-        DeviceIdentity::generate(&mut rng).unwrap(),
-        DeviceIdentity::generate(&mut rng).unwrap(),
-    )
-}
-
-fn local<'a>(identity: &'a DeviceIdentity, name: &str) -> LocalDevice<'a> {
-    LocalDevice {
-        identity,
-        name: DeviceName::new(name).unwrap(),
-        flags: PayloadFlags::empty(),
-    }
-}
 
 fn digits(pin: u32) -> [u8; 6] {
     let text = format!("{pin:06}");
@@ -91,7 +77,7 @@ fn pairing_payload(id: DeviceId) -> Vec<u8> {
 /// Noise: the responder aborts.
 #[test]
 fn the_responder_aborts_when_the_noise_id_differs_from_the_cpace_id() {
-    let (shower, typer, stranger) = identities();
+    let [shower, typer, stranger] = identities(0x61);
     let mut rng = SeededRng::new([1; 32]);
     let mut guard = PinGuard::new();
     let mut responder = PinResponder::new(local(&shower, "Speaker"), &guard, T0, &mut rng).unwrap();
@@ -164,7 +150,7 @@ fn the_responder_aborts_when_the_noise_id_differs_from_the_cpace_id() {
 /// initiator aborts before sending its static key.
 #[test]
 fn the_initiator_aborts_when_the_noise_id_differs_from_the_cpace_id() {
-    let (shower, typer, stranger) = identities();
+    let [shower, typer, stranger] = identities(0x61);
     let mut rng = SeededRng::new([2; 32]);
     let pin = [b'2'; 6];
     let mut a = [0u8; 512];
@@ -243,14 +229,14 @@ struct CpaceMaterial {
 }
 
 fn cpace_attack_run(real_pin: u32, guess: u32) -> CpaceMaterial {
-    let (shower, attacker, _) = identities();
+    let [shower, attacker, _] = identities(0x61);
     let mut rng = SeededRng::new([3; 32]);
     let mut guard = PinGuard::new();
     let mut responder = PinResponder::new(
         local(&shower, "Speaker"),
         &guard,
         T0,
-        &mut FixedPin(real_pin, SeededRng::new([4; 32])),
+        &mut PinFirst::new(real_pin, 4),
     )
     .unwrap();
     assert_eq!(responder.pin().expose_secret(), &digits(real_pin));
@@ -292,28 +278,6 @@ fn cpace_attack_run(real_pin: u32, guess: u32) -> CpaceMaterial {
         tb: MacTag(b[32..n].try_into().unwrap()),
     }
 }
-
-/// An RNG whose first 4-byte draw yields a chosen PIN.
-struct FixedPin(u32, SeededRng);
-
-impl rand_core::TryRng for FixedPin {
-    type Error = core::convert::Infallible;
-    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
-        self.1.try_next_u32()
-    }
-    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
-        self.1.try_next_u64()
-    }
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
-        if dst.len() == 4 && self.0 != u32::MAX {
-            dst.copy_from_slice(&self.0.to_le_bytes());
-            self.0 = u32::MAX;
-            return Ok(());
-        }
-        self.1.try_fill_bytes(dst)
-    }
-}
-impl rand_core::TryCryptoRng for FixedPin {}
 
 /// Noise material an attacker kept: its own rebuilt state just before the
 /// PSK token, and message 2's encrypted payload.
@@ -497,7 +461,7 @@ fn strawman_psk(pin: u32) -> Psk {
 #[test]
 #[ignore = "checks all 10^6 PINs: run in release (CI step offline-guessing)"]
 fn negative_control_the_same_harness_recovers_the_pin_from_a_strawman() {
-    let (shower, attacker, _) = identities();
+    let [shower, attacker, _] = identities(0x61);
     let real = 314_159;
     let guess = 271_828;
     let prologue = Prologue::pairing(PairingMethod::Pin, &[0; 64]);

@@ -3,6 +3,8 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::indexing_slicing)]
 
+mod common;
+
 use honeylink_core::Error;
 use honeylink_core::crypto::SecretBytes;
 use honeylink_core::crypto::aead::AeadKey;
@@ -135,17 +137,7 @@ fn protocol_states_print_no_keys() {
     let mut init = HandshakeState::new(psk(), Role::Initiator, &p, &a, &mut rng).unwrap();
     let mut resp = HandshakeState::new(psk(), Role::Responder, &p, &b, &mut rng).unwrap();
     assert_redacted(&format!("{init:?}"));
-    let mut wire = [0u8; 256];
-    let mut payload = [0u8; 256];
-    for i in 0..3 {
-        let (w, r) = if i % 2 == 0 {
-            (&mut init, &mut resp)
-        } else {
-            (&mut resp, &mut init)
-        };
-        let n = w.write_message(b"", &mut wire).unwrap();
-        r.read_message(&wire[..n], &mut payload).unwrap();
-    }
+    common::complete_handshake(&mut init, &mut resp);
     let outcome = init.finish().unwrap();
     let shown = format!("{outcome:?}");
     assert_redacted(&shown);

@@ -9,45 +9,21 @@
     clippy::cast_possible_truncation
 )]
 
+mod common;
+
 use honeylink_core::Error;
 use honeylink_core::crypto::SecretBytes;
 use honeylink_core::crypto::aead::AeadKey;
-use honeylink_core::crypto::x25519::StaticSecret;
-use honeylink_core::noise::{
-    CipherState, HandshakeOutcome, HandshakeState, Prologue, Protocol, Role,
-};
+use honeylink_core::noise::CipherState;
 use honeylink_core::session::{DatagramSession, ReplayWindow, StreamSession};
-use honeylink_core::testing::SeededRng;
-
-/// Runs a real XX handshake and returns (initiator, responder) outcomes.
-fn outcomes(seed: u8) -> (HandshakeOutcome, HandshakeOutcome) {
-    let a = StaticSecret::from_bytes(SecretBytes::new([seed; 32]));
-    let b = StaticSecret::from_bytes(SecretBytes::new([seed ^ 0xff; 32]));
-    let mut rng = SeededRng::new([seed; 32]);
-    let p = Prologue::session();
-    let mut init = HandshakeState::new(Protocol::Xx, Role::Initiator, &p, &a, &mut rng).unwrap();
-    let mut resp = HandshakeState::new(Protocol::Xx, Role::Responder, &p, &b, &mut rng).unwrap();
-    let mut wire = [0u8; 256];
-    let mut payload = [0u8; 256];
-    for i in 0..3 {
-        let (w, r) = if i % 2 == 0 {
-            (&mut init, &mut resp)
-        } else {
-            (&mut resp, &mut init)
-        };
-        let n = w.write_message(b"", &mut wire).unwrap();
-        r.read_message(&wire[..n], &mut payload).unwrap();
-    }
-    (init.finish().unwrap(), resp.finish().unwrap())
-}
 
 fn stream_pair<const R: u64>(seed: u8) -> (StreamSession<R>, StreamSession<R>) {
-    let (a, b) = outcomes(seed);
+    let (a, b) = common::xx_outcomes(seed);
     (StreamSession::new(a), StreamSession::new(b))
 }
 
 fn datagram_pair<const L: u64>(seed: u8) -> (DatagramSession<L>, DatagramSession<L>) {
-    let (a, b) = outcomes(seed);
+    let (a, b) = common::xx_outcomes(seed);
     (DatagramSession::new(a), DatagramSession::new(b))
 }
 
@@ -406,7 +382,7 @@ fn sessions_fit_the_memory_budget_and_print_no_keys() {
         "budget 384: {stream}, {datagram}"
     );
     const { assert!(ReplayWindow::SIZE >= 1024) };
-    let (a, b) = outcomes(13);
+    let (a, b) = common::xx_outcomes(13);
     let s = StreamSession::<16>::new(a);
     let d = DatagramSession::<1024>::new(b);
     for shown in [format!("{s:?}"), format!("{d:?}")] {

@@ -9,6 +9,9 @@
     clippy::cast_possible_truncation
 )]
 
+mod common;
+
+use common::*;
 use honeylink_core::Error;
 use honeylink_core::identity::{DeviceIdentity, DeviceName};
 use honeylink_core::noise::{HandshakeState, Prologue, Protocol, Role};
@@ -17,15 +20,6 @@ use honeylink_core::session::{SessionEnd, SessionInitiator, SessionResponder};
 use honeylink_core::testing::SeededRng;
 use honeylink_core::trust::{Decision, TrustStore};
 use honeylink_core::wire::{HandshakePayload, PayloadFlags};
-
-fn devices() -> (DeviceIdentity, DeviceIdentity, DeviceIdentity) {
-    let mut rng = SeededRng::new([0x71; 32]);
-    (
-        DeviceIdentity::generate(&mut rng).unwrap(),
-        DeviceIdentity::generate(&mut rng).unwrap(),
-        DeviceIdentity::generate(&mut rng).unwrap(),
-    )
-}
 
 fn trusting(peer: &DeviceIdentity) -> TrustStore<4> {
     let mut store = TrustStore::new();
@@ -58,7 +52,7 @@ fn to_message2<'a>(
 
 #[test]
 fn paired_devices_open_a_session_both_ways_trusted() {
-    let (a, b, _) = devices();
+    let [a, b, _] = identities(0x71);
     let mut rng = SeededRng::new([1; 32]);
     let mut b_side = SessionResponder::new(&b, PayloadFlags::HEADLESS, &mut rng).unwrap();
     let (mut a_side, m2) = to_message2(&a, &mut b_side, &mut rng);
@@ -81,7 +75,7 @@ fn paired_devices_open_a_session_both_ways_trusted() {
 
 #[test]
 fn an_untrusted_responder_never_gets_the_initiators_identity() {
-    let (a, b, stranger) = devices();
+    let [a, b, stranger] = identities(0x71);
     let mut rng = SeededRng::new([2; 32]);
     // The initiator trusts b, but a stranger answers.
     let mut s_side = SessionResponder::new(&stranger, PayloadFlags::empty(), &mut rng).unwrap();
@@ -98,7 +92,7 @@ fn an_untrusted_responder_never_gets_the_initiators_identity() {
 
 #[test]
 fn a_changed_key_under_a_known_id_is_reported_not_accepted() {
-    let (a, b, _) = devices();
+    let [a, b, _] = identities(0x71);
     let mut rng = SeededRng::new([3; 32]);
     // b's id, but a new key: the store knows b's old key.
     let b_new = DeviceIdentity::from_secrets(&honeylink_core::identity::IdentitySecrets::new(
@@ -121,7 +115,7 @@ fn a_changed_key_under_a_known_id_is_reported_not_accepted() {
 
 #[test]
 fn the_responder_refuses_an_unknown_initiator() {
-    let (a, b, stranger) = devices();
+    let [a, b, stranger] = identities(0x71);
     let mut rng = SeededRng::new([4; 32]);
     let mut b_side = SessionResponder::new(&b, PayloadFlags::empty(), &mut rng).unwrap();
     let (mut s_side, m2) = to_message2(&stranger, &mut b_side, &mut rng);
@@ -140,7 +134,7 @@ fn the_responder_refuses_an_unknown_initiator() {
 
 #[test]
 fn session_payload_rules_are_enforced() {
-    let (a, b, _) = devices();
+    let [a, b, _] = identities(0x71);
     let mut rng = SeededRng::new([5; 32]);
     // A non-empty message 1 payload is refused.
     let mut raw = HandshakeState::new(

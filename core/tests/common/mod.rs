@@ -117,3 +117,98 @@ pub fn decode_hex(text: &str) -> Result<Vec<u8>, String> {
 pub fn encode_hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+// ---------------------------------------------------------------------------
+// Devices and runs shared by the protocol tests.
+
+use honeylink_core::identity::{DeviceIdentity, DeviceName};
+use honeylink_core::noise::{HandshakeOutcome, HandshakeState, Prologue, Protocol, Role};
+use honeylink_core::pairing::LocalDevice;
+use honeylink_core::testing::SeededRng;
+use honeylink_core::wire::PayloadFlags;
+use rand_core::{TryCryptoRng, TryRng};
+
+/// `N` device identities drawn from a seeded RNG.
+pub fn identities<const N: usize>(seed: u8) -> [DeviceIdentity; N] {
+    let mut rng = SeededRng::new([seed; 32]);
+    std::array::from_fn(|_| DeviceIdentity::generate(&mut rng).expect("seeded RNG"))
+}
+
+/// A device as it presents itself in pairing: its identity, a name, no flags.
+pub fn local<'a>(identity: &'a DeviceIdentity, name: &str) -> LocalDevice<'a> {
+    LocalDevice {
+        identity,
+        name: DeviceName::new(name).expect("a valid test name"),
+        flags: PayloadFlags::empty(),
+    }
+}
+
+/// An RNG whose first 4-byte draw makes `Pin::generate` produce `pin`; every
+/// other draw comes from a seeded RNG.
+pub struct PinFirst {
+    pin: Option<u32>,
+    inner: SeededRng,
+}
+
+impl PinFirst {
+    pub fn new(pin: u32, seed: u8) -> Self {
+        Self {
+            pin: Some(pin),
+            inner: SeededRng::new([seed; 32]),
+        }
+    }
+}
+
+impl TryRng for PinFirst {
+    type Error = core::convert::Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        self.inner.try_next_u32()
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        self.inner.try_next_u64()
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        match self.pin.take() {
+            Some(pin) if dst.len() == 4 => {
+                dst.copy_from_slice(&pin.to_le_bytes());
+                Ok(())
+            }
+            other => {
+                self.pin = other;
+                self.inner.try_fill_bytes(dst)
+            }
+        }
+    }
+}
+
+impl TryCryptoRng for PinFirst {}
+
+/// A complete Noise XX session handshake between two fixed static keys
+/// derived from `seed`; returns the initiator's and the responder's outcome.
+pub fn xx_outcomes(seed: u8) -> (HandshakeOutcome, HandshakeOutcome) {
+    use honeylink_core::crypto::SecretBytes;
+    use honeylink_core::crypto::x25519::StaticSecret;
+    let a = StaticSecret::from_bytes(SecretBytes::new([seed; 32]));
+    let b = StaticSecret::from_bytes(SecretBytes::new([seed ^ 0xff; 32]));
+    let mut rng = SeededRng::new([seed; 32]);
+    let p = Prologue::session();
+    let mut init = HandshakeState::new(Protocol::Xx, Role::Initiator, &p, &a, &mut rng).unwrap();
+    let mut resp = HandshakeState::new(Protocol::Xx, Role::Responder, &p, &b, &mut rng).unwrap();
+    complete_handshake(&mut init, &mut resp);
+    (init.finish().unwrap(), resp.finish().unwrap())
+}
+
+/// Runs the three messages of an XX or XXpsk2 handshake with empty payloads.
+pub fn complete_handshake<'a>(init: &mut HandshakeState<'a>, resp: &mut HandshakeState<'a>) {
+    let mut wire = [0u8; 256];
+    let mut payload = [0u8; 256];
+    for i in 0..3 {
+        let (w, r) = if i % 2 == 0 {
+            (&mut *init, &mut *resp)
+        } else {
+            (&mut *resp, &mut *init)
+        };
+        let n = w.write_message(b"", &mut wire).unwrap();
+        r.read_message(&wire[..n], &mut payload).unwrap();
+    }
+}

@@ -296,9 +296,7 @@ impl<'a> PinResponder<'a> {
         if !matches!(self.state, ResponderState::AwaitHello) {
             return Err(Error::PinUsed);
         }
-        if out.len() < HELLO_LEN {
-            return Err(Error::BufferTooSmall { needed: HELLO_LEN });
-        }
+        crate::wire::ensure_room(out, HELLO_LEN)?;
         if now < self.shown_at || now > self.shown_at.saturating_add(PIN_VALIDITY_SECS) {
             self.state = ResponderState::Over;
             return Err(Error::PinExpired);
@@ -352,11 +350,7 @@ impl<'a> PinResponder<'a> {
         if !matches!(self.state, ResponderState::AwaitShare { .. }) {
             return Err(Error::OutOfOrder);
         }
-        if out.len() < SHARE_AND_TAG_LEN {
-            return Err(Error::BufferTooSmall {
-                needed: SHARE_AND_TAG_LEN,
-            });
-        }
+        crate::wire::ensure_room(out, SHARE_AND_TAG_LEN)?;
         self.check_time(guard, now)?;
         let ResponderState::AwaitShare { ci, sid, initiator } =
             core::mem::replace(&mut self.state, ResponderState::Over)
@@ -412,11 +406,7 @@ impl<'a> PinResponder<'a> {
         if !matches!(self.state, ResponderState::AwaitTag { .. }) {
             return Err(Error::OutOfOrder);
         }
-        if out.len() < NOISE2_MAX_LEN {
-            return Err(Error::BufferTooSmall {
-                needed: NOISE2_MAX_LEN,
-            });
-        }
+        crate::wire::ensure_room(out, NOISE2_MAX_LEN)?;
         self.check_time(guard, now)?;
         let ResponderState::AwaitTag {
             confirming,
@@ -602,11 +592,7 @@ impl<'a> PinInitiator<'a> {
         if !matches!(self.state, InitiatorState::AwaitShareAndTag { .. }) {
             return Err(Error::OutOfOrder);
         }
-        if out.len() < TAG_AND_NOISE1_LEN {
-            return Err(Error::BufferTooSmall {
-                needed: TAG_AND_NOISE1_LEN,
-            });
-        }
+        crate::wire::ensure_room(out, TAG_AND_NOISE1_LEN)?;
         let InitiatorState::AwaitShareAndTag {
             party,
             sid,
@@ -648,11 +634,7 @@ impl<'a> PinInitiator<'a> {
         message2: &[u8],
         out: &mut [u8],
     ) -> Result<(usize, PendingPeer, HandshakeOutcome), Error> {
-        if out.len() < MAX_PAIRING_MESSAGE_LEN {
-            return Err(Error::BufferTooSmall {
-                needed: MAX_PAIRING_MESSAGE_LEN,
-            });
-        }
+        crate::wire::ensure_room(out, MAX_PAIRING_MESSAGE_LEN)?;
         let InitiatorState::AwaitNoise2 {
             handshake,
             responder,

@@ -186,11 +186,7 @@ impl<'a> ProximityResponder<'a> {
         out: &mut [u8],
         rng: &mut R,
     ) -> Result<(usize, RunId), Error> {
-        if out.len() < MAX_PAIRING_MESSAGE_LEN {
-            return Err(Error::BufferTooSmall {
-                needed: MAX_PAIRING_MESSAGE_LEN,
-            });
-        }
+        crate::wire::ensure_room(out, MAX_PAIRING_MESSAGE_LEN)?;
         self.check_usable(now)?;
         if self.is_busy(now) {
             return Err(Error::Busy);
@@ -322,11 +318,7 @@ impl<'a> ProximityInitiator<'a> {
         message2: &[u8],
         out: &mut [u8],
     ) -> Result<(usize, PendingPeer, HandshakeOutcome), Error> {
-        if out.len() < MAX_PAIRING_MESSAGE_LEN {
-            return Err(Error::BufferTooSmall {
-                needed: MAX_PAIRING_MESSAGE_LEN,
-            });
-        }
+        crate::wire::ensure_room(out, MAX_PAIRING_MESSAGE_LEN)?;
         let expected_key = self.expected_key;
         let expected_id = self.expected_id;
         run::finish_initiator(

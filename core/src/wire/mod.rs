@@ -67,6 +67,17 @@ pub(crate) fn check_header(bytes: &[u8], magic: &[u8], version: u8) -> Result<()
     }
 }
 
+/// Refuses, before anything changes, an output buffer shorter than `needed`.
+///
+/// # Errors
+/// [`Error::BufferTooSmall`] naming `needed`.
+pub(crate) const fn ensure_room(out: &[u8], needed: usize) -> Result<(), Error> {
+    if out.len() < needed {
+        return Err(Error::BufferTooSmall { needed });
+    }
+    Ok(())
+}
+
 /// Writes `bytes` as lowercase hex (public values only).
 pub(crate) fn write_hex(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
     bytes.iter().try_for_each(|b| write!(f, "{b:02x}"))

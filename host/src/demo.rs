@@ -4,7 +4,6 @@
 //! moves bytes between them and prints.
 
 use std::io::Write;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use getrandom::SysRng;
 use honeylink_core::audit::{Anchor, AuditWriter, ChainVerifier, Event, MAX_RECORD_LEN};
@@ -19,13 +18,16 @@ use honeylink_core::session::{
 use honeylink_core::trust::TrustStore;
 use honeylink_core::wire::PayloadFlags;
 
-use crate::error::Error;
+use honeylink_host::Error;
+use honeylink_host::clock::unix_now as now;
 
-fn now() -> Result<u64, Error> {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .map_err(|_| Error::Clock)
+/// The output stream, with write errors as the host's error.
+struct Out<'a, W: Write>(&'a mut W);
+
+impl<W: Write> Out<'_, W> {
+    fn write_fmt(&mut self, args: std::fmt::Arguments<'_>) -> Result<(), Error> {
+        self.0.write_fmt(args).map_err(Error::Output)
+    }
 }
 
 /// The first `n` bytes of a buffer the core wrote `n` bytes into.
@@ -43,6 +45,7 @@ fn part_mut(buffer: &mut [u8], n: usize) -> Result<&mut [u8], Error> {
 
 /// Runs the demo, writing its narration to `out`.
 pub(crate) fn run(out: &mut impl Write) -> Result<(), Error> {
+    let mut out = Out(out);
     let mut rng = SysRng;
     let t0 = now()?;
     let laptop = DeviceIdentity::generate(&mut rng)?;

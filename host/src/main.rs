@@ -5,7 +5,6 @@
 //! logic lives here.
 
 mod demo;
-mod error;
 
 use std::process::ExitCode;
 

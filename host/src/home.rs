@@ -1,0 +1,504 @@
+//! The home directory (`~/.honeylink/` or `HONEYLINK_HOME`), its layout, and
+//! the rules every file in it follows.
+//!
+//! Layout (spec 5.1; the SQLite metrics store is replaced on purpose: metrics
+//! are derived from the verified audit log):
+//!
+//! ```text
+//! <home>/                      0700
+//!   keys/                      0700
+//!     device_key.pem           0600  X25519 secret (file backend)
+//!     signing_key.pem          0600  Ed25519 secret (file backend)
+//!   identity.json              0600  public facts: id, name, keys, where secrets are
+//!   trusted_peers.json         0600
+//!   config.toml                0600  (others may read it if the user allows)
+//!   pin_guard.json             0600  PIN pairing lockout state
+//!   logs/                      0700
+//!     audit.log                0600  signed audit records, JSON Lines
+//!     audit.head               0600  chain head when keys are in files
+//!   .lock                      0600  exclusive lock for read-modify-write
+//! ```
+//!
+//! Every read opens without following links and checks the open handle
+//! (owner, type, mode) before reading a byte, so the check and the read are
+//! about the same file. Every write goes through a temporary file in the same
+//! directory and a rename; a file that fails the checks is never written over.
+
+use std::fs::{self, DirBuilder, File, OpenOptions, Permissions};
+use std::io::{Read, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::Error;
+
+/// The environment variable that overrides the home directory.
+pub const HOME_ENV: &str = "HONEYLINK_HOME";
+
+/// Mode of every directory HoneyLink creates.
+pub const DIR_MODE: u32 = 0o700;
+/// Mode of every file HoneyLink creates.
+pub const FILE_MODE: u32 = 0o600;
+
+/// Who may read a file besides its owner.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Privacy {
+    /// Keys, peers, audit and state: readable and writable by the owner only.
+    Secret,
+    /// Configuration: others may read it, nobody else may write it.
+    Public,
+}
+
+/// An opened HoneyLink home: a checked directory and the paths inside it.
+#[derive(Clone, Debug)]
+pub struct Home {
+    root: PathBuf,
+}
+
+/// An exclusive lock on the home, released when dropped.
+///
+/// Held across every read-modify-write so that concurrent processes (two
+/// commands, a command and a listener) never lose each other's changes.
+#[derive(Debug)]
+pub struct HomeLock {
+    _file: File,
+}
+
+impl Home {
+    /// The home to use: `explicit` if given, else `HONEYLINK_HOME`, else
+    /// `$HOME/.honeylink`. Refuses ([`Error::NoHome`]) when none is set.
+    pub fn resolve(explicit: Option<&Path>) -> Result<PathBuf, Error> {
+        if let Some(path) = explicit {
+            return Ok(path.to_path_buf());
+        }
+        if let Some(path) = std::env::var_os(HOME_ENV).filter(|p| !p.is_empty()) {
+            return Ok(PathBuf::from(path));
+        }
+        std::env::var_os("HOME")
+            .filter(|p| !p.is_empty())
+            .map(|home| PathBuf::from(home).join(".honeylink"))
+            .ok_or(Error::NoHome)
+    }
+
+    /// Opens the home at `root`, creating it and its `keys/` and `logs/`
+    /// directories (mode 0700) where missing. An existing directory must pass
+    /// the checks: owned by this user, not a link, not accessible by others.
+    pub fn create(root: impl Into<PathBuf>) -> Result<Self, Error> {
+        let home = Self { root: root.into() };
+        for dir in [home.root.clone(), home.keys_dir(), home.logs_dir()] {
+            ensure_private_dir(&dir)?;
+        }
+        Ok(home)
+    }
+
+    /// Opens an existing home at `root` without creating anything; every
+    /// directory must exist and pass the checks.
+    pub fn open(root: impl Into<PathBuf>) -> Result<Self, Error> {
+        let home = Self { root: root.into() };
+        for dir in [home.root.clone(), home.keys_dir(), home.logs_dir()] {
+            check_private_dir(&dir)?;
+        }
+        Ok(home)
+    }
+
+    /// Whether a home exists at `root` (a directory or anything else there).
+    pub fn exists(root: &Path) -> bool {
+        fs::symlink_metadata(root).is_ok()
+    }
+
+    /// The home directory itself.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+    /// `keys/`: the file backend's secret keys.
+    pub fn keys_dir(&self) -> PathBuf {
+        self.root.join("keys")
+    }
+    /// `logs/`: the audit log and its head.
+    pub fn logs_dir(&self) -> PathBuf {
+        self.root.join("logs")
+    }
+    /// `keys/device_key.pem`: the X25519 secret key (PKCS#8 PEM).
+    pub fn device_key_path(&self) -> PathBuf {
+        self.keys_dir().join("device_key.pem")
+    }
+    /// `keys/signing_key.pem`: the Ed25519 secret key (PKCS#8 PEM).
+    pub fn signing_key_path(&self) -> PathBuf {
+        self.keys_dir().join("signing_key.pem")
+    }
+    /// `identity.json`: the device's public facts.
+    pub fn identity_path(&self) -> PathBuf {
+        self.root.join("identity.json")
+    }
+    /// `trusted_peers.json`: the trusted and blocked peers.
+    pub fn trusted_peers_path(&self) -> PathBuf {
+        self.root.join("trusted_peers.json")
+    }
+    /// `config.toml`: settings.
+    pub fn config_path(&self) -> PathBuf {
+        self.root.join("config.toml")
+    }
+    /// `pin_guard.json`: the PIN pairing lockout state.
+    pub fn pin_guard_path(&self) -> PathBuf {
+        self.root.join("pin_guard.json")
+    }
+    /// `logs/audit.log`: the signed audit log (JSON Lines).
+    pub fn audit_log_path(&self) -> PathBuf {
+        self.logs_dir().join("audit.log")
+    }
+    /// `logs/audit.head`: the audit chain's head, when it is not kept in the
+    /// keychain.
+    pub fn audit_head_path(&self) -> PathBuf {
+        self.logs_dir().join("audit.head")
+    }
+    /// `.lock`: the file [`Home::lock`] locks.
+    pub fn lock_path(&self) -> PathBuf {
+        self.root.join(".lock")
+    }
+
+    /// Takes the home's exclusive lock, waiting for another holder to finish.
+    pub fn lock(&self) -> Result<HomeLock, Error> {
+        let path = self.lock_path();
+        let file = open_private(&path, OpenMode::CreateOrAppend)?;
+        file.lock().map_err(|e| Error::io("lock", &path, e))?;
+        Ok(HomeLock { _file: file })
+    }
+
+    /// Reads a private file whole, refusing one larger than `limit` bytes.
+    /// The file must pass the checks ([`Privacy::Secret`]).
+    pub fn read_private(&self, path: &Path, limit: u64) -> Result<Vec<u8>, Error> {
+        read_checked(path, limit, Privacy::Secret)
+    }
+
+    /// Like [`Home::read_private`], but `None` when nothing is at `path`.
+    pub fn read_private_if_exists(
+        &self,
+        path: &Path,
+        limit: u64,
+    ) -> Result<Option<Vec<u8>>, Error> {
+        read_if_exists(path, limit, Privacy::Secret)
+    }
+
+    /// Reads a file that others may read but not write (configuration).
+    pub fn read_public_if_exists(&self, path: &Path, limit: u64) -> Result<Option<Vec<u8>>, Error> {
+        read_if_exists(path, limit, Privacy::Public)
+    }
+
+    /// Replaces (or creates) a private file atomically: a crash leaves the
+    /// old contents or the new, never a mix. An existing file that fails the
+    /// checks is left as it is and the write refused.
+    pub fn write_private(&self, path: &Path, bytes: &[u8]) -> Result<(), Error> {
+        write_atomic(path, bytes)
+    }
+
+    /// Opens a private file for appending, creating it (0600) if missing.
+    /// An existing file must pass the checks.
+    pub fn open_append(&self, path: &Path) -> Result<File, Error> {
+        open_private(path, OpenMode::CreateOrAppend)
+    }
+}
+
+/// Creates `dir` with mode 0700 if missing (the mode then set exactly, so the
+/// umask cannot change it), or checks the existing one.
+pub fn ensure_private_dir(dir: &Path) -> Result<(), Error> {
+    match DirBuilder::new().mode(DIR_MODE).create(dir) {
+        Ok(()) => fs::set_permissions(dir, Permissions::from_mode(DIR_MODE))
+            .map_err(|e| Error::io("set permissions of", dir, e))?,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(Error::io("create directory", dir, e)),
+    }
+    check_private_dir(dir)
+}
+
+/// Checks that `dir` is a directory, not a link, owned by this user and not
+/// accessible by others.
+pub fn check_private_dir(dir: &Path) -> Result<(), Error> {
+    let meta = fs::symlink_metadata(dir).map_err(|e| Error::io("inspect", dir, e))?;
+    if meta.file_type().is_symlink() {
+        return Err(Error::Symlink { path: dir.into() });
+    }
+    if !meta.is_dir() {
+        return Err(Error::NotADirectory { path: dir.into() });
+    }
+    check_owner_and_mode(dir, &meta, Privacy::Secret, true)
+}
+
+fn check_owner_and_mode(
+    path: &Path,
+    meta: &fs::Metadata,
+    privacy: Privacy,
+    is_dir: bool,
+) -> Result<(), Error> {
+    let user = rustix::process::geteuid().as_raw();
+    if meta.uid() != user {
+        return Err(Error::NotOwned {
+            path: path.into(),
+            owner: meta.uid(),
+            user,
+        });
+    }
+    let forbidden = match privacy {
+        Privacy::Secret => 0o077,
+        Privacy::Public => 0o022,
+    };
+    if meta.mode() & forbidden != 0 {
+        return Err(Error::TooOpen {
+            path: path.into(),
+            mode: meta.mode(),
+            is_dir,
+        });
+    }
+    Ok(())
+}
+
+/// Checks an open handle: a regular file, owned by this user, with no
+/// access for others beyond what `privacy` allows.
+fn check_open_file(path: &Path, file: &File, privacy: Privacy) -> Result<fs::Metadata, Error> {
+    let meta = file.metadata().map_err(|e| Error::io("inspect", path, e))?;
+    if !meta.is_file() {
+        return Err(Error::NotAFile { path: path.into() });
+    }
+    check_owner_and_mode(path, &meta, privacy, false)?;
+    Ok(meta)
+}
+
+#[derive(Clone, Copy)]
+enum OpenMode {
+    Read,
+    CreateOrAppend,
+}
+
+/// Opens without following a final symbolic link, then checks the handle.
+fn open_checked(path: &Path, mode: OpenMode, privacy: Privacy) -> Result<File, Error> {
+    let mut options = OpenOptions::new();
+    options.custom_flags(nofollow());
+    match mode {
+        OpenMode::Read => options.read(true),
+        OpenMode::CreateOrAppend => options.append(true).create(true).mode(FILE_MODE),
+    };
+    let file = options
+        .open(path)
+        .map_err(|e| classify_open_error(path, e))?;
+    let meta = check_open_file(path, &file, privacy);
+    match (meta, mode) {
+        // A file this call created has size 0 and mode 0600 minus the umask:
+        // set the mode exactly on the handle.
+        (Err(Error::TooOpen { .. }) | Ok(_), OpenMode::CreateOrAppend)
+            if file.metadata().map(|m| m.len() == 0).unwrap_or(false) =>
+        {
+            file.set_permissions(Permissions::from_mode(FILE_MODE))
+                .map_err(|e| Error::io("set permissions of", path, e))?;
+            check_open_file(path, &file, privacy)?;
+        }
+        (Err(e), _) => return Err(e),
+        (Ok(_), _) => {}
+    }
+    Ok(file)
+}
+
+fn open_private(path: &Path, mode: OpenMode) -> Result<File, Error> {
+    open_checked(path, mode, Privacy::Secret)
+}
+
+fn nofollow() -> i32 {
+    // O_NOFOLLOW fits in an i32 on every platform (it is a single flag bit).
+    i32::try_from(rustix::fs::OFlags::NOFOLLOW.bits()).unwrap_or(0)
+}
+
+/// `open` with `O_NOFOLLOW` fails with ELOOP on a link: say "symbolic link".
+fn classify_open_error(path: &Path, e: std::io::Error) -> Error {
+    if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) {
+        return Error::Symlink { path: path.into() };
+    }
+    if e.kind() == std::io::ErrorKind::IsADirectory {
+        return Error::NotAFile { path: path.into() };
+    }
+    Error::io("open", path, e)
+}
+
+fn read_checked(path: &Path, limit: u64, privacy: Privacy) -> Result<Vec<u8>, Error> {
+    let file = open_checked(path, OpenMode::Read, privacy)?;
+    let meta = file.metadata().map_err(|e| Error::io("inspect", path, e))?;
+    if meta.len() > limit {
+        return Err(Error::TooLarge {
+            path: path.into(),
+            limit,
+        });
+    }
+    let mut bytes = Vec::new();
+    // Read at most limit + 1 bytes: a file that grows after the check is
+    // still caught, and never read without bound.
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io("read", path, e))?;
+    if bytes.len() as u64 > limit {
+        return Err(Error::TooLarge {
+            path: path.into(),
+            limit,
+        });
+    }
+    Ok(bytes)
+}
+
+fn read_if_exists(path: &Path, limit: u64, privacy: Privacy) -> Result<Option<Vec<u8>>, Error> {
+    match fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io("inspect", path, e)),
+        Ok(_) => read_checked(path, limit, privacy).map(Some),
+    }
+}
+
+/// Checks whatever is at `path` before it is replaced: nothing, or a regular
+/// private file of this user.
+fn check_replaceable(path: &Path) -> Result<(), Error> {
+    match fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::io("inspect", path, e)),
+        Ok(meta) if meta.file_type().is_symlink() => Err(Error::Symlink { path: path.into() }),
+        Ok(meta) if !meta.is_file() => Err(Error::NotAFile { path: path.into() }),
+        Ok(meta) => check_owner_and_mode(path, &meta, Privacy::Secret, false),
+    }
+}
+
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Writes `bytes` to a new 0600 temporary file beside `path`, flushes it,
+/// renames it over `path` and flushes the directory.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    check_replaceable(path)?;
+    let dir = path
+        .parent()
+        .ok_or_else(|| Error::NotAFile { path: path.into() })?;
+    let name = path
+        .file_name()
+        .ok_or_else(|| Error::NotAFile { path: path.into() })?;
+    let temp = dir.join(format!(
+        ".{}.tmp.{}.{}",
+        name.to_string_lossy(),
+        std::process::id(),
+        TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let result = write_new(&temp, bytes).and_then(|()| {
+        fs::rename(&temp, path).map_err(|e| Error::io("rename into place", path, e))
+    });
+    if result.is_err() {
+        // Best effort: the temporary file holds nothing the target did not.
+        let _ = fs::remove_file(&temp);
+        return result;
+    }
+    sync_dir(dir)
+}
+
+/// Creates `path` (which must not exist) with mode 0600 set exactly, writes
+/// and flushes it.
+pub(crate) fn write_new(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(FILE_MODE)
+        .custom_flags(nofollow())
+        .open(path)
+        .map_err(|e| classify_open_error(path, e))?;
+    file.set_permissions(Permissions::from_mode(FILE_MODE))
+        .map_err(|e| Error::io("set permissions of", path, e))?;
+    file.write_all(bytes)
+        .map_err(|e| Error::io("write", path, e))?;
+    file.sync_all().map_err(|e| Error::io("flush", path, e))
+}
+
+/// Flushes a directory, so a rename or removal in it survives a crash.
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), Error> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io("flush directory", dir, e))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    fn mode_of(path: &Path) -> u32 {
+        fs::symlink_metadata(path).unwrap().mode() & 0o777
+    }
+
+    #[test]
+    fn creates_private_layout() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::create(dir.path().join("h")).unwrap();
+        for d in [home.root().to_path_buf(), home.keys_dir(), home.logs_dir()] {
+            assert_eq!(mode_of(&d), 0o700, "{}", d.display());
+        }
+        home.write_private(&home.trusted_peers_path(), b"{}")
+            .unwrap();
+        assert_eq!(mode_of(&home.trusted_peers_path()), 0o600);
+        Home::open(home.root()).unwrap();
+    }
+
+    #[test]
+    fn refuses_open_file_and_leaves_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::create(dir.path().join("h")).unwrap();
+        let path = home.trusted_peers_path();
+        home.write_private(&path, b"old").unwrap();
+        fs::set_permissions(&path, Permissions::from_mode(0o644)).unwrap();
+        let err = home.read_private(&path, 100).unwrap_err();
+        assert!(matches!(err, Error::TooOpen { .. }), "{err}");
+        assert!(err.to_string().contains("chmod 600"), "{err}");
+        let err = home.write_private(&path, b"new").unwrap_err();
+        assert!(matches!(err, Error::TooOpen { .. }), "{err}");
+        assert_eq!(fs::read(&path).unwrap(), b"old");
+        assert_eq!(mode_of(&path), 0o644);
+    }
+
+    #[test]
+    fn refuses_symlinks() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::create(dir.path().join("h")).unwrap();
+        let target = dir.path().join("elsewhere");
+        fs::write(&target, b"x").unwrap();
+        fs::set_permissions(&target, Permissions::from_mode(0o600)).unwrap();
+        std::os::unix::fs::symlink(&target, home.trusted_peers_path()).unwrap();
+        let err = home
+            .read_private(&home.trusted_peers_path(), 10)
+            .unwrap_err();
+        assert!(matches!(err, Error::Symlink { .. }), "{err}");
+        let err = home
+            .write_private(&home.trusted_peers_path(), b"y")
+            .unwrap_err();
+        assert!(matches!(err, Error::Symlink { .. }), "{err}");
+        assert_eq!(fs::read(&target).unwrap(), b"x");
+
+        let linked = dir.path().join("linked-home");
+        std::os::unix::fs::symlink(home.root(), &linked).unwrap();
+        assert!(matches!(Home::open(&linked), Err(Error::Symlink { .. })));
+    }
+
+    #[test]
+    fn refuses_open_home_and_directory_for_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::create(dir.path().join("h")).unwrap();
+        fs::create_dir(home.trusted_peers_path()).unwrap();
+        let err = home
+            .read_private(&home.trusted_peers_path(), 10)
+            .unwrap_err();
+        assert!(matches!(err, Error::NotAFile { .. }), "{err}");
+        fs::set_permissions(home.root(), Permissions::from_mode(0o755)).unwrap();
+        let err = Home::open(home.root()).unwrap_err();
+        assert!(err.to_string().contains("chmod 700"), "{err}");
+    }
+
+    #[test]
+    fn bounded_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::create(dir.path().join("h")).unwrap();
+        let path = home.identity_path();
+        home.write_private(&path, &[b'a'; 101]).unwrap();
+        assert!(matches!(
+            home.read_private(&path, 100),
+            Err(Error::TooLarge { limit: 100, .. })
+        ));
+        assert_eq!(home.read_private(&path, 101).unwrap().len(), 101);
+    }
+}

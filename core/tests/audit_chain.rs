@@ -755,3 +755,117 @@ fn a_record_from_a_fork_is_out_of_order() {
         })
     );
 }
+
+/// An attacker's cheap `Untrusted` refusal with key K must not make a later
+/// refusal of K under a victim's id (a key change, an identity mismatch, a
+/// block) only counted: the table is keyed by reason, id and key.
+#[test]
+fn an_untrusted_refusal_does_not_hide_a_later_serious_one_with_the_same_key() {
+    const ATTACKER: DeviceId = DeviceId::from_bytes([0xaa; 16]);
+    const VICTIM: DeviceId = DeviceId::from_bytes([0x77; 16]);
+    for serious in [
+        RefusalReason::KeyChanged,
+        RefusalReason::IdentityMismatch,
+        RefusalReason::Blocked,
+    ] {
+        let mut limiter = RefusalLimiter::new();
+        let (_, first) = limiter.admit(0, RefusalReason::Untrusted, ATTACKER, FP_A);
+        assert!(matches!(first, Admission::Record(_)));
+        let (_, second) = limiter.admit(1, serious, VICTIM, FP_A);
+        assert_eq!(
+            second,
+            Admission::Record(Event::SessionRefused {
+                reason: serious,
+                peer: VICTIM,
+                fingerprint: FP_A,
+            }),
+            "{serious:?}"
+        );
+        // The same (reason, id, key) again is counted, not recorded twice.
+        assert_eq!(
+            limiter.admit(2, serious, VICTIM, FP_A).1,
+            Admission::Counted
+        );
+        // The same key under the same id but another serious reason is a
+        // new fact, recorded.
+        let other = if serious == RefusalReason::Blocked {
+            RefusalReason::KeyChanged
+        } else {
+            RefusalReason::Blocked
+        };
+        assert!(matches!(
+            limiter.admit(3, other, VICTIM, FP_A).1,
+            Admission::Record(_)
+        ));
+    }
+}
+
+/// A flood of any mix of reasons, every refusal with a fresh id and key,
+/// writes at most `4 * REFUSAL_BUDGET` records and one summary per window;
+/// a full reason's table evicts nothing, and the first records of the other
+/// reasons still get in.
+#[test]
+fn a_flood_of_every_reason_is_bounded_and_never_evicts_the_first_records() {
+    let fresh = |n: u32| {
+        let mut id = [0u8; 16];
+        id[..4].copy_from_slice(&n.to_be_bytes());
+        let mut fp = [0u8; 20];
+        fp[..4].copy_from_slice(&n.to_be_bytes());
+        (DeviceId::from_bytes(id), Fingerprint::from_bytes(fp))
+    };
+    let mut limiter = RefusalLimiter::new();
+    let mut records = 0u32;
+    let mut summaries = 0u32;
+    let mut now = 0;
+    let mut n = 0u32;
+    for _window in 0..3 {
+        // Fill Untrusted, KeyChanged and Blocked far past their budgets.
+        for reason in [
+            RefusalReason::Untrusted,
+            RefusalReason::KeyChanged,
+            RefusalReason::Blocked,
+        ] {
+            for _ in 0..500 {
+                n += 1;
+                let (id, fp) = fresh(n);
+                let (summary, admission) = limiter.admit(now, reason, id, fp);
+                summaries += u32::from(summary.is_some());
+                records += u32::from(matches!(admission, Admission::Record(_)));
+            }
+        }
+        // The first identity mismatch of the window is still recorded.
+        n += 1;
+        let (id, fp) = fresh(n);
+        let (summary, admission) = limiter.admit(now, RefusalReason::IdentityMismatch, id, fp);
+        summaries += u32::from(summary.is_some());
+        assert!(matches!(admission, Admission::Record(_)));
+        records += 1;
+        // The first key change recorded in this window is still there: the
+        // same one again is counted (remembered), not recorded.
+        let first_key_change = fresh(n - 1000);
+        assert_eq!(
+            limiter
+                .admit(
+                    now,
+                    RefusalReason::KeyChanged,
+                    first_key_change.0,
+                    first_key_change.1
+                )
+                .1,
+            Admission::Counted
+        );
+        // The rest of the window: every reason with fresh ids and keys.
+        for i in 0..2000u32 {
+            n += 1;
+            let (id, fp) = fresh(n);
+            let reason = RefusalReason::ALL[(i % 4) as usize];
+            let (summary, admission) = limiter.admit(now, reason, id, fp);
+            summaries += u32::from(summary.is_some());
+            records += u32::from(matches!(admission, Admission::Record(_)));
+        }
+        now += REFUSAL_WINDOW_SECS;
+    }
+    summaries += u32::from(limiter.flush(now).is_some());
+    assert_eq!(records, 3 * 4 * u32::from(REFUSAL_BUDGET));
+    assert_eq!(summaries, 3);
+}

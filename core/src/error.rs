@@ -218,8 +218,8 @@ pub enum Error {
     NameTooLong,
     /// A device name was not valid UTF-8.
     NameNotUtf8,
-    /// A device name contained a control or invisible formatting character
-    /// (which could rewrite, reorder or hide what a terminal or a screen shows
+    /// A device name contained a control character, a default-ignorable or
+    /// format (Cf) character, or a line or paragraph separator (which could rewrite, reorder or hide what a terminal or a screen shows
     /// the person deciding whether to trust it).
     NameControlCharacter,
 }
@@ -327,7 +327,7 @@ impl fmt::Display for Error {
             Self::NameEmpty => f.write_str("device name is empty"),
             Self::NameTooLong => f.write_str("device name is longer than 32 bytes"),
             Self::NameNotUtf8 => f.write_str("device name is not valid UTF-8"),
-            Self::NameControlCharacter => f.write_str("device name contains a control character"),
+            Self::NameControlCharacter => f.write_str("device name contains a control, invisible or format character"),
         }
     }
 }

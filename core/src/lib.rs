@@ -71,7 +71,8 @@
 //!   shown as base32 in groups that each end in a Luhn mod 32 check
 //!   character, so any single mistyped character is reported as a typo.
 //!   Device names are UTF-8, at most [`identity::DeviceName::MAX_LEN`] (32)
-//!   bytes, with no control characters.
+//!   bytes, with no control, default-ignorable or format (Cf) characters
+//!   (Unicode 16.0.0 tables).
 //! - **Secrets** ([`crypto::SecretBytes`], [`crypto::x25519::StaticSecret`],
 //!   [`crypto::x25519::EphemeralSecret`], [`crypto::ed25519::SigningKey`],
 //!   [`crypto::aead::AeadKey`], [`crypto::hash::Prk`],

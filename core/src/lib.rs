@@ -8,7 +8,7 @@
 //! link the same code and drive the same API.
 //!
 //! ```
-//! use honeylink_core::identity::{DeviceIdentity, Fingerprint};
+//! use honeylink_core::identity::{DeviceIdentity, Fingerprint, SigningContext};
 //! use honeylink_core::testing::SeededRng; // a real device passes its OS or hardware RNG
 //!
 //! let mut rng = SeededRng::new([7; 32]);
@@ -24,9 +24,13 @@
 //! let typed = alice.fingerprint().to_string().to_lowercase();
 //! assert_eq!(typed.parse::<Fingerprint>()?, alice.fingerprint());
 //!
-//! // Audit records are signed with the device's Ed25519 key.
-//! let signature = alice.sign(b"paired with bob");
-//! alice.verifying_key().verify(b"paired with bob", &signature)?;
+//! // The device's Ed25519 key signs audit records (through the audit
+//! // writer) and, framed by a named context, anything else: such a
+//! // signature verifies only for its context, never as an audit record.
+//! let context = SigningContext::new("example: pairing note v1")?;
+//! let signature = alice.sign(&context, b"paired with bob");
+//! context.verify(&alice.verifying_key(), b"paired with bob", &signature)?;
+//! assert!(alice.verifying_key().verify(b"paired with bob", &signature).is_err());
 //! # Ok::<(), honeylink_core::Error>(())
 //! ```
 //!

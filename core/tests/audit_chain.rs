@@ -17,7 +17,7 @@ use honeylink_core::audit::{
 };
 use honeylink_core::crypto::SecretBytes;
 use honeylink_core::crypto::ed25519::SigningKey;
-use honeylink_core::identity::{DeviceId, Fingerprint};
+use honeylink_core::identity::{DeviceId, DeviceIdentity, Fingerprint, IdentitySecrets, SigningContext};
 use honeylink_core::pairing::PairingMethod;
 use honeylink_core::trust::{KeyChangeAction, RefusalReason};
 use honeylink_core::wire::FixedBytes;
@@ -868,4 +868,73 @@ fn a_flood_of_every_reason_is_bounded_and_never_evicts_the_first_records() {
     summaries += u32::from(limiter.flush(now).is_some());
     assert_eq!(records, 3 * 4 * u32::from(REFUSAL_BUDGET));
     assert_eq!(summaries, 3);
+}
+
+/// `DeviceIdentity::sign` shares the audit key but can never produce an
+/// audit record's signature: whatever the context and the message (here each
+/// record's own body, and the whole signed record), the signature does not
+/// verify over that body, and a record carrying it is refused.
+#[test]
+fn a_contextual_signature_never_serves_as_an_audit_signature() {
+    let identity = DeviceIdentity::from_secrets(&IdentitySecrets::new(
+        DEVICE,
+        SecretBytes::new([9; 32]),
+        SecretBytes::new([1; 32]), // the seed of `key(1)`, the chain's signer
+    ));
+    assert_eq!(identity.verifying_key(), key(1).verifying_key());
+    let long = "x".repeat(SigningContext::MAX_LEN);
+    let contexts = [
+        SigningContext::new("a").unwrap(),
+        SigningContext::new("HLaudit").unwrap(),
+        SigningContext::new("HoneyLink audit key rotation v1").unwrap(),
+        SigningContext::new(&long).unwrap(),
+    ];
+    // The framing differs from both audit formats' first bytes.
+    let (records, _) = chain();
+    assert_eq!(&records[0][..8], b"HLaudit\0");
+    assert_ne!(&SigningContext::PREFIX[..8], b"HLaudit\0");
+    assert_ne!(
+        &SigningContext::PREFIX[..],
+        &b"HoneyLink audit key rotation v1\0"[..SigningContext::PREFIX.len()]
+    );
+    for (index, record) in records.iter().enumerate() {
+        let body = &record[..record.len() - 64];
+        for context in &contexts {
+            for message in [body, &record[..]] {
+                let signature = identity.sign(context, message);
+                assert_eq!(context.verify(&identity.verifying_key(), message, &signature), Ok(()));
+                assert_eq!(
+                    identity.verifying_key().verify(body, &signature),
+                    Err(Error::SignatureInvalid)
+                );
+                let mut forged = records.clone();
+                forged[index] = [body, &signature.to_bytes()[..]].concat();
+                assert_eq!(
+                    verify(&forged, anchor(), None),
+                    Err(Rejection {
+                        index: u64::try_from(index).unwrap(),
+                        reason: RejectionReason::SignatureInvalid
+                    }),
+                    "{context:?} record {index}"
+                );
+            }
+        }
+    }
+    // One context's signature serves no other context, nor another message.
+    let signature = identity.sign(&contexts[0], b"message");
+    for other in &contexts[1..] {
+        assert_eq!(
+            other.verify(&identity.verifying_key(), b"message", &signature),
+            Err(Error::SignatureInvalid)
+        );
+    }
+    assert_eq!(
+        contexts[0].verify(&identity.verifying_key(), b"messagf", &signature),
+        Err(Error::SignatureInvalid)
+    );
+    assert_eq!(SigningContext::new(""), Err(Error::InvalidSigningContext));
+    assert_eq!(
+        SigningContext::new(&"x".repeat(SigningContext::MAX_LEN + 1)),
+        Err(Error::InvalidSigningContext)
+    );
 }

@@ -123,6 +123,13 @@ impl DeviceName {
         })
     }
 
+    /// The name's length in bytes (1 to [`DeviceName::MAX_LEN`]), as one
+    /// byte for length-prefixed encodings.
+    #[must_use]
+    pub(crate) const fn len_byte(&self) -> u8 {
+        self.len
+    }
+
     /// The name.
     #[must_use]
     pub fn as_str(&self) -> &str {

@@ -330,8 +330,12 @@ impl fmt::Display for Error {
             Self::NameEmpty => f.write_str("device name is empty"),
             Self::NameTooLong => f.write_str("device name is longer than 32 bytes"),
             Self::NameNotUtf8 => f.write_str("device name is not valid UTF-8"),
-            Self::NameControlCharacter => f.write_str("device name contains a control, invisible or format character"),
-            Self::InvalidSigningContext => f.write_str("signing context label is empty or too long"),
+            Self::NameControlCharacter => {
+                f.write_str("device name contains a control, invisible or format character")
+            }
+            Self::InvalidSigningContext => {
+                f.write_str("signing context label is empty or too long")
+            }
         }
     }
 }

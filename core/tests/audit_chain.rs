@@ -17,7 +17,9 @@ use honeylink_core::audit::{
 };
 use honeylink_core::crypto::SecretBytes;
 use honeylink_core::crypto::ed25519::SigningKey;
-use honeylink_core::identity::{DeviceId, DeviceIdentity, Fingerprint, IdentitySecrets, SigningContext};
+use honeylink_core::identity::{
+    DeviceId, DeviceIdentity, Fingerprint, IdentitySecrets, SigningContext,
+};
 use honeylink_core::pairing::PairingMethod;
 use honeylink_core::trust::{KeyChangeAction, RefusalReason};
 use honeylink_core::wire::FixedBytes;
@@ -902,7 +904,10 @@ fn a_contextual_signature_never_serves_as_an_audit_signature() {
         for context in &contexts {
             for message in [body, &record[..]] {
                 let signature = identity.sign(context, message);
-                assert_eq!(context.verify(&identity.verifying_key(), message, &signature), Ok(()));
+                assert_eq!(
+                    context.verify(&identity.verifying_key(), message, &signature),
+                    Ok(())
+                );
                 assert_eq!(
                     identity.verifying_key().verify(body, &signature),
                     Err(Error::SignatureInvalid)

@@ -5,8 +5,8 @@ use rand_core::TryCryptoRng;
 use super::{DeviceId, Fingerprint};
 use crate::Error;
 use crate::crypto::SecretBytes;
-use crate::crypto::hash::{HASH_LEN, sha512};
 use crate::crypto::ed25519::{self, Signature, SigningKey, VerifyingKey};
+use crate::crypto::hash::{HASH_LEN, sha512};
 use crate::crypto::x25519::{self, StaticPublicKey, StaticSecret};
 
 /// A device's long-term identity: its [`DeviceId`], its X25519 static key pair

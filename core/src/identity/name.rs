@@ -232,9 +232,26 @@ mod tests {
     #[test]
     fn invisible_and_format_characters_are_refused() {
         for c in [
-            '\u{061C}', '\u{3164}', '\u{E0020}', '\u{00AD}', '\u{180E}', '\u{206E}', '\u{FE0F}',
-            '\u{17B4}', '\u{034F}', '\u{115F}', '\u{FFA0}', '\u{FFF0}', '\u{0600}', '\u{08E2}',
-            '\u{110BD}', '\u{1343F}', '\u{1BCA0}', '\u{1D17A}', '\u{E0001}', '\u{E0FFF}',
+            '\u{061C}',
+            '\u{3164}',
+            '\u{E0020}',
+            '\u{00AD}',
+            '\u{180E}',
+            '\u{206E}',
+            '\u{FE0F}',
+            '\u{17B4}',
+            '\u{034F}',
+            '\u{115F}',
+            '\u{FFA0}',
+            '\u{FFF0}',
+            '\u{0600}',
+            '\u{08E2}',
+            '\u{110BD}',
+            '\u{1343F}',
+            '\u{1BCA0}',
+            '\u{1D17A}',
+            '\u{E0001}',
+            '\u{E0FFF}',
         ] {
             let name = std::format!("pay{c}lap");
             assert_eq!(
@@ -246,8 +263,17 @@ mod tests {
         }
         // Visible neighbours stay allowed.
         for c in [
-            '\u{00AC}', '\u{00AE}', '\u{061B}', '\u{061D}', '\u{3163}', '\u{3165}', '\u{17B3}',
-            '\u{17B6}', '\u{FDFF}', '\u{FE10}', '\u{E1000}',
+            '\u{00AC}',
+            '\u{00AE}',
+            '\u{061B}',
+            '\u{061D}',
+            '\u{3163}',
+            '\u{3165}',
+            '\u{17B3}',
+            '\u{17B6}',
+            '\u{FDFF}',
+            '\u{FE10}',
+            '\u{E1000}',
         ] {
             let name = std::format!("pay{c}lap");
             assert!(DeviceName::new(&name).is_ok(), "U+{:04X}", u32::from(c));
@@ -278,7 +304,9 @@ mod tests {
                     assert_eq!(check(c), Err(Error::NameControlCharacter), "U+{c:04X}");
                 }
                 for c in [lo - 1, hi + 1] {
-                    let Some(ch) = char::from_u32(c) else { continue };
+                    let Some(ch) = char::from_u32(c) else {
+                        continue;
+                    };
                     if in_any(c) || ch.is_control() {
                         assert_eq!(check(c), Err(Error::NameControlCharacter), "U+{c:04X}");
                     } else {

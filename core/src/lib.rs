@@ -89,6 +89,25 @@
 //!   [`Error::BufferTooSmall`] with the size needed. Capacities are constants
 //!   or const generics.
 //!
+//! ## Privacy
+//!
+//! A [`session::SessionResponder`] can be recognised by anyone who reaches
+//! it. In Noise XX the responder's static key travels in message 2,
+//! encrypted only under the ephemeral-ephemeral secret, so every active
+//! prober that sends a message 1 learns it, and the key is a stable
+//! identifier by itself. Message 2's payload adds the responder's
+//! [`identity::DeviceId`] and flags. Sending the id later, after the
+//! initiator is authenticated, would not hide the device while its static
+//! key is sent to anyone, so the core does not pretend to: it documents the
+//! exposure instead. Hiding the device would take a pattern in which paired
+//! devices never send their static keys (Noise KK, keys known from
+//! pairing), which the core does not offer yet. The prober learns this for
+//! free and the responder learns nothing about the prober (message 1 is an
+//! ephemeral key only). The initiator is not exposed the same way: it sends
+//! its static key and id (message 3) only to a responder it already trusts.
+//! A device should answer session handshakes only where being recognisable
+//! is acceptable.
+//!
 //! ## Features
 //!
 //! - `fast` (off by default): precomputed basepoint tables for X25519 and

@@ -598,6 +598,11 @@ fn verifier_state_is_small() {
     // One decoded Ed25519 key (192 bytes, kept so each record verifies
     // without decompressing a point), the head, the anchor and a pending jump.
     assert!(size <= 640, "{size}");
+    // The refusal limiter: (id, key) for REFUSAL_BUDGET refusals of each of
+    // the four reasons, the counts and the window's start.
+    let limiter = size_of::<RefusalLimiter>();
+    println!("size_of::<RefusalLimiter>() = {limiter} bytes");
+    assert!(limiter <= 1280, "{limiter}");
 }
 
 /// A rotation proof is bound to its chain position: the new key's signature

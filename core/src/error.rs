@@ -218,10 +218,13 @@ pub enum Error {
     NameTooLong,
     /// A device name was not valid UTF-8.
     NameNotUtf8,
-    /// A device name contained a control or invisible formatting character
-    /// (which could rewrite, reorder or hide what a terminal or a screen shows
+    /// A device name contained a control character, a default-ignorable or
+    /// format (Cf) character, or a line or paragraph separator (which could rewrite, reorder or hide what a terminal or a screen shows
     /// the person deciding whether to trust it).
     NameControlCharacter,
+    /// A signing context's label was empty or longer than
+    /// [`crate::identity::SigningContext::MAX_LEN`] bytes.
+    InvalidSigningContext,
 }
 
 impl fmt::Display for Error {
@@ -327,7 +330,12 @@ impl fmt::Display for Error {
             Self::NameEmpty => f.write_str("device name is empty"),
             Self::NameTooLong => f.write_str("device name is longer than 32 bytes"),
             Self::NameNotUtf8 => f.write_str("device name is not valid UTF-8"),
-            Self::NameControlCharacter => f.write_str("device name contains a control character"),
+            Self::NameControlCharacter => {
+                f.write_str("device name contains a control, invisible or format character")
+            }
+            Self::InvalidSigningContext => {
+                f.write_str("signing context label is empty or too long")
+            }
         }
     }
 }

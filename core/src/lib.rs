@@ -8,7 +8,7 @@
 //! link the same code and drive the same API.
 //!
 //! ```
-//! use honeylink_core::identity::{DeviceIdentity, Fingerprint};
+//! use honeylink_core::identity::{DeviceIdentity, Fingerprint, SigningContext};
 //! use honeylink_core::testing::SeededRng; // a real device passes its OS or hardware RNG
 //!
 //! let mut rng = SeededRng::new([7; 32]);
@@ -24,9 +24,13 @@
 //! let typed = alice.fingerprint().to_string().to_lowercase();
 //! assert_eq!(typed.parse::<Fingerprint>()?, alice.fingerprint());
 //!
-//! // Audit records are signed with the device's Ed25519 key.
-//! let signature = alice.sign(b"paired with bob");
-//! alice.verifying_key().verify(b"paired with bob", &signature)?;
+//! // The device's Ed25519 key signs audit records (through the audit
+//! // writer) and, framed by a named context, anything else: such a
+//! // signature verifies only for its context, never as an audit record.
+//! let context = SigningContext::new("example: pairing note v1")?;
+//! let signature = alice.sign(&context, b"paired with bob");
+//! context.verify(&alice.verifying_key(), b"paired with bob", &signature)?;
+//! assert!(alice.verifying_key().verify(b"paired with bob", &signature).is_err());
 //! # Ok::<(), honeylink_core::Error>(())
 //! ```
 //!
@@ -71,7 +75,8 @@
 //!   shown as base32 in groups that each end in a Luhn mod 32 check
 //!   character, so any single mistyped character is reported as a typo.
 //!   Device names are UTF-8, at most [`identity::DeviceName::MAX_LEN`] (32)
-//!   bytes, with no control characters.
+//!   bytes, with no control, default-ignorable or format (Cf) characters
+//!   (Unicode 16.0.0 tables).
 //! - **Secrets** ([`crypto::SecretBytes`], [`crypto::x25519::StaticSecret`],
 //!   [`crypto::x25519::EphemeralSecret`], [`crypto::ed25519::SigningKey`],
 //!   [`crypto::aead::AeadKey`], [`crypto::hash::Prk`],
@@ -83,6 +88,25 @@
 //! - **Buffers** belong to the caller; a buffer that is too small is
 //!   [`Error::BufferTooSmall`] with the size needed. Capacities are constants
 //!   or const generics.
+//!
+//! ## Privacy
+//!
+//! A [`session::SessionResponder`] can be recognised by anyone who reaches
+//! it. In Noise XX the responder's static key travels in message 2,
+//! encrypted only under the ephemeral-ephemeral secret, so every active
+//! prober that sends a message 1 learns it, and the key is a stable
+//! identifier by itself. Message 2's payload adds the responder's
+//! [`identity::DeviceId`] and flags. Sending the id later, after the
+//! initiator is authenticated, would not hide the device while its static
+//! key is sent to anyone, so the core does not pretend to: it documents the
+//! exposure instead. Hiding the device would take a pattern in which paired
+//! devices never send their static keys (Noise KK, keys known from
+//! pairing), which the core does not offer yet. The prober learns this for
+//! free and the responder learns nothing about the prober (message 1 is an
+//! ephemeral key only). The initiator is not exposed the same way: it sends
+//! its static key and id (message 3) only to a responder it already trusts.
+//! A device should answer session handshakes only where being recognisable
+//! is acceptable.
 //!
 //! ## Features
 //!

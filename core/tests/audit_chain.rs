@@ -17,7 +17,9 @@ use honeylink_core::audit::{
 };
 use honeylink_core::crypto::SecretBytes;
 use honeylink_core::crypto::ed25519::SigningKey;
-use honeylink_core::identity::{DeviceId, Fingerprint};
+use honeylink_core::identity::{
+    DeviceId, DeviceIdentity, Fingerprint, IdentitySecrets, SigningContext,
+};
 use honeylink_core::pairing::PairingMethod;
 use honeylink_core::trust::{KeyChangeAction, RefusalReason};
 use honeylink_core::wire::FixedBytes;
@@ -596,6 +598,11 @@ fn verifier_state_is_small() {
     // One decoded Ed25519 key (192 bytes, kept so each record verifies
     // without decompressing a point), the head, the anchor and a pending jump.
     assert!(size <= 640, "{size}");
+    // The refusal limiter: (id, key) for REFUSAL_BUDGET refusals of each of
+    // the four reasons, the counts and the window's start.
+    let limiter = size_of::<RefusalLimiter>();
+    println!("size_of::<RefusalLimiter>() = {limiter} bytes");
+    assert!(limiter <= 1280, "{limiter}");
 }
 
 /// A rotation proof is bound to its chain position: the new key's signature
@@ -753,5 +760,191 @@ fn a_record_from_a_fork_is_out_of_order() {
                 found: 3
             }
         })
+    );
+}
+
+/// An attacker's cheap `Untrusted` refusal with key K must not make a later
+/// refusal of K under a victim's id (a key change, an identity mismatch, a
+/// block) only counted: the table is keyed by reason, id and key.
+#[test]
+fn an_untrusted_refusal_does_not_hide_a_later_serious_one_with_the_same_key() {
+    const ATTACKER: DeviceId = DeviceId::from_bytes([0xaa; 16]);
+    const VICTIM: DeviceId = DeviceId::from_bytes([0x77; 16]);
+    for serious in [
+        RefusalReason::KeyChanged,
+        RefusalReason::IdentityMismatch,
+        RefusalReason::Blocked,
+    ] {
+        let mut limiter = RefusalLimiter::new();
+        let (_, first) = limiter.admit(0, RefusalReason::Untrusted, ATTACKER, FP_A);
+        assert!(matches!(first, Admission::Record(_)));
+        let (_, second) = limiter.admit(1, serious, VICTIM, FP_A);
+        assert_eq!(
+            second,
+            Admission::Record(Event::SessionRefused {
+                reason: serious,
+                peer: VICTIM,
+                fingerprint: FP_A,
+            }),
+            "{serious:?}"
+        );
+        // The same (reason, id, key) again is counted, not recorded twice.
+        assert_eq!(
+            limiter.admit(2, serious, VICTIM, FP_A).1,
+            Admission::Counted
+        );
+        // The same key under the same id but another serious reason is a
+        // new fact, recorded.
+        let other = if serious == RefusalReason::Blocked {
+            RefusalReason::KeyChanged
+        } else {
+            RefusalReason::Blocked
+        };
+        assert!(matches!(
+            limiter.admit(3, other, VICTIM, FP_A).1,
+            Admission::Record(_)
+        ));
+    }
+}
+
+/// A flood of any mix of reasons, every refusal with a fresh id and key,
+/// writes at most `4 * REFUSAL_BUDGET` records and one summary per window;
+/// a full reason's table evicts nothing, and the first records of the other
+/// reasons still get in.
+#[test]
+fn a_flood_of_every_reason_is_bounded_and_never_evicts_the_first_records() {
+    let fresh = |n: u32| {
+        let mut id = [0u8; 16];
+        id[..4].copy_from_slice(&n.to_be_bytes());
+        let mut fp = [0u8; 20];
+        fp[..4].copy_from_slice(&n.to_be_bytes());
+        (DeviceId::from_bytes(id), Fingerprint::from_bytes(fp))
+    };
+    let mut limiter = RefusalLimiter::new();
+    let mut records = 0u32;
+    let mut summaries = 0u32;
+    let mut now = 0;
+    let mut n = 0u32;
+    for _window in 0..3 {
+        // Fill Untrusted, KeyChanged and Blocked far past their budgets.
+        for reason in [
+            RefusalReason::Untrusted,
+            RefusalReason::KeyChanged,
+            RefusalReason::Blocked,
+        ] {
+            for _ in 0..500 {
+                n += 1;
+                let (id, fp) = fresh(n);
+                let (summary, admission) = limiter.admit(now, reason, id, fp);
+                summaries += u32::from(summary.is_some());
+                records += u32::from(matches!(admission, Admission::Record(_)));
+            }
+        }
+        // The first identity mismatch of the window is still recorded.
+        n += 1;
+        let (id, fp) = fresh(n);
+        let (summary, admission) = limiter.admit(now, RefusalReason::IdentityMismatch, id, fp);
+        summaries += u32::from(summary.is_some());
+        assert!(matches!(admission, Admission::Record(_)));
+        records += 1;
+        // The first key change recorded in this window is still there: the
+        // same one again is counted (remembered), not recorded.
+        let first_key_change = fresh(n - 1000);
+        assert_eq!(
+            limiter
+                .admit(
+                    now,
+                    RefusalReason::KeyChanged,
+                    first_key_change.0,
+                    first_key_change.1
+                )
+                .1,
+            Admission::Counted
+        );
+        // The rest of the window: every reason with fresh ids and keys.
+        for i in 0..2000u32 {
+            n += 1;
+            let (id, fp) = fresh(n);
+            let reason = RefusalReason::ALL[(i % 4) as usize];
+            let (summary, admission) = limiter.admit(now, reason, id, fp);
+            summaries += u32::from(summary.is_some());
+            records += u32::from(matches!(admission, Admission::Record(_)));
+        }
+        now += REFUSAL_WINDOW_SECS;
+    }
+    summaries += u32::from(limiter.flush(now).is_some());
+    assert_eq!(records, 3 * 4 * u32::from(REFUSAL_BUDGET));
+    assert_eq!(summaries, 3);
+}
+
+/// `DeviceIdentity::sign` shares the audit key but can never produce an
+/// audit record's signature: whatever the context and the message (here each
+/// record's own body, and the whole signed record), the signature does not
+/// verify over that body, and a record carrying it is refused.
+#[test]
+fn a_contextual_signature_never_serves_as_an_audit_signature() {
+    let identity = DeviceIdentity::from_secrets(&IdentitySecrets::new(
+        DEVICE,
+        SecretBytes::new([9; 32]),
+        SecretBytes::new([1; 32]), // the seed of `key(1)`, the chain's signer
+    ));
+    assert_eq!(identity.verifying_key(), key(1).verifying_key());
+    let long = "x".repeat(SigningContext::MAX_LEN);
+    let contexts = [
+        SigningContext::new("a").unwrap(),
+        SigningContext::new("HLaudit").unwrap(),
+        SigningContext::new("HoneyLink audit key rotation v1").unwrap(),
+        SigningContext::new(&long).unwrap(),
+    ];
+    // The framing differs from both audit formats' first bytes.
+    let (records, _) = chain();
+    assert_eq!(&records[0][..8], b"HLaudit\0");
+    assert_ne!(&SigningContext::PREFIX[..8], b"HLaudit\0");
+    assert_ne!(
+        &SigningContext::PREFIX[..],
+        &b"HoneyLink audit key rotation v1\0"[..SigningContext::PREFIX.len()]
+    );
+    for (index, record) in records.iter().enumerate() {
+        let body = &record[..record.len() - 64];
+        for context in &contexts {
+            for message in [body, &record[..]] {
+                let signature = identity.sign(context, message);
+                assert_eq!(
+                    context.verify(&identity.verifying_key(), message, &signature),
+                    Ok(())
+                );
+                assert_eq!(
+                    identity.verifying_key().verify(body, &signature),
+                    Err(Error::SignatureInvalid)
+                );
+                let mut forged = records.clone();
+                forged[index] = [body, &signature.to_bytes()[..]].concat();
+                assert_eq!(
+                    verify(&forged, anchor(), None),
+                    Err(Rejection {
+                        index: u64::try_from(index).unwrap(),
+                        reason: RejectionReason::SignatureInvalid
+                    }),
+                    "{context:?} record {index}"
+                );
+            }
+        }
+    }
+    // One context's signature serves no other context, nor another message.
+    let signature = identity.sign(&contexts[0], b"message");
+    for other in &contexts[1..] {
+        assert_eq!(
+            other.verify(&identity.verifying_key(), b"message", &signature),
+            Err(Error::SignatureInvalid)
+        );
+    }
+    assert_eq!(
+        contexts[0].verify(&identity.verifying_key(), b"messagf", &signature),
+        Err(Error::SignatureInvalid)
+    );
+    assert_eq!(SigningContext::new(""), Err(Error::InvalidSigningContext));
+    assert_eq!(
+        SigningContext::new(&"x".repeat(SigningContext::MAX_LEN + 1)),
+        Err(Error::InvalidSigningContext)
     );
 }

@@ -178,3 +178,42 @@ fn session_payload_rules_are_enforced() {
         Some(Error::NameUnexpected)
     );
 }
+
+/// The documented tracking exposure (crate docs, "Privacy"): any active
+/// prober that sends a message 1 gets message 2, which gives it the
+/// responder's static key and its stable id (and flags), the same on every
+/// probe, so it can recognise the device later. The prober, with an empty
+/// trust store, pays nothing for it, and the responder learns nothing of the
+/// prober's identity: message 1 is only an ephemeral key, and the prober
+/// never sends message 3.
+#[test]
+fn a_prober_learns_the_responders_static_key_and_id_and_reveals_nothing() {
+    let [device, prober, other_prober] = identities(0x72);
+    let nobody = TrustStore::<4>::new();
+    let mut rng = SeededRng::new([4; 32]);
+    let mut seen = Vec::new();
+    for who in [&prober, &other_prober, &prober] {
+        let mut responder =
+            SessionResponder::new(&device, PayloadFlags::HEADLESS, &mut rng).unwrap();
+        let mut wire = [0u8; 256];
+        let (mut probe, n) =
+            SessionInitiator::start(who, PayloadFlags::empty(), &mut wire, &mut rng).unwrap();
+        let m1 = wire[..n].to_vec();
+        // Message 1: an ephemeral key alone, nothing of the prober.
+        assert_eq!(m1.len(), 32);
+        let n = responder.respond(&m1, &mut wire).unwrap();
+        let verdict = probe.read_message2(&nobody, &wire[..n]).unwrap();
+        assert_eq!(verdict.decision, Decision::Unknown);
+        assert_eq!(verdict.key, *device.static_public_key());
+        assert_eq!(verdict.id, device.device_id());
+        assert!(verdict.flags.contains(PayloadFlags::HEADLESS));
+        seen.push((verdict.id, verdict.key));
+        // The prober stops here; it never sends its own identity.
+        assert_eq!(
+            probe.write_message3(&mut wire).err(),
+            Some(Error::NotTrusted)
+        );
+    }
+    // Linkable: every probe, by anyone, sees the same id and key.
+    assert!(seen.iter().all(|s| *s == seen[0]));
+}

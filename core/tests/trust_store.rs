@@ -325,3 +325,46 @@ fn store_sizes() {
     println!("size_of::<Block>() = {} bytes", size_of::<Block>());
     assert!(size_of::<TrustStore<16>>() < size_of::<TrustStore<64>>());
 }
+
+/// A re-verify request is for the pending key the person saw: a pairing
+/// that brings any other key under that id is refused, the request is used
+/// up by the replacement, and a newer key change cancels it.
+#[test]
+fn a_reverify_request_admits_only_the_pending_key() {
+    let requested = || {
+        let mut store = TrustStore::<8>::new();
+        store.add(peer(1, 1)).unwrap();
+        store.note_key_change(&id(1), key(5)).unwrap();
+        store
+            .resolve_key_change(&id(1), KeyChangeAction::Reverify)
+            .unwrap();
+        store
+    };
+    // Another key cannot ride on the request (for example a code shown
+    // under the known id and name by someone else).
+    let mut store = requested();
+    assert_eq!(store.add(peer(1, 6)), Err(Error::KeyChangeNotApproved));
+    assert_eq!(decide(&store, &id(1), &key(1)), Decision::Trusted);
+    // The pending key itself is accepted, and that uses the request up.
+    store.add(peer(1, 5)).unwrap();
+    assert_eq!(decide(&store, &id(1), &key(5)), Decision::Trusted);
+    let record = store.peer_by_id(&id(1)).unwrap();
+    assert_eq!(
+        (record.pending_key, record.reverify_requested),
+        (None, false)
+    );
+    assert_eq!(store.add(peer(1, 7)), Err(Error::KeyChangeNotApproved));
+    // A newer key change replaces the pending key and cancels the request:
+    // neither key is admitted until the person decides again.
+    let mut store = requested();
+    store.note_key_change(&id(1), key(6)).unwrap();
+    assert!(!store.peer_by_id(&id(1)).unwrap().reverify_requested);
+    assert_eq!(store.add(peer(1, 5)), Err(Error::KeyChangeNotApproved));
+    assert_eq!(store.add(peer(1, 6)), Err(Error::KeyChangeNotApproved));
+    // Blocking or trusting the pending key ends the request too.
+    for action in [KeyChangeAction::Block, KeyChangeAction::TrustNewKey] {
+        let mut store = requested();
+        store.resolve_key_change(&id(1), action).unwrap();
+        assert!(!store.peer_by_id(&id(1)).unwrap().reverify_requested);
+    }
+}

@@ -13,7 +13,7 @@
 use core::convert::Infallible;
 use core::panic::PanicInfo;
 
-use honeylink_core::identity::{DeviceIdentity, Fingerprint};
+use honeylink_core::identity::{DeviceIdentity, Fingerprint, SigningContext};
 use rand_core::{TryCryptoRng, TryRng};
 
 /// A SplitMix64 generator: deterministic and **not** cryptographic. It only
@@ -81,14 +81,15 @@ pub fn self_check(seed: u64) -> bool {
         _ => false,
     };
 
-    let signature = alice.sign(b"paired with bob");
-    let verifies = alice
-        .verifying_key()
-        .verify(b"paired with bob", &signature)
+    let Ok(context) = SigningContext::new("no-std-check") else {
+        return false;
+    };
+    let signature = alice.sign(&context, b"paired with bob");
+    let verifies = context
+        .verify(&alice.verifying_key(), b"paired with bob", &signature)
         .is_ok();
-    let forgery_refused = alice
-        .verifying_key()
-        .verify(b"paired with eve", &signature)
+    let forgery_refused = context
+        .verify(&alice.verifying_key(), b"paired with eve", &signature)
         .is_err();
 
     let fingerprint = alice.fingerprint();

@@ -7,13 +7,16 @@ use crate::trust::RefusalReason;
 /// Length of a refusal window, in seconds of the caller's clock.
 pub const REFUSAL_WINDOW_SECS: u64 = 60;
 /// Refusals recorded in full per window and per reason; the rest are
-/// counted. A budget per reason means a flood of cheap `Untrusted` refusals
-/// cannot push a `KeyChanged` or `IdentityMismatch` refusal into the count.
+/// counted. Each reason has its own budget and its own part of the table, so
+/// a flood of cheap `Untrusted` refusals cannot push a `KeyChanged`,
+/// `IdentityMismatch` or `Blocked` refusal into the count.
 pub const REFUSAL_BUDGET: u16 = 8;
-/// Keys remembered per window (enough for every recorded refusal), so a peer
-/// refused again and again within a window is recorded once and counted
-/// after.
-pub const REFUSAL_TABLE_SIZE: usize = 4 * REFUSAL_BUDGET as usize;
+/// Refusals remembered per window: [`REFUSAL_BUDGET`] for each of the four
+/// reasons, each one the (id, key) of a recorded refusal.
+pub const REFUSAL_TABLE_SIZE: usize = REASONS * BUDGET;
+
+const REASONS: usize = RefusalReason::ALL.len();
+const BUDGET: usize = REFUSAL_BUDGET as usize;
 
 /// What to do with one refusal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,22 +29,34 @@ pub enum Admission {
 
 /// Bounds the audit records that refused sessions can cause.
 ///
-/// Within a window of [`REFUSAL_WINDOW_SECS`], the first refusal of each key
-/// is recorded, up to [`REFUSAL_BUDGET`] records per reason; a key already in
-/// the window's table, and everything beyond the budget, is only counted.
-/// When the window closes, [`RefusalLimiter::flush`] returns one
-/// [`Event::RefusalsSummarized`] with the counts ("N others"), if anything
-/// was counted. So a flood writes at most `4 * REFUSAL_BUDGET + 1` records
-/// per window, whatever ids and keys it presents. Sans-IO: the caller passes
-/// `now` and calls `flush(now)` from its timer or before each `admit`. A
-/// clock that goes backwards keeps the current window open until it passes
-/// the window's end again (counts are never lost, only summarized later).
+/// Within a window of [`REFUSAL_WINDOW_SECS`], the first refusal of each
+/// (reason, id, key) is recorded, until that reason has [`REFUSAL_BUDGET`]
+/// records in the window; the same (reason, id, key) again, and everything
+/// past a reason's budget, is only counted. When the window closes,
+/// [`RefusalLimiter::flush`] returns one [`Event::RefusalsSummarized`] with
+/// the counts per reason ("N others"), if anything was counted.
+///
+/// The table is fixed: one part of [`REFUSAL_BUDGET`] entries per reason.
+/// A full part evicts nothing: the window's first records of that reason
+/// stay, and later refusals of it are counted. A part fills only with its own
+/// reason, so no number of cheap `Untrusted` refusals (fresh ids, fresh keys)
+/// can evict or suppress the first `KeyChanged`, `IdentityMismatch` or
+/// `Blocked` record of a window, nor can a key first seen in an `Untrusted`
+/// refusal hide a later refusal of that key under a victim's id. A serious
+/// kind can be crowded out only by [`REFUSAL_BUDGET`] refusals of the same
+/// kind, which are themselves recorded, so such a flood is never silent.
+///
+/// So a flood writes at most `4 * REFUSAL_BUDGET` records and one summary
+/// per window, whatever reasons, ids and keys it presents. Sans-IO: the
+/// caller passes `now` and calls `flush(now)` from its timer or before each
+/// `admit`. A clock that goes backwards keeps the current window open until
+/// it passes the window's end again (counts are never lost, only summarized
+/// later).
 #[derive(Clone, Debug)]
 pub struct RefusalLimiter {
     window_start: Option<u64>,
-    recorded: [u16; 4],
-    table: [Option<Fingerprint>; REFUSAL_TABLE_SIZE],
-    suppressed: [u32; 4],
+    table: [[Option<(DeviceId, Fingerprint)>; BUDGET]; REASONS],
+    suppressed: [u32; REASONS],
 }
 
 impl RefusalLimiter {
@@ -50,9 +65,8 @@ impl RefusalLimiter {
     pub const fn new() -> Self {
         Self {
             window_start: None,
-            recorded: [0; 4],
-            table: [None; REFUSAL_TABLE_SIZE],
-            suppressed: [0; 4],
+            table: [[None; BUDGET]; REASONS],
+            suppressed: [0; REASONS],
         }
     }
 
@@ -91,23 +105,20 @@ impl RefusalLimiter {
         if self.window_start.is_none() {
             self.window_start = Some(now);
         }
-        let known = self.table.iter().flatten().any(|seen| *seen == fingerprint);
-        let recorded = self
-            .recorded
-            .get(reason.index())
-            .copied()
-            .unwrap_or(REFUSAL_BUDGET);
-        if known || recorded >= REFUSAL_BUDGET {
+        let entry = (peer, fingerprint);
+        let recorded = self.table.get_mut(reason.index()).and_then(|part| {
+            if part.contains(&Some(entry)) {
+                return None;
+            }
+            let slot = part.iter_mut().find(|slot| slot.is_none())?;
+            *slot = Some(entry);
+            Some(())
+        });
+        if recorded.is_none() {
             if let Some(count) = self.suppressed.get_mut(reason.index()) {
                 *count = count.saturating_add(1);
             }
             return (summary, Admission::Counted);
-        }
-        if let Some(slot) = self.table.iter_mut().find(|slot| slot.is_none()) {
-            *slot = Some(fingerprint);
-        }
-        if let Some(count) = self.recorded.get_mut(reason.index()) {
-            *count += 1;
         }
         (
             summary,

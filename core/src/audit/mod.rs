@@ -38,7 +38,9 @@
 //!
 //! An unauthenticated peer can present a fresh id and key on every attempt,
 //! so "session refused" events pass through a [`RefusalLimiter`]: a fixed
-//! table and a global budget per time window. See its docs for the bound.
+//! table and a budget per refusal reason and time window, keyed by reason,
+//! id and key, so cheap refusals never hide the first record of a serious
+//! one. See its docs for the bound.
 //!
 //! [`DeviceId`]: crate::identity::DeviceId
 

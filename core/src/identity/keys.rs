@@ -6,6 +6,7 @@ use super::{DeviceId, Fingerprint};
 use crate::Error;
 use crate::crypto::SecretBytes;
 use crate::crypto::ed25519::{self, Signature, SigningKey, VerifyingKey};
+use crate::crypto::hash::{HASH_LEN, sha512};
 use crate::crypto::x25519::{self, StaticPublicKey, StaticSecret};
 
 /// A device's long-term identity: its [`DeviceId`], its X25519 static key pair
@@ -90,10 +91,113 @@ impl DeviceIdentity {
         &self.signing
     }
 
-    /// Signs `message` with the device's Ed25519 key.
+    /// Signs `message` for `context` with the device's Ed25519 key.
+    ///
+    /// What is signed is [`SigningContext`]'s framing of `message` (a fixed
+    /// label, the context, and the SHA-512 of `message`), never `message`
+    /// itself: a signature made here verifies only through
+    /// [`SigningContext::verify`] with the same context and message. It
+    /// never verifies as an audit record's signature, a rotation proof, or a
+    /// signature for another context, whatever `message` is: audit records
+    /// are signed only by [`crate::audit::AuditWriter`].
     #[must_use]
-    pub fn sign(&self, message: &[u8]) -> Signature {
-        self.signing.sign(message)
+    pub fn sign(&self, context: &SigningContext, message: &[u8]) -> Signature {
+        let (framed, len) = context.frame(message);
+        self.signing.sign(framed.get(..len).unwrap_or(&framed))
+    }
+}
+
+/// The purpose a [`DeviceIdentity::sign`] signature is made for: a label of
+/// 1 to [`SigningContext::MAX_LEN`] bytes that the signer and the verifier
+/// agree on (for example `"myapp config export v1"`).
+///
+/// The signed message is [`SigningContext::PREFIX`], the label's length
+/// (one byte), the label, and SHA-512 of the message (so a message of any
+/// length is signed without an allocation). The prefix differs from the
+/// first bytes of every audit record body (`HLaudit\0`) and of every
+/// rotation statement (`HoneyLink audit key rotation v1\0`), so no message
+/// signed here is one the audit chain signs, and the length byte makes the
+/// framing injective, so one context's signature never serves another's.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct SigningContext {
+    label: [u8; SigningContext::MAX_LEN],
+    len: u8,
+}
+
+impl SigningContext {
+    /// Longest label in bytes.
+    pub const MAX_LEN: usize = 64;
+    /// The first bytes of every message [`DeviceIdentity::sign`] signs.
+    pub const PREFIX: &[u8; 30] = b"HoneyLink v1 device signature\0";
+    const FRAMED_MAX: usize = Self::PREFIX.len() + 1 + Self::MAX_LEN + HASH_LEN;
+
+    /// A context named by `label`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidSigningContext`] for an empty label or one longer than
+    /// [`SigningContext::MAX_LEN`] bytes.
+    pub const fn new(label: &str) -> Result<Self, Error> {
+        let bytes = label.as_bytes();
+        if bytes.is_empty() || bytes.len() > Self::MAX_LEN {
+            return Err(Error::InvalidSigningContext);
+        }
+        let mut stored = [0u8; Self::MAX_LEN];
+        let (head, _) = stored.split_at_mut(bytes.len());
+        head.copy_from_slice(bytes);
+        #[expect(
+            clippy::cast_possible_truncation,
+            reason = "at most MAX_LEN (64) bytes, checked above"
+        )]
+        let len = bytes.len() as u8;
+        Ok(Self { label: stored, len })
+    }
+
+    /// The label.
+    #[must_use]
+    pub fn label(&self) -> &[u8] {
+        self.label
+            .get(..usize::from(self.len))
+            .unwrap_or(&self.label)
+    }
+
+    /// The bytes actually signed for `message`, and their length.
+    fn frame(&self, message: &[u8]) -> ([u8; Self::FRAMED_MAX], usize) {
+        let label = self.label();
+        let digest = sha512(&[message]);
+        let mut out = [0u8; Self::FRAMED_MAX];
+        let parts: [&[u8]; 4] = [Self::PREFIX, &[self.len], label, &digest];
+        let mut written = 0;
+        for part in parts {
+            if let Some(slot) = out.get_mut(written..written + part.len()) {
+                slot.copy_from_slice(part);
+            }
+            written += part.len();
+        }
+        (out, written)
+    }
+
+    /// Verifies a [`DeviceIdentity::sign`] signature over `message` for this
+    /// context under `key` (strictly, as [`VerifyingKey::verify`]).
+    ///
+    /// # Errors
+    /// [`Error::SignatureInvalid`] if it was made for another context or
+    /// message, by another key, or is not a signature.
+    pub fn verify(
+        &self,
+        key: &VerifyingKey,
+        message: &[u8],
+        signature: &Signature,
+    ) -> Result<(), Error> {
+        let (framed, len) = self.frame(message);
+        key.verify(framed.get(..len).unwrap_or(&framed), signature)
+    }
+}
+
+impl fmt::Debug for SigningContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("SigningContext")
+            .field(&core::str::from_utf8(self.label()).unwrap_or("?"))
+            .finish()
     }
 }
 

@@ -8,5 +8,5 @@ mod name;
 
 pub use device_id::DeviceId;
 pub use fingerprint::Fingerprint;
-pub use keys::{DeviceIdentity, IdentitySecrets};
+pub use keys::{DeviceIdentity, IdentitySecrets, SigningContext};
 pub use name::DeviceName;

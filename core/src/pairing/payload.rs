@@ -272,9 +272,19 @@ impl PairingPayload {
         Self::decode_binary(payload)
     }
 
-    /// SHA-512 of the whole binary payload with a domain label: the
-    /// prologue's binding and the PSK's salt, so every field (id, key,
-    /// expiry, hint, secret) is bound to the handshake.
+    /// SHA-512 over a domain label and every field of the payload: the
+    /// prologue's binding and the PSK's salt, so every field (id, name, key,
+    /// expiry, clock, hint, secret) is bound to the handshake.
+    ///
+    /// The layout is fixed and injective, and nothing in it can fail: the
+    /// label `HoneyLink v1 pairing payload binding`, the version byte, the
+    /// 16-byte id, the name's length (one byte) and its bytes, the 32-byte
+    /// key, the expiry as 8 big-endian bytes, the clock (0 wall clock, 1
+    /// creator's clock), the hint (0 none; 1, 4 address bytes and the port
+    /// as 2 big-endian bytes; 2, 16 address bytes and the port; 3 and 6 BLE
+    /// address bytes), then the 32-byte secret. It is not computed through
+    /// an encoder with an error path, so no error can drop the secret from
+    /// it.
     ///
     /// It covers the one-time secret on purpose: the prologue enters the
     /// handshake hash, which authenticates message 1's payload, so a
@@ -283,11 +293,40 @@ impl PairingPayload {
     /// secret from this hash would let anyone in range learn that key.
     #[must_use]
     pub fn binding(&self) -> [u8; HASH_LEN] {
-        let mut binary = SecretBytes::<MAX_BINARY_LEN>::zero();
-        let len = self.encode_binary(binary.expose_secret_mut()).unwrap_or(0);
+        let clock: u8 = match self.clock {
+            ExpiryClock::WallClock => 0,
+            ExpiryClock::CreatorClock => 1,
+        };
+        let (v4, v6, ble, port);
+        let hint: [&[u8]; 3] = match self.hint.map(HintWire::from) {
+            None => [&[0], &[], &[]],
+            Some(HintWire::V4(ip, p)) => {
+                (v4, port) = (ip, p.to_be_bytes());
+                [&[1], &v4, &port]
+            }
+            Some(HintWire::V6(ip, p)) => {
+                (v6, port) = (ip, p.to_be_bytes());
+                [&[2], &v6, &port]
+            }
+            Some(HintWire::Ble(addr)) => {
+                ble = addr;
+                [&[3], &ble, &[]]
+            }
+        };
+        let [hint_tag, hint_address, hint_port] = hint;
         sha512(&[
-            b"HoneyLink v1 pairing payload",
-            binary.expose_secret().get(..len).unwrap_or(&[]),
+            b"HoneyLink v1 pairing payload binding",
+            &[PAYLOAD_VERSION],
+            self.device_id.as_bytes(),
+            &[self.name.len_byte()],
+            self.name.as_str().as_bytes(),
+            self.static_key.as_bytes(),
+            &self.expires_at.to_be_bytes(),
+            &[clock],
+            hint_tag,
+            hint_address,
+            hint_port,
+            self.secret.expose_secret(),
         ])
     }
 
@@ -326,5 +365,85 @@ impl fmt::Debug for PairingPayload {
             .field("hint", &self.hint)
             .field("secret", &"[redacted]")
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::SeededRng;
+
+    fn payload(hint: Option<TransportHint>) -> PairingPayload {
+        PairingPayload::generate(
+            DeviceId::from_bytes([0x11; 16]),
+            DeviceName::new("Kitchen").unwrap(),
+            StaticPublicKey::from_bytes(&[9; 32]).unwrap(),
+            1000,
+            MAX_VALIDITY_SECS,
+            ExpiryClock::CreatorClock,
+            hint,
+            &mut SeededRng::new([3; 32]),
+        )
+        .unwrap()
+    }
+
+    /// The binding is SHA-512 over a fixed, injective layout of every field,
+    /// computed without any encoding step that could fail, so no error path
+    /// can leave the secret (or any field) out of it.
+    #[test]
+    fn binding_hashes_every_field_in_the_documented_layout() {
+        let hints = [
+            (None, [0u8].to_vec()),
+            (
+                Some(TransportHint::Socket("192.0.2.7:4433".parse().unwrap())),
+                [&[1u8][..], &[192, 0, 2, 7], &4433u16.to_be_bytes()].concat(),
+            ),
+            (
+                Some(TransportHint::Socket("[2001:db8::1]:80".parse().unwrap())),
+                [
+                    &[2u8][..],
+                    &"2001:db8::1".parse::<Ipv6Addr>().unwrap().octets(),
+                    &80u16.to_be_bytes(),
+                ]
+                .concat(),
+            ),
+            (
+                Some(TransportHint::Ble([1, 2, 3, 4, 5, 6])),
+                [&[3u8][..], &[1, 2, 3, 4, 5, 6]].concat(),
+            ),
+        ];
+        for (hint, hint_bytes) in hints {
+            let p = payload(hint);
+            let expected = sha512(&[
+                b"HoneyLink v1 pairing payload binding",
+                &[PAYLOAD_VERSION],
+                &[0x11; 16],
+                &[7],
+                b"Kitchen",
+                p.static_key.as_bytes(),
+                &1300u64.to_be_bytes(),
+                &[1],
+                &hint_bytes,
+                p.secret.expose_secret(),
+            ]);
+            assert_eq!(p.binding(), expected, "{hint:?}");
+        }
+        // Every field moves it, the secret included.
+        let base = payload(None).binding();
+        let mut p = payload(None);
+        p.wipe_secret();
+        assert_ne!(p.binding(), base);
+        let mut p = payload(None);
+        p.expires_at += 1;
+        assert_ne!(p.binding(), base);
+        let mut p = payload(None);
+        p.clock = ExpiryClock::WallClock;
+        assert_ne!(p.binding(), base);
+        let mut p = payload(None);
+        p.name = DeviceName::new("Kitchen2").unwrap();
+        assert_ne!(p.binding(), base);
+        let mut p = payload(None);
+        p.device_id = DeviceId::from_bytes([0x12; 16]);
+        assert_ne!(p.binding(), base);
     }
 }

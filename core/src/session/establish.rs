@@ -6,6 +6,14 @@
 //! in message 3, and sends it only to a trusted peer. The responder decides
 //! after message 3. Either way the caller gets the [`PeerVerdict`] (to record
 //! a refusal, or a key change for the person to resolve).
+//!
+//! Tracking exposure: message 2 carries the responder's static key
+//! (encrypted only under the ephemeral-ephemeral secret) and its payload,
+//! with the responder's stable [`DeviceId`] and flags, to any initiator that
+//! sends a message 1. A prober learns both without revealing anything and
+//! can recognise the device on every later probe. The id alone could not be
+//! hidden usefully, because the static key is itself a stable identifier;
+//! see the crate docs' "Privacy" section.
 
 use rand_core::TryCryptoRng;
 

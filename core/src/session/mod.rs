@@ -3,6 +3,11 @@
 //! payloads and the trust decision; then transport sessions, allocation-free,
 //! seal and open records in place over the caller's buffers.
 //!
+//! A responder reveals its static key and its stable id to any prober that
+//! sends a message 1 (the crate docs' "Privacy" section says what this
+//! exposes and why moving the id would not help); an initiator reveals
+//! its own only to a responder it trusts.
+//!
 //! - [`StreamSession`] for ordered, reliable transports (TCP): Noise's
 //!   implicit nonces, a record is ciphertext then tag, and both sides rekey
 //!   (Noise's `REKEY`) every [`STREAM_REKEY_INTERVAL`] records in step, with

@@ -27,7 +27,12 @@ pub enum KeyChangeAction {
     /// Refuse the new key, keep the old one, and remember the new key as
     /// blocked.
     Block,
-    /// Pair again by QR, PIN or NFC; success replaces the key.
+    /// Pair again by QR, PIN or NFC; a pairing that proves the very key
+    /// the person was shown (the pending key) replaces the trusted one. A
+    /// pairing that brings any other key is refused: the person decided
+    /// about one key, so the request is bound to it rather than left open
+    /// (an open request would let whoever next shows a code under that id,
+    /// with their own key, take the device's place).
     Reverify,
     /// Replace the key without re-pairing: explicit and dangerous.
     TrustNewKey,

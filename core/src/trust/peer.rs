@@ -57,9 +57,12 @@ pub struct PeerRecord {
     /// A different key it presented since, awaiting the person's decision
     /// (spec 7): kept until they choose block, re-verify or trust.
     pub pending_key: Option<StaticPublicKey>,
-    /// The person chose to re-verify a key change: the next pairing with
-    /// this id may replace the key. Without it, a pairing that brings a
-    /// different key for a known id is refused, so showing someone a code
-    /// under a known device's id and name cannot silently take its place.
+    /// The person chose to re-verify the key change to `pending_key`: a
+    /// pairing with this id that brings exactly that key may replace the
+    /// trusted one (and uses the request up). It is bound to the pending key,
+    /// not to the id: a pairing that brings any other key for a known id is
+    /// refused, so showing someone a code under a known device's id and name
+    /// cannot take its place, with or without a request; a newer key change
+    /// cancels it. Meaningless (and ignored) without a pending key.
     pub reverify_requested: bool,
 }

@@ -116,14 +116,16 @@ impl<const N: usize> TrustStore<N> {
 
     /// Trusts a confirmed peer. Pairing again with a paired device replaces
     /// its record: with the same key always (a new name, a new date), with a
-    /// different key only after the person chose to re-verify a key change.
+    /// different key only if it is exactly the pending key for which the
+    /// person chose to re-verify ([`KeyChangeAction::Reverify`]). The
+    /// replacement uses that request up.
     ///
     /// # Errors
     /// [`Error::PeerBlocked`] if the device or its key is blocked;
     /// [`Error::KeyTrustedElsewhere`] if the key is trusted under another id;
     /// [`Error::KeyChangeNotApproved`] for a known id with a different key
-    /// and no re-verify requested; [`Error::StoreFull`]. Nothing changes on
-    /// error.
+    /// that is not the pending key of a re-verify request; [`Error::StoreFull`].
+    /// Nothing changes on error.
     pub fn add(&mut self, record: PeerRecord) -> Result<(), Error> {
         if self.is_device_blocked(&record.id) || self.is_key_blocked(record.key.key()) {
             return Err(Error::PeerBlocked);
@@ -136,7 +138,9 @@ impl<const N: usize> TrustStore<N> {
         match self.index_of(&record.id) {
             Some(i) => {
                 if let Some(slot) = self.peers.get_mut(i) {
-                    if slot.key != record.key && !slot.reverify_requested {
+                    let approved = slot.reverify_requested
+                        && slot.pending_key.as_ref() == Some(record.key.key());
+                    if slot.key != record.key && !approved {
                         return Err(Error::KeyChangeNotApproved);
                     }
                     *slot = record;
@@ -202,7 +206,9 @@ impl<const N: usize> TrustStore<N> {
     }
 
     /// Remembers a key a known device presented in place of its trusted one,
-    /// until the person decides ([`TrustStore::resolve_key_change`]).
+    /// until the person decides ([`TrustStore::resolve_key_change`]). A
+    /// different key than the one pending cancels a re-verify request: the
+    /// person chose to re-verify the key they were shown, not this one.
     ///
     /// # Errors
     /// [`Error::PeerNotFound`]; [`Error::NotAKeyChange`] if `presented` is
@@ -217,6 +223,9 @@ impl<const N: usize> TrustStore<N> {
             if *peer.key.key() == presented {
                 return Err(Error::NotAKeyChange);
             }
+            if peer.pending_key != Some(presented) {
+                peer.reverify_requested = false;
+            }
             peer.pending_key = Some(presented);
         }
         Ok(())
@@ -226,10 +235,13 @@ impl<const N: usize> TrustStore<N> {
     /// - [`KeyChangeAction::Block`]: keep the old key, block the presented
     ///   key (under any id), forget the pending key.
     /// - [`KeyChangeAction::Reverify`]: the old key stays until a new pairing
-    ///   succeeds, which may then replace it through [`TrustStore::add`]; the
-    ///   pending key stays for display until then.
+    ///   that brings exactly the pending key succeeds, which may then replace
+    ///   it through [`TrustStore::add`]; the pending key stays for display
+    ///   until then. No other key can use the request.
     /// - [`KeyChangeAction::TrustNewKey`]: replace the key (explicit and
     ///   dangerous).
+    ///
+    /// Block and trust-new-key also end any re-verify request.
     ///
     /// # Errors
     /// [`Error::PeerNotFound`]; [`Error::NoPendingKey`]; [`Error::StoreFull`]
@@ -252,6 +264,7 @@ impl<const N: usize> TrustStore<N> {
                 self.block_key(pending)?;
                 if let Some(peer) = self.peers.get_mut(i) {
                     peer.pending_key = None;
+                    peer.reverify_requested = false;
                 }
             }
             KeyChangeAction::Reverify => {
@@ -272,6 +285,7 @@ impl<const N: usize> TrustStore<N> {
                 if let Some(peer) = self.peers.get_mut(i) {
                     peer.key = TrustedKey::new(pending);
                     peer.pending_key = None;
+                    peer.reverify_requested = false;
                 }
             }
         }

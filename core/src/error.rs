@@ -92,7 +92,9 @@ pub enum Error {
     /// A Noise cipher state has used its last nonce; it refuses to encrypt
     /// rather than reuse one.
     NonceExhausted,
-    /// A datagram record's counter was already received (a replay).
+    /// Already received: a datagram record's counter, or a pairing message 1
+    /// whose ephemeral key the code's creator has already answered (a
+    /// replay).
     Replayed,
     /// A datagram record's counter is older than the replay window covers.
     TooOld,
@@ -150,6 +152,12 @@ pub enum Error {
     PayloadUsed,
     /// Another pairing run with this payload is in progress; try again later.
     Busy,
+    /// The pairing payload has answered as many runs as it can remember
+    /// (so it could not refuse their replays); show a new code.
+    PayloadExhausted,
+    /// A pairing message came with another run's ticket (from another
+    /// connection): refused, and the run in progress is untouched.
+    WrongRun,
     /// The pairing run waited too long for its last message and was dropped.
     RunTimedOut,
     /// The responder's static key is not the one in the pairing payload.
@@ -266,7 +274,7 @@ impl fmt::Display for Error {
             Self::MessageTooShort => f.write_str("handshake message too short"),
             Self::MessageTooLong => f.write_str("Noise message longer than 65535 bytes"),
             Self::NonceExhausted => f.write_str("cipher state nonce exhausted"),
-            Self::Replayed => f.write_str("record counter already received"),
+            Self::Replayed => f.write_str("message already received (a replay)"),
             Self::TooOld => f.write_str("record counter older than the replay window"),
             Self::TooFarAhead => f.write_str("record counter more than one key epoch ahead"),
             Self::RecordTooShort => f.write_str("transport record too short"),
@@ -295,6 +303,10 @@ impl fmt::Display for Error {
             Self::PayloadExpired => f.write_str("pairing code has expired"),
             Self::PayloadUsed => f.write_str("pairing code was already used"),
             Self::Busy => f.write_str("another pairing is in progress"),
+            Self::PayloadExhausted => {
+                f.write_str("the pairing code has answered all the runs it can; show a new one")
+            }
+            Self::WrongRun => f.write_str("message from another pairing run"),
             Self::RunTimedOut => f.write_str("pairing run timed out"),
             Self::KeyMismatch => f.write_str("responder key differs from the pairing code"),
             Self::DeviceIdMismatch => {

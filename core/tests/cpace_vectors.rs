@@ -245,10 +245,10 @@ fn draft_shares_isk_and_key_confirmation() {
         .expect("initiator receives Yb");
     kc.check("Ta", &initiator.tag().0);
     let ta = initiator.tag();
-    let isk_a = initiator.verify(&responder.tag()).expect("Tb verifies");
+    let isk_a = verified(initiator, &responder.tag()).expect("Tb verifies");
     isk_case.check("ISK", isk_a.expose_secret());
     kc.check("ISK", isk_a.expose_secret());
-    let isk_b = responder.verify(&ta).expect("Ta verifies");
+    let isk_b = verified(responder, &ta).expect("Ta verifies");
     isk_case.check("ISK", isk_b.expose_secret());
 }
 
@@ -390,9 +390,11 @@ fn pin_shaped_inputs_match_independent_computation() {
         let ta = initiator.tag();
         case.check(
             "ISK",
-            initiator.verify(&responder.tag()).unwrap().expose_secret(),
+            verified(initiator, &responder.tag())
+                .unwrap()
+                .expose_secret(),
         );
-        case.check("ISK", responder.verify(&ta).unwrap().expose_secret());
+        case.check("ISK", verified(responder, &ta).unwrap().expose_secret());
         ran += 1;
     }
     assert_eq!(ran, 2, "{}", file.name);
@@ -444,17 +446,19 @@ fn run(pin_a: &[u8], pin_b: &[u8]) -> (Confirming, Confirming) {
     (a, b)
 }
 
+/// `Confirming::verify` into a fresh slot, returning the slot.
+fn verified(confirming: Confirming, tag: &MacTag) -> Result<Isk, Error> {
+    let mut isk = Isk::empty();
+    confirming.verify(tag, &mut isk).map(|()| isk)
+}
+
 #[test]
 fn same_pin_gives_same_isk_and_tags_verify() {
     let (a, b) = run(b"123456", b"123456");
     let (ta, tb) = (a.tag(), b.tag());
     assert_ne!(ta, tb, "the tags cover different messages");
-    let isk_a: Isk = a
-        .verify(&tb)
-        .expect("initiator accepts the responder's tag");
-    let isk_b: Isk = b
-        .verify(&ta)
-        .expect("responder accepts the initiator's tag");
+    let isk_a: Isk = verified(a, &tb).expect("initiator accepts the responder's tag");
+    let isk_b: Isk = verified(b, &ta).expect("responder accepts the initiator's tag");
     assert_eq!(isk_a.expose_secret(), isk_b.expose_secret());
     assert_ne!(isk_a.expose_secret(), &[0u8; 64]);
 }
@@ -464,13 +468,13 @@ fn different_pin_fails_confirmation_on_both_sides() {
     let (a, b) = run(b"123456", b"123457");
     let (ta, tb) = (a.tag(), b.tag());
     assert_eq!(
-        a.verify(&tb).map(|_| ()),
+        verified(a, &tb).map(|_| ()),
         Err(Error::CpaceConfirmationFailed)
     );
     // An initiator that sends its tag without checking the responder's (an
     // attacker's guess) is refused by the responder too.
     assert_eq!(
-        b.verify(&ta).map(|_| ()),
+        verified(b, &ta).map(|_| ()),
         Err(Error::CpaceConfirmationFailed)
     );
 }
@@ -483,7 +487,7 @@ fn any_other_input_or_a_flipped_tag_bit_fails_confirmation() {
     let b = b.receive(&ya, b"").unwrap();
     let a = a.receive(&yb, b"").unwrap();
     assert_eq!(
-        a.verify(&b.tag()).map(|_| ()),
+        verified(a, &b.tag()).map(|_| ()),
         Err(Error::CpaceConfirmationFailed)
     );
 
@@ -493,11 +497,11 @@ fn any_other_input_or_a_flipped_tag_bit_fails_confirmation() {
         ta.0[byte] ^= 1 << bit;
         tb.0[byte] ^= 1 << bit;
         assert_eq!(
-            a.verify(&tb).map(|_| ()),
+            verified(a, &tb).map(|_| ()),
             Err(Error::CpaceConfirmationFailed)
         );
         assert_eq!(
-            b.verify(&ta).map(|_| ()),
+            verified(b, &ta).map(|_| ()),
             Err(Error::CpaceConfirmationFailed)
         );
     }
@@ -672,7 +676,7 @@ fn secrets_are_redacted() {
         assert!(!shown.contains(&g_hex), "{shown}");
     }
     let (a, b) = run(b"123456", b"123456");
-    let isk = a.verify(&b.tag()).unwrap();
+    let isk = verified(a, &b.tag()).unwrap();
     let isk_hex: String = isk
         .expose_secret()
         .iter()

@@ -15,8 +15,8 @@ use common::*;
 use honeylink_core::Error;
 use honeylink_core::identity::DeviceIdentity;
 use honeylink_core::pairing::{
-    LOCKOUT_SECS, LocalDevice, PIN_VALIDITY_SECS, PairingMethod, Pin, PinGuard, PinInitiator,
-    PinResponder,
+    HELLO_LEN, LOCKOUT_FAILURES, LOCKOUT_SECS, LocalDevice, MAX_PAIRING_MESSAGE_LEN,
+    PIN_VALIDITY_SECS, PairingMethod, Pin, PinGuard, PinInitiator, PinResponder, RunId,
 };
 use honeylink_core::testing::SeededRng;
 
@@ -29,7 +29,6 @@ const T0: u64 = 5_000;
 /// Runs the whole exchange; returns the first error on either side.
 fn run(
     responder: &mut PinResponder<'_>,
-    guard: &mut PinGuard,
     initiator_local: LocalDevice<'_>,
     typed_pin: Pin,
     now: u64,
@@ -38,13 +37,13 @@ fn run(
     let mut a = [0u8; 512];
     let mut b = [0u8; 512];
     let (mut initiator, n) = PinInitiator::start(initiator_local, typed_pin, &mut a, rng)?;
-    let n = responder.handle_hello(guard, now, &a[..n], &mut b, rng)?;
+    let (n, ticket) = responder.handle_hello(now, &a[..n], &mut b, rng)?;
     let n = initiator.handle_hello(&b[..n], &mut a, rng)?;
-    let n = responder.handle_share(guard, now, &a[..n], &mut b, rng)?;
+    let n = responder.handle_share(now, ticket, &a[..n], &mut b, rng)?;
     let n = initiator.handle_share_and_tag(&b[..n], &mut a, rng)?;
-    let n = responder.handle_tag(guard, now, &a[..n], &mut b, rng)?;
+    let n = responder.handle_tag(now, ticket, &a[..n], &mut b, rng)?;
     let (n, seen_by_initiator, _) = initiator.handle_noise2(&b[..n], &mut a)?;
-    let (seen_by_responder, _) = responder.handle_noise3(now + 1, &a[..n])?;
+    let (seen_by_responder, _) = responder.handle_noise3(now + 1, ticket, &a[..n])?;
     assert_eq!(seen_by_initiator.method(), PairingMethod::Pin);
     assert_eq!(seen_by_responder.method(), PairingMethod::Pin);
     Ok(())
@@ -55,7 +54,8 @@ fn pin_pairing_end_to_end() {
     let [shower, typer, _] = identities(0x51);
     let mut rng = SeededRng::new([1; 32]);
     let mut guard = PinGuard::new();
-    let mut responder = PinResponder::new(local(&shower, "Speaker"), &guard, T0, &mut rng).unwrap();
+    let mut responder =
+        PinResponder::new(local(&shower, "Speaker"), &mut guard, T0, &mut rng).unwrap();
     let pin = typed(responder.pin());
     let mut a = [0u8; 512];
     let mut b = [0u8; 512];
@@ -63,14 +63,14 @@ fn pin_pairing_end_to_end() {
     let (mut initiator, n) =
         PinInitiator::start(local(&typer, "Phone"), pin, &mut a, &mut rng).unwrap();
     sizes.push(n);
-    let n = responder
-        .handle_hello(&mut guard, T0 + 1, &a[..n], &mut b, &mut rng)
+    let (n, ticket) = responder
+        .handle_hello(T0 + 1, &a[..n], &mut b, &mut rng)
         .unwrap();
     sizes.push(n);
     let n = initiator.handle_hello(&b[..n], &mut a, &mut rng).unwrap();
     sizes.push(n);
     let n = responder
-        .handle_share(&mut guard, T0 + 2, &a[..n], &mut b, &mut rng)
+        .handle_share(T0 + 2, ticket, &a[..n], &mut b, &mut rng)
         .unwrap();
     sizes.push(n);
     let n = initiator
@@ -78,12 +78,19 @@ fn pin_pairing_end_to_end() {
         .unwrap();
     sizes.push(n);
     let n = responder
-        .handle_tag(&mut guard, T0 + 3, &a[..n], &mut b, &mut rng)
+        .handle_tag(T0 + 3, ticket, &a[..n], &mut b, &mut rng)
         .unwrap();
     sizes.push(n);
+    // Item 7: a too-small buffer is refused and the run survives it.
+    assert_eq!(
+        initiator.handle_noise2(&b[..n], &mut [0u8; 16]).err(),
+        Some(Error::BufferTooSmall {
+            needed: MAX_PAIRING_MESSAGE_LEN
+        })
+    );
     let (n, speaker, init_keys) = initiator.handle_noise2(&b[..n], &mut a).unwrap();
     sizes.push(n);
-    let (phone, resp_keys) = responder.handle_noise3(T0 + 4, &a[..n]).unwrap();
+    let (phone, resp_keys) = responder.handle_noise3(T0 + 4, ticket, &a[..n]).unwrap();
     println!("PIN pairing message sizes: {sizes:?}");
     println!(
         "size_of PinResponder = {}, PinInitiator = {}, PinGuard = {}",
@@ -96,6 +103,7 @@ fn pin_pairing_end_to_end() {
     assert_eq!(phone.id(), typer.device_id());
     assert_eq!(*phone.key(), *typer.static_public_key());
     assert_eq!(init_keys.handshake_hash(), resp_keys.handshake_hash());
+    drop(responder);
     assert_eq!(
         guard.export(T0 + 4).failure_ages,
         [None; 3],
@@ -147,7 +155,7 @@ fn a_wrong_pin_fails_both_sides_before_any_static_key_and_ends_the_pin() {
     let mut guard = PinGuard::new();
     let mut responder = PinResponder::new(
         local(&shower, "Speaker"),
-        &guard,
+        &mut guard,
         T0,
         &mut PinFirst::new(111_111, 4),
     )
@@ -161,12 +169,12 @@ fn a_wrong_pin_fails_both_sides_before_any_static_key_and_ends_the_pin() {
         &mut rng,
     )
     .unwrap();
-    let n = responder
-        .handle_hello(&mut guard, T0, &a[..n], &mut b, &mut rng)
+    let (n, ticket) = responder
+        .handle_hello(T0, &a[..n], &mut b, &mut rng)
         .unwrap();
     let n = initiator.handle_hello(&b[..n], &mut a, &mut rng).unwrap();
     let n = responder
-        .handle_share(&mut guard, T0, &a[..n], &mut b, &mut rng)
+        .handle_share(T0, ticket, &a[..n], &mut b, &mut rng)
         .unwrap();
     // The initiator learns the PINs differ from the responder's tag, and
     // writes nothing: no tag, no Noise message, no static key.
@@ -179,7 +187,7 @@ fn a_wrong_pin_fails_both_sides_before_any_static_key_and_ends_the_pin() {
     // The responder, given any tag, refuses too; the PIN is dead.
     let forged = [0u8; 64 + 48];
     assert_eq!(
-        responder.handle_tag(&mut guard, T0, &forged, &mut b, &mut rng),
+        responder.handle_tag(T0, ticket, &forged, &mut b, &mut rng),
         Err(Error::CpaceConfirmationFailed)
     );
     let (_, n) = PinInitiator::start(
@@ -190,11 +198,16 @@ fn a_wrong_pin_fails_both_sides_before_any_static_key_and_ends_the_pin() {
     )
     .unwrap();
     assert_eq!(
-        responder.handle_hello(&mut guard, T0 + 1, &a[..n], &mut b, &mut rng),
+        responder.handle_hello(T0 + 1, &a[..n], &mut b, &mut rng),
         Err(Error::PinUsed)
     );
     assert_eq!(
-        guard.export(T0 + 1).failure_ages.iter().flatten().count(),
+        responder
+            .guard_state(T0 + 1)
+            .failure_ages
+            .iter()
+            .flatten()
+            .count(),
         1
     );
 }
@@ -204,7 +217,8 @@ fn a_second_run_on_the_same_pin_is_refused_in_sequence_and_in_parallel() {
     let [shower, typer, stranger] = identities(0x51);
     let mut rng = SeededRng::new([5; 32]);
     let mut guard = PinGuard::new();
-    let mut responder = PinResponder::new(local(&shower, "Speaker"), &guard, T0, &mut rng).unwrap();
+    let mut responder =
+        PinResponder::new(local(&shower, "Speaker"), &mut guard, T0, &mut rng).unwrap();
     let pin = typed(responder.pin());
     let pin_again = typed(responder.pin());
     let mut a = [0u8; 512];
@@ -213,20 +227,21 @@ fn a_second_run_on_the_same_pin_is_refused_in_sequence_and_in_parallel() {
     let (_first, n1) =
         PinInitiator::start(local(&stranger, "Evil"), pin_again, &mut a, &mut rng).unwrap();
     responder
-        .handle_hello(&mut guard, T0, &a[..n1], &mut b, &mut rng)
+        .handle_hello(T0, &a[..n1], &mut b, &mut rng)
         .unwrap();
     let (_second, n2) = PinInitiator::start(local(&typer, "Phone"), pin, &mut a, &mut rng).unwrap();
     assert_eq!(
-        responder.handle_hello(&mut guard, T0, &a[..n2], &mut b, &mut rng),
+        responder.handle_hello(T0, &a[..n2], &mut b, &mut rng),
         Err(Error::PinUsed)
     );
     // In sequence: after a complete success the PIN is used up too.
-    let mut responder = PinResponder::new(local(&shower, "Speaker"), &guard, T0, &mut rng).unwrap();
+    drop(responder);
+    let mut responder =
+        PinResponder::new(local(&shower, "Speaker"), &mut guard, T0, &mut rng).unwrap();
     let pin = typed(responder.pin());
     assert_eq!(
         run(
             &mut responder,
-            &mut guard,
             local(&typer, "Phone"),
             pin,
             T0 + 1,
@@ -242,7 +257,7 @@ fn a_second_run_on_the_same_pin_is_refused_in_sequence_and_in_parallel() {
     )
     .unwrap();
     assert_eq!(
-        responder.handle_hello(&mut guard, T0 + 2, &a[..n], &mut b, &mut rng),
+        responder.handle_hello(T0 + 2, &a[..n], &mut b, &mut rng),
         Err(Error::PinUsed)
     );
 }
@@ -252,12 +267,12 @@ fn an_expired_pin_is_refused() {
     let [shower, typer, _] = identities(0x51);
     let mut rng = SeededRng::new([6; 32]);
     let mut guard = PinGuard::new();
-    let mut responder = PinResponder::new(local(&shower, "Speaker"), &guard, T0, &mut rng).unwrap();
+    let mut responder =
+        PinResponder::new(local(&shower, "Speaker"), &mut guard, T0, &mut rng).unwrap();
     let pin = typed(responder.pin());
     assert_eq!(
         run(
             &mut responder,
-            &mut guard,
             local(&typer, "Phone"),
             pin,
             T0 + PIN_VALIDITY_SECS + 1,
@@ -265,12 +280,13 @@ fn an_expired_pin_is_refused() {
         ),
         Err(Error::PinExpired)
     );
-    let mut responder = PinResponder::new(local(&shower, "Speaker"), &guard, T0, &mut rng).unwrap();
+    drop(responder);
+    let mut responder =
+        PinResponder::new(local(&shower, "Speaker"), &mut guard, T0, &mut rng).unwrap();
     let pin = typed(responder.pin());
     assert_eq!(
         run(
             &mut responder,
-            &mut guard,
             local(&typer, "Phone"),
             pin,
             T0 + PIN_VALIDITY_SECS,
@@ -297,14 +313,7 @@ fn fail_once(
     .unwrap();
     let wrong = Pin::parse("000002").unwrap();
     assert_eq!(
-        run(
-            &mut responder,
-            guard,
-            local(typer, "Phone"),
-            wrong,
-            now,
-            rng
-        ),
+        run(&mut responder, local(typer, "Phone"), wrong, now, rng),
         Err(Error::CpaceConfirmationFailed)
     );
 }
@@ -318,18 +327,18 @@ fn the_lockout_engages_lifts_on_time_and_survives_a_restart() {
     fail_once(&mut guard, &shower, &typer, T0 + 10, &mut rng);
     // The responder's tag already failed the run on the initiator's side; the
     // responder counts the failure when the next run begins.
-    assert!(PinResponder::new(local(&shower, "S"), &guard, T0 + 20, &mut rng).is_ok());
+    assert!(PinResponder::new(local(&shower, "S"), &mut guard, T0 + 20, &mut rng).is_ok());
     fail_once(&mut guard, &shower, &typer, T0 + 20, &mut rng);
     // Two failures recorded and a third run abandoned: no new PIN is shown
     // (the abandoned run counts), and the next run is refused, which records
     // the third failure and starts the lockout.
     assert!(matches!(
-        PinResponder::new(local(&shower, "S"), &guard, T0 + 21, &mut rng).err(),
+        PinResponder::new(local(&shower, "S"), &mut guard, T0 + 21, &mut rng).err(),
         Some(Error::LockedOut { .. })
     ));
     assert!(matches!(guard.begin(T0 + 21), Err(Error::LockedOut { .. })));
     assert!(matches!(
-        PinResponder::new(local(&shower, "S"), &guard, T0 + 22, &mut rng).err(),
+        PinResponder::new(local(&shower, "S"), &mut guard, T0 + 22, &mut rng).err(),
         Some(Error::LockedOut { .. })
     ));
     let remaining = guard.locked_for(T0 + 22).unwrap();
@@ -340,12 +349,12 @@ fn the_lockout_engages_lifts_on_time_and_survives_a_restart() {
 
     // A restart on a clock since boot: the lockout restarts at the new now.
     let state = guard.export(T0 + 22);
-    let restored = PinGuard::restore(&state, 3);
+    let mut restored = PinGuard::restore(&state, 3);
     assert_eq!(restored.locked_for(3), Some(state.lockout_remaining));
     assert!(
         PinResponder::new(
             local(&shower, "S"),
-            &restored,
+            &mut restored,
             3 + state.lockout_remaining - 1,
             &mut rng
         )
@@ -354,7 +363,7 @@ fn the_lockout_engages_lifts_on_time_and_survives_a_restart() {
     assert!(
         PinResponder::new(
             local(&shower, "S"),
-            &restored,
+            &mut restored,
             3 + state.lockout_remaining,
             &mut rng
         )
@@ -376,7 +385,15 @@ fn the_lockout_engages_lifts_on_time_and_survives_a_restart() {
         "the restored failures counted"
     );
     // And the original lifts on time.
-    assert!(PinResponder::new(local(&shower, "S"), &guard, T0 + 22 + remaining, &mut rng).is_ok());
+    assert!(
+        PinResponder::new(
+            local(&shower, "S"),
+            &mut guard,
+            T0 + 22 + remaining,
+            &mut rng
+        )
+        .is_ok()
+    );
 }
 
 #[test]
@@ -386,7 +403,8 @@ fn a_run_abandoned_after_the_responders_tag_counts_as_a_failure() {
     let mut guard = PinGuard::new();
     for round in 0..3u64 {
         let now = T0 + round;
-        let mut responder = PinResponder::new(local(&shower, "S"), &guard, now, &mut rng).unwrap();
+        let mut responder =
+            PinResponder::new(local(&shower, "S"), &mut guard, now, &mut rng).unwrap();
         let mut a = [0u8; 512];
         let mut b = [0u8; 512];
         // The attacker guesses, gets the responder's tag (which tells it
@@ -398,13 +416,19 @@ fn a_run_abandoned_after_the_responders_tag_counts_as_a_failure() {
             &mut rng,
         )
         .unwrap();
-        let n = responder
-            .handle_hello(&mut guard, now, &a[..n], &mut b, &mut rng)
+        let (n, ticket) = responder
+            .handle_hello(now, &a[..n], &mut b, &mut rng)
             .unwrap();
         let n = attacker.handle_hello(&b[..n], &mut a, &mut rng).unwrap();
         responder
-            .handle_share(&mut guard, now, &a[..n], &mut b, &mut rng)
+            .handle_share(now, ticket, &a[..n], &mut b, &mut rng)
             .unwrap();
+        // The state the host persists before sending the tag already counts
+        // this run.
+        let counted = usize::try_from(round).unwrap() + 1;
+        let persisted = responder.guard_state(now);
+        assert_eq!(persisted.failure_ages.iter().flatten().count(), counted);
+        assert_eq!(persisted.lockout_remaining > 0, counted == 3);
     }
     // Three abandoned runs: the next is refused.
     assert!(matches!(
@@ -422,30 +446,36 @@ fn shares_that_are_reflected_identity_or_invalid_are_refused() {
         ([0xffu8; 32], Error::CpaceShareInvalid),
     ] {
         let mut guard = PinGuard::new();
-        let mut responder = PinResponder::new(local(&shower, "S"), &guard, T0, &mut rng).unwrap();
+        let mut responder =
+            PinResponder::new(local(&shower, "S"), &mut guard, T0, &mut rng).unwrap();
         let mut a = [0u8; 512];
         let mut b = [0u8; 512];
         let (mut initiator, n) =
             PinInitiator::start(local(&typer, "P"), typed(responder.pin()), &mut a, &mut rng)
                 .unwrap();
-        let n = responder
-            .handle_hello(&mut guard, T0, &a[..n], &mut b, &mut rng)
+        let (n, ticket) = responder
+            .handle_hello(T0, &a[..n], &mut b, &mut rng)
             .unwrap();
         initiator.handle_hello(&b[..n], &mut a, &mut rng).unwrap();
         assert_eq!(
-            responder.handle_share(&mut guard, T0, &share, &mut b, &mut rng),
+            responder.handle_share(T0, ticket, &share, &mut b, &mut rng),
             Err(expected)
+        );
+        assert_eq!(
+            responder.guard_state(T0).failure_ages,
+            [None; 3],
+            "no tag went out: no guess, no failure"
         );
     }
     // A responder that reflects the initiator's own share back.
     let mut guard = PinGuard::new();
-    let mut responder = PinResponder::new(local(&shower, "S"), &guard, T0, &mut rng).unwrap();
+    let mut responder = PinResponder::new(local(&shower, "S"), &mut guard, T0, &mut rng).unwrap();
     let mut a = [0u8; 512];
     let mut b = [0u8; 512];
     let (mut initiator, n) =
         PinInitiator::start(local(&typer, "P"), typed(responder.pin()), &mut a, &mut rng).unwrap();
-    let n = responder
-        .handle_hello(&mut guard, T0, &a[..n], &mut b, &mut rng)
+    let (n, _) = responder
+        .handle_hello(T0, &a[..n], &mut b, &mut rng)
         .unwrap();
     let n = initiator.handle_hello(&b[..n], &mut a, &mut rng).unwrap();
     let mut reflected = [0u8; 96];
@@ -466,7 +496,7 @@ fn a_man_in_the_middle_relaying_with_a_guessed_pin_succeeds_only_when_right() {
         // B shows 123456; A types what B shows.
         let mut b_side = PinResponder::new(
             local(&shower, "Speaker"),
-            &guard_b,
+            &mut guard_b,
             T0,
             &mut PinFirst::new(123_456, 1),
         )
@@ -475,28 +505,14 @@ fn a_man_in_the_middle_relaying_with_a_guessed_pin_succeeds_only_when_right() {
         // M poses as B toward A (showing its guess) and as A toward B.
         let mut m_toward_a = PinResponder::new(
             local(&mitm, "Speaker"),
-            &guard_m,
+            &mut guard_m,
             T0,
             &mut PinFirst::new(guess, 2),
         )
         .unwrap();
         let m_pin = typed(m_toward_a.pin());
-        let with_a = run(
-            &mut m_toward_a,
-            &mut guard_m,
-            local(&typer, "Phone"),
-            a_pin,
-            T0,
-            &mut rng,
-        );
-        let with_b = run(
-            &mut b_side,
-            &mut guard_b,
-            local(&mitm, "Phone"),
-            m_pin,
-            T0,
-            &mut rng,
-        );
+        let with_a = run(&mut m_toward_a, local(&typer, "Phone"), a_pin, T0, &mut rng);
+        let with_b = run(&mut b_side, local(&mitm, "Phone"), m_pin, T0, &mut rng);
         assert_eq!(with_a.is_ok(), right, "guess {guess}: {with_a:?}");
         assert_eq!(with_b.is_ok(), right, "guess {guess}: {with_b:?}");
     }
@@ -524,7 +540,8 @@ fn a_relaying_man_in_the_middle_cannot_splice_ids() {
     let [shower, typer, mitm] = identities(0x51);
     let mut rng = SeededRng::new([12; 32]);
     let mut guard = PinGuard::new();
-    let mut b_side = PinResponder::new(local(&shower, "Speaker"), &guard, T0, &mut rng).unwrap();
+    let mut b_side =
+        PinResponder::new(local(&shower, "Speaker"), &mut guard, T0, &mut rng).unwrap();
     let mut a = [0u8; 512];
     let (mut a_side2, n) = PinInitiator::start(
         local(&typer, "Phone"),
@@ -536,12 +553,10 @@ fn a_relaying_man_in_the_middle_cannot_splice_ids() {
     let mut spliced = a[..n].to_vec();
     spliced[33..49].copy_from_slice(mitm.device_id().as_bytes());
     let mut b = [0u8; 512];
-    let n = b_side
-        .handle_hello(&mut guard, T0, &spliced, &mut b, &mut rng)
-        .unwrap();
+    let (n, ticket) = b_side.handle_hello(T0, &spliced, &mut b, &mut rng).unwrap();
     let n = a_side2.handle_hello(&b[..n], &mut a, &mut rng).unwrap();
     let n = b_side
-        .handle_share(&mut guard, T0, &a[..n], &mut b, &mut rng)
+        .handle_share(T0, ticket, &a[..n], &mut b, &mut rng)
         .unwrap();
     assert_eq!(
         a_side2.handle_share_and_tag(&b[..n], &mut a, &mut rng),
@@ -549,32 +564,34 @@ fn a_relaying_man_in_the_middle_cannot_splice_ids() {
     );
 
     // A faithful relay: the two real devices pair with each other.
+    drop(b_side);
     let mut guard = PinGuard::new();
-    let mut b_side = PinResponder::new(local(&shower, "Speaker"), &guard, T0, &mut rng).unwrap();
+    let mut b_side =
+        PinResponder::new(local(&shower, "Speaker"), &mut guard, T0, &mut rng).unwrap();
     let pin = typed(b_side.pin());
     let mut relayed_a = [0u8; 512];
     let mut relayed_b = [0u8; 512];
     let (mut a_side, n) =
         PinInitiator::start(local(&typer, "Phone"), pin, &mut relayed_a, &mut rng).unwrap();
-    let n = b_side
-        .handle_hello(&mut guard, T0, &relayed_a[..n], &mut relayed_b, &mut rng)
+    let (n, ticket) = b_side
+        .handle_hello(T0, &relayed_a[..n], &mut relayed_b, &mut rng)
         .unwrap();
     let n = a_side
         .handle_hello(&relayed_b[..n], &mut relayed_a, &mut rng)
         .unwrap();
     let n = b_side
-        .handle_share(&mut guard, T0, &relayed_a[..n], &mut relayed_b, &mut rng)
+        .handle_share(T0, ticket, &relayed_a[..n], &mut relayed_b, &mut rng)
         .unwrap();
     let n = a_side
         .handle_share_and_tag(&relayed_b[..n], &mut relayed_a, &mut rng)
         .unwrap();
     let n = b_side
-        .handle_tag(&mut guard, T0, &relayed_a[..n], &mut relayed_b, &mut rng)
+        .handle_tag(T0, ticket, &relayed_a[..n], &mut relayed_b, &mut rng)
         .unwrap();
     let (n, seen_by_a, _) = a_side
         .handle_noise2(&relayed_b[..n], &mut relayed_a)
         .unwrap();
-    let (seen_by_b, _) = b_side.handle_noise3(T0, &relayed_a[..n]).unwrap();
+    let (seen_by_b, _) = b_side.handle_noise3(T0, ticket, &relayed_a[..n]).unwrap();
     assert_eq!(seen_by_a.id(), shower.device_id());
     assert_eq!(seen_by_b.id(), typer.device_id());
 }
@@ -584,12 +601,12 @@ fn an_expired_pin_costs_no_guess_and_a_clock_set_back_is_refused() {
     let [shower, typer, _] = identities(0x51);
     let mut rng = SeededRng::new([13; 32]);
     let mut guard = PinGuard::new();
-    let mut responder = PinResponder::new(local(&shower, "Speaker"), &guard, T0, &mut rng).unwrap();
+    let mut responder =
+        PinResponder::new(local(&shower, "Speaker"), &mut guard, T0, &mut rng).unwrap();
     let pin = typed(responder.pin());
     assert_eq!(
         run(
             &mut responder,
-            &mut guard,
             local(&typer, "Phone"),
             pin,
             T0 + PIN_VALIDITY_SECS + 1,
@@ -598,21 +615,216 @@ fn an_expired_pin_costs_no_guess_and_a_clock_set_back_is_refused() {
         Err(Error::PinExpired)
     );
     assert_eq!(
-        guard.export(T0 + 40).failure_ages,
+        responder.guard_state(T0 + 40).failure_ages,
         [None; 3],
         "an expired PIN is no run"
     );
-    let mut responder = PinResponder::new(local(&shower, "Speaker"), &guard, T0, &mut rng).unwrap();
+    drop(responder);
+    let mut responder =
+        PinResponder::new(local(&shower, "Speaker"), &mut guard, T0, &mut rng).unwrap();
     let pin = typed(responder.pin());
     assert_eq!(
         run(
             &mut responder,
-            &mut guard,
             local(&typer, "Phone"),
             pin,
             T0 - 1,
             &mut rng
         ),
         Err(Error::PinExpired)
+    );
+}
+
+/// Drives one honest exchange up to the responder's tag; returns the
+/// initiator, its tag-and-Noise-1 message and the run's ticket.
+fn up_to_the_tag<'a>(
+    responder: &mut PinResponder<'_>,
+    typer: &'a DeviceIdentity,
+    now: u64,
+    rng: &mut SeededRng,
+) -> (PinInitiator<'a>, Vec<u8>, RunId) {
+    let mut a = [0u8; 512];
+    let mut b = [0u8; 512];
+    let (mut initiator, n) =
+        PinInitiator::start(local(typer, "Phone"), typed(responder.pin()), &mut a, rng).unwrap();
+    let (n, ticket) = responder.handle_hello(now, &a[..n], &mut b, rng).unwrap();
+    let n = initiator.handle_hello(&b[..n], &mut a, rng).unwrap();
+    let n = responder
+        .handle_share(now, ticket, &a[..n], &mut b, rng)
+        .unwrap();
+    let n = initiator
+        .handle_share_and_tag(&b[..n], &mut a, rng)
+        .unwrap();
+    (initiator, a[..n].to_vec(), ticket)
+}
+
+/// Item 1: messages from another connection (another run's ticket) leave
+/// the run, the PIN and the guard untouched, at every step, even after both
+/// genuine sides proved the PIN.
+#[test]
+fn messages_from_another_connection_cannot_disturb_a_pin_run() {
+    let [shower, typer, stranger] = identities(0x51);
+    let mut rng = SeededRng::new([14; 32]);
+    // A ticket from another responder: what a host holds for another
+    // connection.
+    let mut other_guard = PinGuard::new();
+    let mut other =
+        PinResponder::new(local(&stranger, "Other"), &mut other_guard, T0, &mut rng).unwrap();
+    let mut scratch = [0u8; 512];
+    let (_, n) = PinInitiator::start(
+        local(&typer, "P"),
+        typed(other.pin()),
+        &mut scratch,
+        &mut rng,
+    )
+    .unwrap();
+    let hello = scratch[..n].to_vec();
+    let (_, foreign) = other
+        .handle_hello(T0, &hello, &mut scratch, &mut rng)
+        .unwrap();
+
+    let mut guard = PinGuard::new();
+    let mut responder =
+        PinResponder::new(local(&shower, "Speaker"), &mut guard, T0, &mut rng).unwrap();
+    let mut a = [0u8; 512];
+    let mut b = [0u8; 512];
+    let (mut initiator, n) = PinInitiator::start(
+        local(&typer, "Phone"),
+        typed(responder.pin()),
+        &mut a,
+        &mut rng,
+    )
+    .unwrap();
+    let (n, ticket) = responder
+        .handle_hello(T0, &a[..n], &mut b, &mut rng)
+        .unwrap();
+    assert_ne!(ticket, foreign);
+    let n = initiator.handle_hello(&b[..n], &mut a, &mut rng).unwrap();
+    // A bogus share (a valid point, the basepoint) from elsewhere.
+    let basepoint = [
+        0xe2, 0xf2, 0xae, 0x0a, 0x6a, 0xbc, 0x4e, 0x71, 0xa8, 0x84, 0xa9, 0x61, 0xc5, 0x00, 0x51,
+        0x5f, 0x58, 0xe3, 0x0b, 0x6a, 0xa5, 0x82, 0xdd, 0x8d, 0xb6, 0xa6, 0x59, 0x45, 0xe0, 0x8d,
+        0x2d, 0x76,
+    ];
+    assert_eq!(
+        responder.handle_share(T0, foreign, &basepoint, &mut b, &mut rng),
+        Err(Error::WrongRun)
+    );
+    let n = responder
+        .handle_share(T0, ticket, &a[..n], &mut b, &mut rng)
+        .unwrap();
+    let n = initiator
+        .handle_share_and_tag(&b[..n], &mut a, &mut rng)
+        .unwrap();
+    // Both sides have now proved the PIN to... the initiator. A forged tag
+    // from elsewhere is refused and not charged.
+    assert_eq!(
+        responder.handle_tag(T0, foreign, &[0u8; 112], &mut b, &mut rng),
+        Err(Error::WrongRun)
+    );
+    assert_eq!(
+        responder
+            .guard_state(T0)
+            .failure_ages
+            .iter()
+            .flatten()
+            .count(),
+        1,
+        "only the genuine run's pending count"
+    );
+    let n = responder
+        .handle_tag(T0, ticket, &a[..n], &mut b, &mut rng)
+        .unwrap();
+    // Both sides proved the PIN; garbage as message 3 from elsewhere.
+    assert_eq!(
+        responder.handle_noise3(T0, foreign, &[0u8; 100]).err(),
+        Some(Error::WrongRun)
+    );
+    let (n, _, _) = initiator.handle_noise2(&b[..n], &mut a).unwrap();
+    let (peer, _) = responder.handle_noise3(T0 + 1, ticket, &a[..n]).unwrap();
+    assert_eq!(peer.id(), typer.device_id());
+    assert_eq!(responder.guard_state(T0 + 1).failure_ages, [None; 3]);
+}
+
+/// Item 1, the other half: on the run's own connection a wrong tag ends the
+/// run and is charged (the sender is on-path, and a wrong tag is a wrong
+/// guess).
+#[test]
+fn a_wrong_tag_on_the_runs_own_connection_ends_it_and_counts() {
+    let [shower, typer, _] = identities(0x51);
+    let mut rng = SeededRng::new([15; 32]);
+    let mut guard = PinGuard::new();
+    let mut responder =
+        PinResponder::new(local(&shower, "Speaker"), &mut guard, T0, &mut rng).unwrap();
+    let (_initiator, mut message, ticket) = up_to_the_tag(&mut responder, &typer, T0, &mut rng);
+    message[0] ^= 1;
+    let mut b = [0u8; 512];
+    assert_eq!(
+        responder.handle_tag(T0, ticket, &message, &mut b, &mut rng),
+        Err(Error::CpaceConfirmationFailed)
+    );
+    message[0] ^= 1;
+    assert_eq!(
+        responder.handle_tag(T0, ticket, &message, &mut b, &mut rng),
+        Err(Error::OutOfOrder),
+        "the run is over"
+    );
+    drop(responder);
+    assert_eq!(guard.export(T0).failure_ages.iter().flatten().count(), 1);
+}
+
+/// Item 4: garbage costs no guess. Malformed hellos neither use the PIN up
+/// nor count against the guard, so three of them lock nothing; a run counts
+/// only once the responder's tag goes out.
+#[test]
+fn garbage_hellos_cost_no_guess_and_do_not_lock_pin_pairing() {
+    let [shower, typer, _] = identities(0x51);
+    let mut rng = SeededRng::new([16; 32]);
+    let mut guard = PinGuard::new();
+    for i in 0..LOCKOUT_FAILURES as u64 {
+        let mut responder =
+            PinResponder::new(local(&shower, "S"), &mut guard, T0 + i, &mut rng).unwrap();
+        let mut b = [0u8; 512];
+        assert_eq!(
+            responder.handle_hello(T0 + i, &[1, 2, 3], &mut b, &mut rng),
+            Err(Error::InvalidLength {
+                expected: HELLO_LEN,
+                found: 3
+            })
+        );
+        assert_eq!(
+            responder.handle_hello(T0 + i, &[9; HELLO_LEN], &mut b, &mut rng),
+            Err(Error::UnknownVersion { found: 9 })
+        );
+        assert_eq!(responder.guard_state(T0 + i).failure_ages, [None; 3]);
+        // A hello alone (no share answered) costs nothing either.
+        let mut a = [0u8; 512];
+        let (_, n) =
+            PinInitiator::start(local(&typer, "P"), typed(responder.pin()), &mut a, &mut rng)
+                .unwrap();
+        responder
+            .handle_hello(T0 + i, &a[..n], &mut b, &mut rng)
+            .unwrap();
+        assert_eq!(responder.guard_state(T0 + i).failure_ages, [None; 3]);
+    }
+    // Nothing locked: a new PIN is shown, and after garbage it still pairs.
+    let mut responder =
+        PinResponder::new(local(&shower, "S"), &mut guard, T0 + 5, &mut rng).unwrap();
+    let mut b = [0u8; 512];
+    assert!(
+        responder
+            .handle_hello(T0 + 5, &[0xff; 3], &mut b, &mut rng)
+            .is_err()
+    );
+    let pin = typed(responder.pin());
+    assert_eq!(
+        run(
+            &mut responder,
+            local(&typer, "Phone"),
+            pin,
+            T0 + 5,
+            &mut rng
+        ),
+        Ok(())
     );
 }

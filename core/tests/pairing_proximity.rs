@@ -20,7 +20,8 @@ use honeylink_core::pairing::payload::{
     ExpiryClock, MAX_BINARY_LEN, MAX_TEXT_LEN, PairingPayload, TransportHint,
 };
 use honeylink_core::pairing::{
-    PairingMethod, ProximityInitiator, ProximityResponder, RUN_TIMEOUT_SECS, ndef,
+    MAX_PAIRING_MESSAGE_LEN, MAX_RUNS_PER_PAYLOAD, PairingMethod, ProximityInitiator,
+    ProximityResponder, RUN_TIMEOUT_SECS, ndef,
 };
 use honeylink_core::testing::SeededRng;
 use honeylink_core::wire::PayloadFlags;
@@ -94,7 +95,7 @@ fn qr_pairing_end_to_end_and_sizes() {
     assert_eq!(payload.device_id, d.creator.device_id());
     assert_eq!(payload.hint, HINT);
     let mut wire = [0u8; 512];
-    let (scanner, n, warning) = ProximityInitiator::start(
+    let (mut scanner, n, warning) = ProximityInitiator::start(
         local(&d.scanner, "Phone"),
         PairingMethod::Qr,
         &payload,
@@ -137,7 +138,7 @@ fn pair_once(
     rng: &mut SeededRng,
 ) -> Result<(), Error> {
     let mut wire = [0u8; 512];
-    let (scanner, n, _) = ProximityInitiator::start(
+    let (mut scanner, n, _) = ProximityInitiator::start(
         local(&d.scanner, "Phone"),
         method,
         payload,
@@ -308,7 +309,7 @@ fn a_swapped_key_in_the_payload_is_refused_before_message_3() {
     // A man in the middle who knows the code's secret (it saw the code) and
     // answers with its own static key instead of the creator's.
     let mut wire = [0u8; 512];
-    let (scanner, n, _) = ProximityInitiator::start(
+    let (mut scanner, n, _) = ProximityInitiator::start(
         local(&d.scanner, "Phone"),
         PairingMethod::Qr,
         &payload,
@@ -328,7 +329,7 @@ fn a_swapped_key_in_the_payload_is_refused_before_message_3() {
         "nothing written: the scanner's static key never left"
     );
     // Control: the same responder with the creator's own key passes the check.
-    let (scanner, n, _) = ProximityInitiator::start(
+    let (mut scanner, n, _) = ProximityInitiator::start(
         local(&d.scanner, "Phone"),
         PairingMethod::Qr,
         &payload,
@@ -530,7 +531,7 @@ fn a_stranger_holds_the_payload_no_longer_than_the_run_timeout() {
     // A message 3 after the timeout is refused and the payload stays usable.
     let mut creator = responder(&d, PairingMethod::Qr, &mut rng);
     let payload = scanned(&creator);
-    let (scanner, n, _) = ProximityInitiator::start(
+    let (mut scanner, n, _) = ProximityInitiator::start(
         local(&d.scanner, "Phone"),
         PairingMethod::Qr,
         &payload,
@@ -738,7 +739,7 @@ fn a_foreign_message_3_leaves_the_run_alone_and_clocks_cannot_go_back() {
         .unwrap();
     // ...the genuine scanner's run replaces it...
     let late = T0 + 1 + RUN_TIMEOUT_SECS;
-    let (scanner, n, _) = ProximityInitiator::start(
+    let (mut scanner, n, _) = ProximityInitiator::start(
         local(&d.scanner, "Phone"),
         PairingMethod::Qr,
         &payload,
@@ -758,7 +759,7 @@ fn a_foreign_message_3_leaves_the_run_alone_and_clocks_cannot_go_back() {
         creator
             .handle_message3(late + 1, their_run, &[0u8; 80])
             .err(),
-        Some(Error::OutOfOrder)
+        Some(Error::WrongRun)
     );
     let (n, _, _) = scanner.handle_message2(&message2, &mut wire).unwrap();
     assert!(
@@ -816,4 +817,156 @@ fn the_largest_payload_meets_the_documented_maxima() {
         code.version()
     );
     assert!(PairingPayload::decode_text(std::str::from_utf8(&text).unwrap()).is_ok());
+}
+
+/// Item 3: a recorded message 1 sent again is refused (it cannot keep the
+/// creator busy), the live run untouched; the genuine scanner still pairs.
+#[test]
+fn a_replayed_message_1_is_refused_and_holds_nothing() {
+    let d = devices();
+    let mut rng = SeededRng::new([14; 32]);
+    let mut creator = responder(&d, PairingMethod::Qr, &mut rng);
+    let payload = scanned(&creator);
+    let mut wire = [0u8; 512];
+    // A genuine attempt, recorded by an eavesdropper, that goes nowhere.
+    let (_, n, _) = ProximityInitiator::start(
+        local(&d.scanner, "Phone"),
+        PairingMethod::Qr,
+        &payload,
+        None,
+        &mut wire,
+        &mut rng,
+    )
+    .unwrap();
+    let recorded = wire[..n].to_vec();
+    creator
+        .handle_message1(T0, &recorded, &mut wire, &mut rng)
+        .unwrap();
+    // Replayed while the run is live, and again each time it would expire.
+    assert_eq!(
+        creator
+            .handle_message1(T0 + 1, &recorded, &mut wire, &mut rng)
+            .err(),
+        Some(Error::Replayed)
+    );
+    for k in 1..4 {
+        let t = T0 + k * RUN_TIMEOUT_SECS;
+        assert_eq!(
+            creator
+                .handle_message1(t, &recorded, &mut wire, &mut rng)
+                .err(),
+            Some(Error::Replayed)
+        );
+        assert!(!creator.is_busy(t), "a replay holds nothing");
+    }
+    assert_eq!(
+        pair_once(
+            &d,
+            &mut creator,
+            &payload,
+            PairingMethod::Qr,
+            T0 + RUN_TIMEOUT_SECS + 1,
+            &mut rng
+        ),
+        Ok(())
+    );
+}
+
+/// Item 3: the table of answered ephemerals is bounded; once full the
+/// payload refuses new runs with a precise error (and still refuses
+/// replays as replays), while the run in progress may finish.
+#[test]
+fn a_payload_answers_at_most_max_runs() {
+    let d = devices();
+    let mut rng = SeededRng::new([15; 32]);
+    let mut creator = responder(&d, PairingMethod::Qr, &mut rng);
+    let payload = scanned(&creator);
+    let mut wire = [0u8; 512];
+    let mut first = Vec::new();
+    let mut live = None;
+    for k in 0..MAX_RUNS_PER_PAYLOAD as u64 {
+        let (scanner, n, _) = ProximityInitiator::start(
+            local(&d.scanner, "Phone"),
+            PairingMethod::Qr,
+            &payload,
+            None,
+            &mut wire,
+            &mut rng,
+        )
+        .unwrap();
+        let message1 = wire[..n].to_vec();
+        let t = T0 + k * RUN_TIMEOUT_SECS;
+        let (n, run) = creator
+            .handle_message1(t, &message1, &mut wire, &mut rng)
+            .unwrap();
+        if k == 0 {
+            first = message1;
+        }
+        live = Some((scanner, wire[..n].to_vec(), run, t));
+    }
+    let (mut scanner, message2, run, t) = live.unwrap();
+    let (_, n, _) = ProximityInitiator::start(
+        local(&d.scanner, "Phone"),
+        PairingMethod::Qr,
+        &payload,
+        None,
+        &mut wire,
+        &mut rng,
+    )
+    .unwrap();
+    let fresh = wire[..n].to_vec();
+    let later = t + RUN_TIMEOUT_SECS;
+    assert_eq!(
+        creator
+            .handle_message1(later, &fresh, &mut wire, &mut rng)
+            .err(),
+        Some(Error::PayloadExhausted)
+    );
+    assert_eq!(
+        creator
+            .handle_message1(later, &first, &mut wire, &mut rng)
+            .err(),
+        Some(Error::Replayed)
+    );
+    // The last run, still live at `t + 1`, finishes.
+    let (n, _, _) = scanner.handle_message2(&message2, &mut wire).unwrap();
+    assert!(creator.handle_message3(t + 1, run, &wire[..n]).is_ok());
+}
+
+/// Item 7: a too-small buffer for message 3 is refused and the scanner's
+/// run survives it (the call borrows the run, it does not consume it); a
+/// second call after the run ended is out of order.
+#[test]
+fn a_too_small_buffer_keeps_the_scanners_run() {
+    let d = devices();
+    let mut rng = SeededRng::new([16; 32]);
+    let mut creator = responder(&d, PairingMethod::Qr, &mut rng);
+    let payload = scanned(&creator);
+    let mut wire = [0u8; 512];
+    let (mut scanner, n, _) = ProximityInitiator::start(
+        local(&d.scanner, "Phone"),
+        PairingMethod::Qr,
+        &payload,
+        None,
+        &mut wire,
+        &mut rng,
+    )
+    .unwrap();
+    let message1 = wire[..n].to_vec();
+    let (n, run) = creator
+        .handle_message1(T0, &message1, &mut wire, &mut rng)
+        .unwrap();
+    let message2 = wire[..n].to_vec();
+    assert_eq!(
+        scanner.handle_message2(&message2, &mut [0u8; 8]).err(),
+        Some(Error::BufferTooSmall {
+            needed: MAX_PAIRING_MESSAGE_LEN
+        })
+    );
+    let (n, _, _) = scanner.handle_message2(&message2, &mut wire).unwrap();
+    assert!(creator.handle_message3(T0 + 1, run, &wire[..n]).is_ok());
+    assert_eq!(
+        scanner.handle_message2(&message2, &mut wire).err(),
+        Some(Error::OutOfOrder)
+    );
 }

@@ -80,19 +80,14 @@ fn the_responder_aborts_when_the_noise_id_differs_from_the_cpace_id() {
     let [shower, typer, stranger] = identities(0x61);
     let mut rng = SeededRng::new([1; 32]);
     let mut guard = PinGuard::new();
-    let mut responder = PinResponder::new(local(&shower, "Speaker"), &guard, T0, &mut rng).unwrap();
+    let mut responder =
+        PinResponder::new(local(&shower, "Speaker"), &mut guard, T0, &mut rng).unwrap();
     let pin = *responder.pin().expose_secret();
     let nonce_i = [7u8; 32];
     let mut b = [0u8; 512];
     // CPace under the stranger's id...
-    let n = responder
-        .handle_hello(
-            &mut guard,
-            T0,
-            &hello(&nonce_i, stranger.device_id()),
-            &mut b,
-            &mut rng,
-        )
+    let (n, ticket) = responder
+        .handle_hello(T0, &hello(&nonce_i, stranger.device_id()), &mut b, &mut rng)
         .unwrap();
     let nonce_r: [u8; 32] = b[1..33].try_into().unwrap();
     let responder_id = DeviceId::from_slice(&b[33..n]).unwrap();
@@ -108,14 +103,15 @@ fn the_responder_aborts_when_the_noise_id_differs_from_the_cpace_id() {
     )
     .unwrap();
     let n = responder
-        .handle_share(&mut guard, T0, ya.as_bytes(), &mut b, &mut rng)
+        .handle_share(T0, ticket, ya.as_bytes(), &mut b, &mut rng)
         .unwrap();
     let confirming = party
         .receive(&Share::from_slice(&b[..32]).unwrap(), b"")
         .unwrap();
     let ta = confirming.tag();
-    let isk = confirming
-        .verify(&MacTag(b[32..n].try_into().unwrap()))
+    let mut isk = cpace::Isk::empty();
+    confirming
+        .verify(&MacTag(b[32..n].try_into().unwrap()), &mut isk)
         .unwrap();
     // ...then Noise as the typer, whose payload names the typer's id.
     let (protocol, prologue) = noise_inputs(&isk, &sid);
@@ -132,7 +128,7 @@ fn the_responder_aborts_when_the_noise_id_differs_from_the_cpace_id() {
     let len = noise.write_message(&[], &mut m1).unwrap();
     message.extend_from_slice(&m1[..len]);
     let n = responder
-        .handle_tag(&mut guard, T0, &message, &mut b, &mut rng)
+        .handle_tag(T0, ticket, &message, &mut b, &mut rng)
         .unwrap();
     let mut scratch = [0u8; 128];
     noise.read_message(&b[..n], &mut scratch).unwrap();
@@ -141,7 +137,7 @@ fn the_responder_aborts_when_the_noise_id_differs_from_the_cpace_id() {
         .write_message(&pairing_payload(typer.device_id()), &mut m3)
         .unwrap();
     assert_eq!(
-        responder.handle_noise3(T0 + 1, &m3[..len]).err(),
+        responder.handle_noise3(T0 + 1, ticket, &m3[..len]).err(),
         Some(Error::DeviceIdMismatch)
     );
 }
@@ -187,8 +183,9 @@ fn the_initiator_aborts_when_the_noise_id_differs_from_the_cpace_id() {
     let n = initiator
         .handle_share_and_tag(&share_and_tag, &mut a, &mut rng)
         .unwrap();
-    let isk = confirming
-        .verify(&MacTag(a[..64].try_into().unwrap()))
+    let mut isk = cpace::Isk::empty();
+    confirming
+        .verify(&MacTag(a[..64].try_into().unwrap()), &mut isk)
         .unwrap();
     let (protocol, prologue) = noise_inputs(&isk, &sid);
     // Noise as the shower, naming the shower's id.
@@ -234,7 +231,7 @@ fn cpace_attack_run(real_pin: u32, guess: u32) -> CpaceMaterial {
     let mut guard = PinGuard::new();
     let mut responder = PinResponder::new(
         local(&shower, "Speaker"),
-        &guard,
+        &mut guard,
         T0,
         &mut PinFirst::new(real_pin, 4),
     )
@@ -242,14 +239,8 @@ fn cpace_attack_run(real_pin: u32, guess: u32) -> CpaceMaterial {
     assert_eq!(responder.pin().expose_secret(), &digits(real_pin));
     let nonce_i = [5u8; 32];
     let mut b = [0u8; 512];
-    let n = responder
-        .handle_hello(
-            &mut guard,
-            T0,
-            &hello(&nonce_i, attacker.device_id()),
-            &mut b,
-            &mut rng,
-        )
+    let (n, ticket) = responder
+        .handle_hello(T0, &hello(&nonce_i, attacker.device_id()), &mut b, &mut rng)
         .unwrap();
     let nonce_r: [u8; 32] = b[1..33].try_into().unwrap();
     let responder_id = DeviceId::from_slice(&b[33..n]).unwrap();
@@ -267,7 +258,7 @@ fn cpace_attack_run(real_pin: u32, guess: u32) -> CpaceMaterial {
     .unwrap();
     ya_bytes[31] &= 0x0f; // as the draft's sample_scalar masks it
     let n = responder
-        .handle_share(&mut guard, T0, ya.as_bytes(), &mut b, &mut rng)
+        .handle_share(T0, ticket, ya.as_bytes(), &mut b, &mut rng)
         .unwrap();
     CpaceMaterial {
         ci,

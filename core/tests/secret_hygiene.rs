@@ -262,3 +262,23 @@ fn identity_and_secret_sizes() {
     }
     assert!(size_of::<DeviceIdentity>() <= 512);
 }
+
+/// The PIN and CPace's secrets promise to zeroize on drop (`ZeroizeOnDrop`,
+/// the `zeroize` crate's marker, implemented only by types whose drop wipes
+/// every secret byte they hold: here through `SecretBytes` and zeroized
+/// scalars). The in-place derivations are checked by the unit tests of
+/// `pairing::cpace` and `pairing::pin`.
+#[test]
+fn pairing_secrets_zeroize_on_drop() {
+    use honeylink_core::pairing::Pin;
+    use honeylink_core::pairing::cpace::{Confirming, Isk, Party, Prs};
+    fn zeroizes_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+    zeroizes_on_drop::<Pin>();
+    zeroizes_on_drop::<Prs>();
+    zeroizes_on_drop::<Party>();
+    zeroizes_on_drop::<Confirming>();
+    zeroizes_on_drop::<Isk>();
+    zeroizes_on_drop::<SecretBytes<6>>();
+    // An empty ISK slot holds nothing until a verified tag fills it.
+    assert_eq!(Isk::empty().expose_secret(), &[0u8; 64]);
+}

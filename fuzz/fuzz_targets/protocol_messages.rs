@@ -111,11 +111,12 @@ fuzz_target!(|data: &[u8]| {
         }
         5 => {
             let mut guard = PinGuard::new();
-            let mut responder = PinResponder::new(local, &guard, 10, &mut rng).expect("rng");
-            let _ = responder.handle_hello(&mut guard, 11, m1, &mut out, &mut rng);
-            let _ = responder.handle_share(&mut guard, 12, m2, &mut out, &mut rng);
-            let _ = responder.handle_tag(&mut guard, 13, m3, &mut out, &mut rng);
-            let _ = responder.handle_noise3(14, m3);
+            let mut responder = PinResponder::new(local, &mut guard, 10, &mut rng).expect("rng");
+            if let Ok((_, run)) = responder.handle_hello(11, m1, &mut out, &mut rng) {
+                let _ = responder.handle_share(12, run, m2, &mut out, &mut rng);
+                let _ = responder.handle_tag(13, run, m3, &mut out, &mut rng);
+                let _ = responder.handle_noise3(14, run, m3);
+            }
             let mut initiator_out = [0u8; 256];
             if let Ok((mut initiator, _)) = PinInitiator::start(
                 local,

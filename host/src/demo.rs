@@ -104,7 +104,7 @@ pub(crate) fn run(out: &mut impl Write) -> Result<(), Error> {
 
     let scanned = PairingPayload::decode_text(text)?;
     let mut wire = [0u8; MAX_PAIRING_MESSAGE_LEN];
-    let (scanner, n, warning) = ProximityInitiator::start(
+    let (mut scanner, n, warning) = ProximityInitiator::start(
         phone_local,
         PairingMethod::Qr,
         &scanned,

@@ -6,6 +6,7 @@
 
 use core::fmt;
 
+use hmac::digest::FixedOutput;
 use hmac::{KeyInit, Mac};
 use sha2::{Digest, Sha512};
 use subtle::ConstantTimeEq;
@@ -24,11 +25,19 @@ type HmacSha512 = hmac::Hmac<Sha512>;
 /// SHA-512 of the concatenation of `parts`.
 #[must_use]
 pub fn sha512(parts: &[&[u8]]) -> [u8; HASH_LEN] {
+    let mut out = [0; HASH_LEN];
+    sha512_into(parts, &mut out);
+    out
+}
+
+/// SHA-512 of the concatenation of `parts`, written into `out` (for a
+/// secret digest: into a zeroizing slot, with no copy returned by value).
+pub fn sha512_into(parts: &[&[u8]], out: &mut [u8; HASH_LEN]) {
     let mut hasher = Sha512::new();
     for part in parts {
         hasher.update(part);
     }
-    hasher.finalize().into()
+    Digest::finalize_into(hasher, out.into());
 }
 
 /// HMAC-SHA512 of the concatenation of `parts` under `key` (any length).
@@ -37,6 +46,14 @@ pub fn sha512(parts: &[&[u8]]) -> [u8; HASH_LEN] {
 /// a MAC it is compared with [`MacTag`] in constant time.
 #[must_use]
 pub fn hmac_sha512(key: &[u8], parts: &[&[u8]]) -> SecretBytes<HASH_LEN> {
+    let mut out = SecretBytes::zero();
+    hmac_sha512_into(key, parts, out.expose_secret_mut());
+    out
+}
+
+/// HMAC-SHA512 of the concatenation of `parts` under `key`, written into
+/// `out` (a zeroizing slot when the tag or key is secret).
+pub fn hmac_sha512_into(key: &[u8], parts: &[&[u8]], out: &mut [u8; HASH_LEN]) {
     // HMAC accepts keys of every length, so this constructor cannot fail; the
     // fallback key is never used.
     let mut mac =
@@ -44,7 +61,7 @@ pub fn hmac_sha512(key: &[u8], parts: &[&[u8]]) -> SecretBytes<HASH_LEN> {
     for part in parts {
         mac.update(part);
     }
-    SecretBytes::new(mac.finalize().into_bytes().into())
+    FixedOutput::finalize_into(mac, out.into());
 }
 
 /// A 64-byte MAC tag compared in constant time.

@@ -26,7 +26,7 @@
 //! ```
 //! use honeylink_core::identity::DeviceId;
 //! use honeylink_core::noise::Role;
-//! use honeylink_core::pairing::cpace::{ChannelId, Party, Prs, SessionId};
+//! use honeylink_core::pairing::cpace::{ChannelId, Isk, Party, Prs, SessionId};
 //! use honeylink_core::testing::SeededRng;
 //!
 //! let mut rng = SeededRng::new([9; 32]);
@@ -43,8 +43,9 @@
 //! // Initiator checks the responder's tag, then sends its own.
 //! let a = a.receive(&yb, b"")?;
 //! let ta = a.tag();
-//! let isk_a = a.verify(&tb)?;
-//! let isk_b = b.verify(&ta)?;
+//! let (mut isk_a, mut isk_b) = (Isk::empty(), Isk::empty());
+//! a.verify(&tb, &mut isk_a)?;
+//! b.verify(&ta, &mut isk_b)?;
 //! assert_eq!(isk_a.expose_secret(), isk_b.expose_secret());
 //! # Ok::<(), honeylink_core::Error>(())
 //! ```
@@ -54,21 +55,44 @@
 //! share ([`Error::CpaceShareReflected`]) ends the run; so does a tag that
 //! does not verify ([`Error::CpaceConfirmationFailed`]). Every state is
 //! consumed by the step that leaves it, and its secrets are zeroized on drop.
+//!
+//! # Secrets in memory
+//!
+//! Every secret lives in a type that zeroizes it on drop ([`Prs`],
+//! [`Party`], [`Confirming`], [`Isk`]; inside, [`SecretBytes`] and
+//! zeroized scalars and points). Secrets are computed in place where the
+//! APIs allow it: the scalar is sampled into its party, the generator and
+//! `K` are derived into zeroized slots, the ISK, the MAC key and the
+//! expected peer tag are hashed straight into theirs, and
+//! [`Confirming::verify`] copies the ISK into a slot the caller owns
+//! instead of moving it out.
+//!
+//! What Rust cannot promise: a move (returning a [`Party`] or a
+//! [`Confirming`], putting it into a state enum) is a byte copy that leaves
+//! the old bytes behind without dropping them, and the compiler may spill
+//! registers or build temporaries (the return values of curve25519-dalek's
+//! and the hashes' own functions, their internal buffers) on the stack
+//! where no code of ours can reach them. Large values returned by value are
+//! in practice written straight into the caller's slot, but that is an
+//! optimisation, not a guarantee. So a few stale copies may survive on the
+//! dead stack until overwritten; wiping them takes stack-painting outside
+//! the language (a platform's own zeroing of freed stacks), which a
+//! `#![forbid(unsafe_code)]` crate cannot do.
 
 use core::fmt;
 use core::ops::Mul;
 
 use curve25519_dalek::Scalar;
 use curve25519_dalek::ristretto::{CompressedRistretto, RistrettoPoint};
-use curve25519_dalek::traits::IsIdentity;
+use curve25519_dalek::traits::{Identity, IsIdentity};
 use rand_core::TryCryptoRng;
-use zeroize::Zeroize;
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::Error;
 use crate::crypto::SecretBytes;
 use crate::crypto::ct::ct_eq_array;
 use crate::crypto::fill_random;
-use crate::crypto::hash::{HASH_LEN, MacTag, sha512};
+use crate::crypto::hash::{HASH_LEN, MacTag, hmac_sha512_into, sha512_into};
 use crate::identity::DeviceId;
 use crate::noise::Role;
 use crate::wire::write_hex;
@@ -372,16 +396,31 @@ impl Prs {
     /// # Errors
     /// [`Error::CpacePrsTooLong`] if `prs` is longer than [`MAX_PRS_LEN`].
     pub fn new(prs: &[u8]) -> Result<Self, Error> {
-        let mut bytes = SecretBytes::zero();
-        bytes
+        let mut slot = Self::empty();
+        slot.set(prs)?;
+        Ok(slot)
+    }
+
+    /// An empty PRS, to be filled in place by [`Prs::set`].
+    pub(crate) const fn empty() -> Self {
+        Self {
+            bytes: SecretBytes::zero(),
+            len: 0,
+        }
+    }
+
+    /// Copies `prs` into this slot (the old contents are overwritten).
+    ///
+    /// # Errors
+    /// [`Error::CpacePrsTooLong`] (nothing changes).
+    pub(crate) fn set(&mut self, prs: &[u8]) -> Result<(), Error> {
+        self.bytes
             .expose_secret_mut()
             .get_mut(..prs.len())
             .ok_or(Error::CpacePrsTooLong)?
             .copy_from_slice(prs);
-        Ok(Self {
-            bytes,
-            len: prs.len(),
-        })
+        self.len = prs.len();
+        Ok(())
     }
 
     /// The PRS bytes.
@@ -391,6 +430,8 @@ impl Prs {
         all.get(..self.len).unwrap_or(all)
     }
 }
+
+impl ZeroizeOnDrop for Prs {}
 
 impl fmt::Debug for Prs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -522,6 +563,13 @@ impl Generator {
     /// None with inputs these types admit; [`Error::BufferTooSmall`] would
     /// mean the generator string outgrew its fixed buffer.
     pub(crate) fn calculate(prs: &Prs, ci: &ChannelId, sid: &SessionId) -> Result<Self, Error> {
+        let mut generator = Self(RistrettoPoint::identity());
+        generator.calculate_into(prs, ci, sid)?;
+        Ok(generator)
+    }
+
+    /// Computes the generator into `self`, in place.
+    fn calculate_into(&mut self, prs: &Prs, ci: &ChannelId, sid: &SessionId) -> Result<(), Error> {
         // The generator string holds the PRS: it lives in a buffer that is
         // zeroized on drop, as is its hash.
         let mut buf = SecretBytes::<GENERATOR_STRING_CAP>::zero();
@@ -537,10 +585,10 @@ impl Generator {
             .expose_secret()
             .get(..len)
             .ok_or(Error::BufferTooSmall { needed: len })?;
-        let hash = SecretBytes::new(sha512(&[gen_str]));
-        Ok(Self(RistrettoPoint::from_uniform_bytes(
-            hash.expose_secret(),
-        )))
+        let mut hash = SecretBytes::<HASH_LEN>::zero();
+        sha512_into(&[gen_str], hash.expose_secret_mut());
+        self.0 = RistrettoPoint::from_uniform_bytes(hash.expose_secret());
+        Ok(())
     }
 
     /// The encoded generator.
@@ -581,22 +629,31 @@ impl fmt::Debug for Generator {
 struct EphemeralScalar(Scalar);
 
 impl EphemeralScalar {
-    /// `G.sample_scalar()` as the draft recommends for ristretto255: 32
-    /// random bytes, bits 252 to 255 cleared, read little-endian. Every such
-    /// value is below the group order, so no reduction happens.
-    fn sample<R: TryCryptoRng + ?Sized>(rng: &mut R) -> Result<Self, Error> {
-        let mut bytes = SecretBytes::<32>::zero();
-        fill_random(rng, bytes.expose_secret_mut())?;
-        if let Some(top) = bytes.expose_secret_mut().last_mut() {
+    /// An empty slot (the zero scalar, never used as is).
+    const fn zero() -> Self {
+        Self(Scalar::ZERO)
+    }
+
+    /// `G.sample_scalar()` as the draft recommends for ristretto255, into
+    /// `self`: 32 random bytes, bits 252 to 255 cleared, read little-endian.
+    /// Every such value is below the group order, so no reduction happens;
+    /// the bytes are read through a reference (as the low half of a
+    /// zeroized 64-byte buffer, whose wide reduction is then the identity),
+    /// so no copy of them is passed by value.
+    fn sample_into<R: TryCryptoRng + ?Sized>(&mut self, rng: &mut R) -> Result<(), Error> {
+        let mut wide = SecretBytes::<64>::zero();
+        let (low, _) = wide.expose_secret_mut().split_at_mut(32);
+        fill_random(rng, low)?;
+        if let Some(top) = low.last_mut() {
             *top &= 0x0f;
         }
-        let scalar = Self(Scalar::from_bytes_mod_order(*bytes.expose_secret()));
+        self.0 = Scalar::from_bytes_mod_order_wide(wide.expose_secret());
         // Zero has probability 2^-252: an RNG that yields it is broken, and
         // a zero scalar would make the share the identity.
-        if scalar.0 == Scalar::ZERO {
+        if self.0 == Scalar::ZERO {
             return Err(Error::Rng);
         }
-        Ok(scalar)
+        Ok(())
     }
 }
 
@@ -610,19 +667,26 @@ impl Drop for EphemeralScalar {
 /// `X` must decode, and `K = y * X` must not be the identity. The scalar is
 /// never zero and the group has prime order, so `K` is the identity exactly
 /// when `X` is.
-fn scalar_mult_vfy(y: &EphemeralScalar, x: &Share) -> Result<SecretBytes<SHARE_LEN>, Error> {
+/// `K`'s encoding is written into `k`, which is left untouched on error.
+fn scalar_mult_vfy(
+    y: &EphemeralScalar,
+    x: &Share,
+    k: &mut SecretBytes<SHARE_LEN>,
+) -> Result<(), Error> {
     let point = CompressedRistretto(x.0)
         .decompress()
         .ok_or(Error::CpaceShareInvalid)?;
-    // By reference: neither secret is copied to the stack unzeroized.
-    let mut k = Mul::mul(&point, &y.0);
-    let encoded = SecretBytes::new(k.compress().to_bytes());
-    let identity = k.is_identity();
-    k.zeroize();
-    if identity {
+    // By reference, into zeroizing slots: the product and its encoding are
+    // wiped when they go out of scope, on every path.
+    let mut product = Zeroizing::new(RistrettoPoint::identity());
+    *product = Mul::mul(&point, &y.0);
+    if product.is_identity() {
         return Err(Error::CpaceShareIdentity);
     }
-    Ok(encoded)
+    let mut encoded = Zeroizing::new(CompressedRistretto([0; SHARE_LEN]));
+    *encoded = product.compress();
+    k.expose_secret_mut().copy_from_slice(encoded.as_bytes());
+    Ok(())
 }
 
 /// The draft's `G.scalar_mult_vfy(y, X)` on raw bytes, returning `G.I` (all
@@ -636,7 +700,8 @@ fn scalar_mult_vfy(y: &EphemeralScalar, x: &Share) -> Result<SecretBytes<SHARE_L
 #[must_use]
 pub fn hazmat_scalar_mult_vfy(y: &[u8; 32], x: &[u8; SHARE_LEN]) -> [u8; SHARE_LEN] {
     let y = EphemeralScalar(Scalar::from_bytes_mod_order(*y));
-    scalar_mult_vfy(&y, &Share(*x)).map_or([0; SHARE_LEN], |k| *k.expose_secret())
+    let mut k = SecretBytes::zero();
+    scalar_mult_vfy(&y, &Share(*x), &mut k).map_or([0; SHARE_LEN], |()| *k.expose_secret())
 }
 
 /// A public share `Y = y * g`, as sent: a ristretto255 encoding. Any 32
@@ -691,12 +756,20 @@ impl fmt::Debug for Share {
 pub struct Isk(SecretBytes<ISK_LEN>);
 
 impl Isk {
+    /// An empty slot (all zeros) for [`Confirming::verify`] to fill.
+    #[must_use]
+    pub const fn empty() -> Self {
+        Self(SecretBytes::zero())
+    }
+
     /// The ISK bytes.
     #[must_use]
     pub const fn expose_secret(&self) -> &[u8; ISK_LEN] {
         self.0.expose_secret()
     }
 }
+
+impl ZeroizeOnDrop for Isk {}
 
 impl fmt::Debug for Isk {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -735,15 +808,20 @@ impl Party {
     ) -> Result<(Self, Share), Error> {
         let ad = Bounded::new(ad, Error::CpaceAssociatedDataTooLong)?;
         let generator = Generator::calculate(prs, ci, sid)?;
-        let scalar = EphemeralScalar::sample(rng)?;
-        let share = Share(Mul::mul(&generator.0, &scalar.0).compress().to_bytes());
-        let party = Self {
+        let mut party = Self {
             role,
-            scalar,
-            share,
+            scalar: EphemeralScalar::zero(),
+            share: Share([0; SHARE_LEN]),
             ad,
             sid: *sid,
         };
+        party.scalar.sample_into(rng)?;
+        party.share = Share(
+            Mul::mul(&generator.0, &party.scalar.0)
+                .compress()
+                .to_bytes(),
+        );
+        let share = party.share;
         Ok((party, share))
     }
 
@@ -770,7 +848,8 @@ impl Party {
         if *peer == self.share {
             return Err(Error::CpaceShareReflected);
         }
-        let k = scalar_mult_vfy(&self.scalar, peer)?;
+        let mut k = SecretBytes::<SHARE_LEN>::zero();
+        scalar_mult_vfy(&self.scalar, peer, &mut k)?;
         let own = (self.share.as_bytes().as_slice(), self.ad.as_slice());
         let theirs = (peer.as_bytes().as_slice(), peer_ad.as_slice());
         let ((ya, ad_a), (yb, ad_b)) = match self.role {
@@ -784,21 +863,32 @@ impl Party {
         let head = lv_cat(&[DSI_ISK, sid, k.expose_secret()], buf)?;
         let tail = transcript_ir(ya, ad_a, yb, ad_b, buf.get_mut(head..).unwrap_or_default())?;
         let end = head.saturating_add(tail);
-        let isk = Isk(SecretBytes::new(sha512(&[input
-            .expose_secret()
-            .get(..end)
-            .ok_or(Error::BufferTooSmall { needed: end })?])));
-
-        let mac_key = SecretBytes::new(sha512(&[MAC_KEY_LABEL, sid, isk.expose_secret()]));
-        let tag = confirmation_tag(&mac_key, own)?;
-        let peer_tag = confirmation_tag(&mac_key, theirs)?;
-        Ok(Confirming {
-            isk,
-            tag,
-            peer_tag: SecretBytes::new(peer_tag.0),
-        })
+        // Built in place: the ISK, the MAC key and the expected peer tag are
+        // hashed straight into their zeroizing slots.
+        let mut confirming = Confirming {
+            isk: Isk::empty(),
+            tag: MacTag([0; TAG_LEN]),
+            peer_tag: SecretBytes::zero(),
+        };
+        sha512_into(
+            &[input
+                .expose_secret()
+                .get(..end)
+                .ok_or(Error::BufferTooSmall { needed: end })?],
+            confirming.isk.0.expose_secret_mut(),
+        );
+        let mut mac_key = SecretBytes::<HASH_LEN>::zero();
+        sha512_into(
+            &[MAC_KEY_LABEL, sid, confirming.isk.expose_secret()],
+            mac_key.expose_secret_mut(),
+        );
+        confirmation_tag(&mac_key, own, &mut confirming.tag.0)?;
+        confirmation_tag(&mac_key, theirs, confirming.peer_tag.expose_secret_mut())?;
+        Ok(confirming)
     }
 }
+
+impl ZeroizeOnDrop for Party {}
 
 impl fmt::Debug for Party {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -811,17 +901,19 @@ impl fmt::Debug for Party {
 }
 
 /// `MAC(mac_key, lv_cat(Y, AD))` with HMAC-SHA512 (draft, "Key
-/// confirmation").
+/// confirmation"), written into `out`.
 fn confirmation_tag(
     mac_key: &SecretBytes<HASH_LEN>,
     (y, ad): (&[u8], &[u8]),
-) -> Result<MacTag, Error> {
+    out: &mut [u8; TAG_LEN],
+) -> Result<(), Error> {
     let mut buf = [0; TAG_INPUT_CAP];
     let len = lv_cat(&[y, ad], &mut buf)?;
     let input = buf
         .get(..len)
         .ok_or(Error::BufferTooSmall { needed: len })?;
-    Ok(MacTag::compute(mac_key.expose_secret(), &[input]))
+    hmac_sha512_into(mac_key.expose_secret(), &[input], out);
+    Ok(())
 }
 
 /// A run that has derived its ISK and waits for the peer's confirmation
@@ -841,20 +933,27 @@ impl Confirming {
         self.tag
     }
 
-    /// Checks the peer's tag in constant time and, if it verifies, releases
-    /// the ISK. Consumed either way.
+    /// Checks the peer's tag in constant time and, if it verifies, copies
+    /// the ISK into the caller's slot `isk` (left untouched otherwise).
+    /// Consumed either way, and its own copy of the ISK is zeroized on drop
+    /// (the ISK is copied out, not moved, so no copy is left behind unwiped).
     ///
     /// # Errors
     /// [`Error::CpaceConfirmationFailed`] if the tag is wrong: the peer used
     /// another PRS (PIN), CI, sid or transcript, or the message was altered.
-    pub fn verify(self, peer_tag: &MacTag) -> Result<Isk, Error> {
+    pub fn verify(self, peer_tag: &MacTag, isk: &mut Isk) -> Result<(), Error> {
         if ct_eq_array(self.peer_tag.expose_secret(), &peer_tag.0) {
-            Ok(self.isk)
+            isk.0
+                .expose_secret_mut()
+                .copy_from_slice(self.isk.expose_secret());
+            Ok(())
         } else {
             Err(Error::CpaceConfirmationFailed)
         }
     }
 }
+
+impl ZeroizeOnDrop for Confirming {}
 
 impl fmt::Debug for Confirming {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -912,14 +1011,62 @@ mod tests {
     #[test]
     fn scalar_sampling_clears_the_top_four_bits() {
         let mut script = [0xffu8; 32];
-        let s = EphemeralScalar::sample(&mut crate::testing::ScriptedRng::new(&script)).unwrap();
+        let mut s = EphemeralScalar::zero();
+        s.sample_into(&mut crate::testing::ScriptedRng::new(&script))
+            .unwrap();
         script[31] = 0x0f;
         assert_eq!(s.0.to_bytes(), script);
         let mut zero_after_mask = [0u8; 32];
         zero_after_mask[31] = 0xf0;
         assert!(matches!(
-            EphemeralScalar::sample(&mut crate::testing::ScriptedRng::new(&zero_after_mask)),
+            EphemeralScalar::zero()
+                .sample_into(&mut crate::testing::ScriptedRng::new(&zero_after_mask)),
             Err(Error::Rng)
         ));
+    }
+
+    /// K goes into the caller's zeroizing slot, and only when it is valid:
+    /// an identity share leaves the slot as it was.
+    #[test]
+    fn k_is_written_in_place_and_only_when_valid() {
+        let mut y = EphemeralScalar::zero();
+        y.sample_into(&mut crate::testing::SeededRng::new([7; 32]))
+            .unwrap();
+        let mut k = SecretBytes::<SHARE_LEN>::zero();
+        assert_eq!(
+            scalar_mult_vfy(&y, &Share([0; SHARE_LEN]), &mut k),
+            Err(Error::CpaceShareIdentity)
+        );
+        assert_eq!(k.expose_secret(), &[0; SHARE_LEN]);
+        let base = Share(
+            curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT
+                .compress()
+                .to_bytes(),
+        );
+        scalar_mult_vfy(&y, &base, &mut k).unwrap();
+        let expected = Mul::mul(
+            &curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT,
+            &y.0,
+        );
+        assert_eq!(k.expose_secret(), expected.compress().as_bytes());
+    }
+
+    /// The ISK is copied into the caller's slot, only on a verified tag.
+    #[test]
+    fn verify_fills_the_callers_isk_slot_only_on_success() {
+        let mut rng = crate::testing::SeededRng::new([8; 32]);
+        let ids = (DeviceId::from_bytes([1; 16]), DeviceId::from_bytes([2; 16]));
+        let ci = ChannelId::new(b"t", &ids.0, &ids.1).unwrap();
+        let sid = SessionId::from_nonces(&[3; 32], &[4; 32]);
+        let prs = Prs::new(b"123456").unwrap();
+        let (a, ya) = Party::start(Role::Initiator, &prs, &ci, &sid, b"", &mut rng).unwrap();
+        let (b, yb) = Party::start(Role::Responder, &prs, &ci, &sid, b"", &mut rng).unwrap();
+        let (a, b) = (a.receive(&yb, b"").unwrap(), b.receive(&ya, b"").unwrap());
+        let ta = a.tag();
+        let mut isk = Isk::empty();
+        assert_eq!(a.verify(&ta, &mut isk), Err(Error::CpaceConfirmationFailed));
+        assert_eq!(isk.expose_secret(), &[0; ISK_LEN], "untouched on failure");
+        b.verify(&ta, &mut isk).unwrap();
+        assert_ne!(isk.expose_secret(), &[0; ISK_LEN]);
     }
 }

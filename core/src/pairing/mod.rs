@@ -27,9 +27,10 @@ pub use pin_guard::{
     LOCKOUT_FAILURES, LOCKOUT_SECS, LOCKOUT_WINDOW_SECS, PinGuard, PinGuardState, RunTicket,
 };
 pub use proximity::{
-    CLOCK_SKEW_SECS, ExpiryWarning, ProximityInitiator, ProximityResponder, RUN_TIMEOUT_SECS, RunId,
+    CLOCK_SKEW_SECS, ExpiryWarning, MAX_RUNS_PER_PAYLOAD, ProximityInitiator, ProximityResponder,
+    RUN_TIMEOUT_SECS,
 };
-pub use run::LocalDevice;
+pub use run::{LocalDevice, RunId};
 
 pub use crate::noise::PairingMethod;
 

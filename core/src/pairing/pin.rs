@@ -26,17 +26,31 @@
 //! HKDF-SHA512(salt = sid, ikm = ISK, label), the prologue's binding is sid,
 //! and either side aborts if the id in the Noise payload is not the one bound
 //! in CPace. Seven messages, three and a half round trips.
+//!
+//! The responder binds every message after the hello to the connection
+//! that sent it, by the ticket ([`RunId`]) its hello answer returns, and
+//! counts a run against the [`PinGuard`] only once its confirmation tag
+//! (the answer that lets the initiator test a guess) goes out; see
+//! [`PinResponder`].
+//!
+//! The PIN's digits live only in zeroizing storage ([`Pin`]): a drawn PIN's
+//! number is accumulated and turned into digits in place, in a zeroizing
+//! slot that ends at zero. A `Pin` moved (returned, passed to
+//! [`PinInitiator::start`]) leaves its old bytes behind unwiped, as any Rust
+//! move can; [`super::cpace`] says what Rust cannot promise about such
+//! copies.
 
 use core::fmt;
 
 use rand_core::TryCryptoRng;
 use subtle::ConstantTimeEq;
+use zeroize::{ZeroizeOnDrop, Zeroizing};
 
 use super::cpace::{
-    ChannelId, Confirming, NONCE_LEN, Party, Prs, SHARE_LEN, SessionId, Share, TAG_LEN,
+    ChannelId, Confirming, Isk, NONCE_LEN, Party, Prs, SHARE_LEN, SessionId, Share, TAG_LEN,
 };
-use super::pin_guard::{PinGuard, RunTicket};
-use super::run::{self, LocalDevice};
+use super::pin_guard::{PinGuard, PinGuardState, RunTicket};
+use super::run::{self, LocalDevice, RunId};
 use super::{MAX_PAIRING_MESSAGE_LEN, PairingMethod, PendingPeer};
 use crate::Error;
 use crate::crypto::hash::{HASH_LEN, MacTag, Prk};
@@ -63,13 +77,15 @@ pub const TAG_AND_NOISE1_LEN: usize = TAG_LEN + 32 + crate::noise::TAG_LEN;
 /// Room the responder needs for Noise message 2.
 const NOISE2_MAX_LEN: usize = MAX_PAIRING_MESSAGE_LEN;
 
-/// A 6-digit PIN: zeroized on drop, redacted in `Debug`, not `Clone`,
-/// compared in constant time.
+/// A 6-digit PIN: its ASCII digits in a [`SecretBytes`], zeroized on drop,
+/// redacted in `Debug`, not `Clone`, compared in constant time.
 pub struct Pin(SecretBytes<6>);
 
 impl Pin {
     /// Draws a PIN uniformly from 000000 to 999999 (rejection sampling over
-    /// 32-bit draws, so no modulo bias).
+    /// 32-bit draws, so no modulo bias). The number drawn never leaves a
+    /// zeroizing slot: it is read from the random bytes and turned into
+    /// digits in place.
     ///
     /// # Errors
     /// [`Error::Rng`] if the RNG fails (or, with probability below
@@ -77,24 +93,28 @@ impl Pin {
     pub fn generate<R: TryCryptoRng + ?Sized>(rng: &mut R) -> Result<Self, Error> {
         // The largest multiple of 10^6 that fits in 32 bits.
         const LIMIT: u32 = 4_294_000_000;
+        let mut pin = Self(SecretBytes::zero());
+        let mut value = Zeroizing::new(0u32);
         for _ in 0..64 {
             let mut bytes = SecretBytes::<4>::zero();
             fill_random(rng, bytes.expose_secret_mut())?;
-            let value = u32::from_le_bytes(*bytes.expose_secret());
-            if value < LIMIT {
-                return Ok(Self::from_value(value % 1_000_000));
+            read_le_in_place(bytes.expose_secret(), &mut value);
+            if *value < LIMIT {
+                *value %= 1_000_000;
+                pin.set_digits(&mut value);
+                return Ok(pin);
             }
         }
         Err(Error::Rng)
     }
 
-    fn from_value(mut value: u32) -> Self {
-        let mut digits = SecretBytes::<6>::zero();
-        for digit in digits.expose_secret_mut().iter_mut().rev() {
-            *digit = b'0' + u8::try_from(value % 10).unwrap_or(0);
-            value /= 10;
+    /// Writes the six decimal digits of `value` (below 10^6) into this PIN,
+    /// consuming the value in place: it is zero afterwards.
+    fn set_digits(&mut self, value: &mut u32) {
+        for digit in self.0.expose_secret_mut().iter_mut().rev() {
+            *digit = b'0' + u8::try_from(*value % 10).unwrap_or(0);
+            *value /= 10;
         }
-        Self(digits)
     }
 
     /// Reads a PIN a person typed: six ASCII digits; spaces are ignored.
@@ -126,10 +146,21 @@ impl Pin {
         self.0.expose_secret()
     }
 
-    fn prs(&self) -> Result<Prs, Error> {
-        Prs::new(self.0.expose_secret())
+    /// Copies the digits into the PRS slot `prs`.
+    fn prs_into(&self, prs: &mut Prs) -> Result<(), Error> {
+        prs.set(self.0.expose_secret())
     }
 }
+
+/// Reads `bytes` as a little-endian number into `value`, in place.
+fn read_le_in_place(bytes: &[u8; 4], value: &mut u32) {
+    *value = 0;
+    for byte in bytes.iter().rev() {
+        *value = (*value << 8) | u32::from(*byte);
+    }
+}
+
+impl ZeroizeOnDrop for Pin {}
 
 impl PartialEq for Pin {
     fn eq(&self, other: &Self) -> bool {
@@ -181,7 +212,7 @@ fn read_tag(bytes: &[u8]) -> Result<MacTag, Error> {
 
 /// The XXpsk2 PSK and prologue from CPace's key and session id.
 fn noise_for<'a, R: TryCryptoRng + ?Sized>(
-    isk: &super::cpace::Isk,
+    isk: &Isk,
     sid: &SessionId,
     role: Role,
     local: &LocalDevice<'a>,
@@ -219,25 +250,55 @@ enum ResponderState<'a> {
     Over,
 }
 
-/// The side that shows the PIN. One run per PIN, begun by the first message
-/// it receives, whatever its outcome; after a failure the PIN is dead and a
-/// new one must be shown. Every run is counted by the caller's [`PinGuard`].
+/// The side that shows the PIN. One run per PIN, begun by the first valid
+/// hello; once it has begun, a new PIN must be shown for another.
+///
+/// **Tickets.** [`PinResponder::handle_hello`] returns the run's [`RunId`].
+/// The host keeps it with the connection the hello came from and presents
+/// it with every later message of that connection; a message presented
+/// with another ticket (from any other connection, or none) is refused with
+/// [`Error::WrongRun`] and leaves the run, the PIN and the guard untouched.
+/// So a sender that is not on the run's connection (off-path) cannot
+/// disturb it, however many bogus messages it sends. A message that comes
+/// with the right ticket but fails (a wrong tag, a damaged Noise message)
+/// ends the run: its sender is on the connection, and an on-path attacker
+/// can end any run anyway by dropping or altering messages. The ticket is
+/// only as strong as the host's separation of connections.
+///
+/// **The guard.** The responder holds the device's [`PinGuard`] by
+/// exclusive borrow for its whole life, so every run is counted by the one
+/// guard that outlives it (dropping the responder loses no count), and no
+/// other responder can run on that guard meanwhile. A run counts as a
+/// failure from the moment this side releases its confirmation tag (in
+/// [`PinResponder::handle_share`]), which lets the initiator test its one
+/// guess; only a verified initiator tag retracts it. Malformed messages, and
+/// runs that end before the tag, cost nothing. **Persist
+/// [`PinResponder::guard_state`] after every call and before sending what
+/// the call wrote.**
+///
+/// A call out of turn, with another run's ticket or with an output buffer
+/// that is too small is refused before anything changes.
 pub struct PinResponder<'a> {
     local: LocalDevice<'a>,
+    guard: &'a mut PinGuard,
     pin: Pin,
     shown_at: u64,
     state: ResponderState<'a>,
+    /// The run's ticket, once a hello began it.
+    run: Option<RunId>,
+    /// The guard's count of the run, once this side's tag is released.
     ticket: Option<RunTicket>,
 }
 
 impl<'a> PinResponder<'a> {
-    /// Draws a fresh PIN to show, valid [`PIN_VALIDITY_SECS`] from `now`.
+    /// Draws a fresh PIN to show, valid [`PIN_VALIDITY_SECS`] from `now`,
+    /// and holds `guard` until dropped.
     ///
     /// # Errors
     /// [`Error::LockedOut`] while the guard locks PIN pairing; [`Error::Rng`].
     pub fn new<R: TryCryptoRng + ?Sized>(
         local: LocalDevice<'a>,
-        guard: &PinGuard,
+        guard: &'a mut PinGuard,
         now: u64,
         rng: &mut R,
     ) -> Result<Self, Error> {
@@ -246,9 +307,11 @@ impl<'a> PinResponder<'a> {
         }
         Ok(Self {
             local,
+            guard,
             pin: Pin::generate(rng)?,
             shown_at: now,
             state: ResponderState::AwaitHello,
+            run: None,
             ticket: None,
         })
     }
@@ -259,40 +322,47 @@ impl<'a> PinResponder<'a> {
         &self.pin
     }
 
-    /// Ends the run as a failure: the PIN is dead.
-    fn die(&mut self, guard: &mut PinGuard, now: u64, error: Error) -> Error {
+    /// The guard's state to persist ([`PinGuard::export`] at `now`; a run
+    /// whose tag went out counts as a failure in it).
+    #[must_use]
+    pub fn guard_state(&self, now: u64) -> PinGuardState {
+        self.guard.export(now)
+    }
+
+    /// Ends the run as a failure: the PIN is dead, and the guard counts the
+    /// failure if this side's tag went out.
+    fn die(&mut self, now: u64, error: Error) -> Error {
         self.state = ResponderState::Over;
         if let Some(ticket) = self.ticket.take() {
-            guard.fail(ticket, now);
+            self.guard.fail(ticket, now);
         }
         error
     }
 
-    fn check_time(&mut self, guard: &mut PinGuard, now: u64) -> Result<(), Error> {
+    fn check_time(&mut self, now: u64) -> Result<(), Error> {
         if now < self.shown_at || now > self.shown_at.saturating_add(PIN_RUN_SECS) {
-            return Err(self.die(guard, now, Error::RunTimedOut));
+            return Err(self.die(now, Error::RunTimedOut));
         }
         Ok(())
     }
 
-    /// The initiator's hello: begins the PIN's one run and answers with this
-    /// side's hello. The guard now counts this run as a failure until the
-    /// initiator's tag verifies: persist `guard.export(now)` before sending
-    /// the answer.
+    /// The initiator's hello: begins the PIN's one run, answers with this
+    /// side's hello and returns the run's ticket with its length. Costs no
+    /// guess: the guard is not involved yet.
     ///
     /// # Errors
     /// [`Error::PinUsed`] if a run already began (in sequence or in
-    /// parallel); [`Error::PinExpired`] after [`PIN_VALIDITY_SECS`];
-    /// [`Error::LockedOut`]; message errors. Every error but `PinUsed` ends
-    /// the PIN.
+    /// parallel); [`Error::BufferTooSmall`]; message errors and
+    /// [`Error::DeviceIdMismatch`] (a hello naming this device), after which
+    /// nothing changes (garbage does not use up the PIN); [`Error::Rng`];
+    /// [`Error::PinExpired`] after [`PIN_VALIDITY_SECS`], which ends the PIN.
     pub fn handle_hello<R: TryCryptoRng + ?Sized>(
         &mut self,
-        guard: &mut PinGuard,
         now: u64,
         hello: &[u8],
         out: &mut [u8],
         rng: &mut R,
-    ) -> Result<usize, Error> {
+    ) -> Result<(usize, RunId), Error> {
         if !matches!(self.state, ResponderState::AwaitHello) {
             return Err(Error::PinUsed);
         }
@@ -301,159 +371,154 @@ impl<'a> PinResponder<'a> {
             self.state = ResponderState::Over;
             return Err(Error::PinExpired);
         }
-        match guard.begin(now) {
-            Ok(ticket) => self.ticket = Some(ticket),
-            Err(error) => {
-                self.state = ResponderState::Over;
-                return Err(error);
-            }
+        let (nonce_i, initiator) = read_hello(hello)?;
+        let own = self.local.identity.device_id();
+        if initiator == own {
+            return Err(Error::DeviceIdMismatch);
         }
-        let result = (|| {
-            let (nonce_i, initiator) = read_hello(hello)?;
-            if initiator == self.local.identity.device_id() {
-                return Err(Error::DeviceIdMismatch);
-            }
-            let mut nonce_r = [0u8; NONCE_LEN];
-            fill_random(rng, &mut nonce_r)?;
-            let len = write_hello(&nonce_r, self.local.identity.device_id(), out)?;
-            let ci = ChannelId::new(CPACE_PURPOSE, &initiator, &self.local.identity.device_id())?;
-            Ok((
-                len,
-                ci,
-                SessionId::from_nonces(&nonce_i, &nonce_r),
-                initiator,
-            ))
-        })();
-        match result {
-            Ok((len, ci, sid, initiator)) => {
-                self.state = ResponderState::AwaitShare { ci, sid, initiator };
-                Ok(len)
-            }
-            Err(error) => Err(self.die(guard, now, error)),
-        }
+        let mut nonce_r = [0u8; NONCE_LEN];
+        fill_random(rng, &mut nonce_r)?;
+        let run = RunId::random(rng)?;
+        let ci = ChannelId::new(CPACE_PURPOSE, &initiator, &own)?;
+        let len = write_hello(&nonce_r, own, out)?;
+        self.run = Some(run);
+        self.state = ResponderState::AwaitShare {
+            ci,
+            sid: SessionId::from_nonces(&nonce_i, &nonce_r),
+            initiator,
+        };
+        Ok((len, run))
     }
 
-    /// The initiator's CPace share: answers with this side's share and
-    /// confirmation tag.
+    /// The initiator's CPace share, on run `run`: answers with this side's
+    /// share and confirmation tag. The tag lets the initiator test its one
+    /// guess, so the guard counts the run as a failure from here until the
+    /// initiator's tag verifies; persist [`PinResponder::guard_state`] before
+    /// sending the answer.
     ///
     /// # Errors
-    /// [`Error::OutOfOrder`]; [`Error::RunTimedOut`]; the share's errors
-    /// (invalid, identity, reflected). Every error ends the PIN.
+    /// [`Error::WrongRun`], [`Error::OutOfOrder`], [`Error::BufferTooSmall`]
+    /// (nothing changes); [`Error::RunTimedOut`]; the share's errors
+    /// (invalid, identity, reflected), which end the PIN at no cost to the
+    /// guard (no tag was sent); [`Error::LockedOut`].
     pub fn handle_share<R: TryCryptoRng + ?Sized>(
         &mut self,
-        guard: &mut PinGuard,
         now: u64,
+        run: RunId,
         share: &[u8],
         out: &mut [u8],
         rng: &mut R,
     ) -> Result<usize, Error> {
+        RunId::check(self.run, run)?;
         if !matches!(self.state, ResponderState::AwaitShare { .. }) {
             return Err(Error::OutOfOrder);
         }
-        crate::wire::ensure_room(out, SHARE_AND_TAG_LEN)?;
-        self.check_time(guard, now)?;
+        let out = out
+            .get_mut(..SHARE_AND_TAG_LEN)
+            .ok_or(Error::BufferTooSmall {
+                needed: SHARE_AND_TAG_LEN,
+            })?;
+        self.check_time(now)?;
         let ResponderState::AwaitShare { ci, sid, initiator } =
             core::mem::replace(&mut self.state, ResponderState::Over)
         else {
-            return Err(self.die(guard, now, Error::OutOfOrder));
+            return Err(self.die(now, Error::OutOfOrder));
         };
+        let mut prs = Prs::empty();
         let result = (|| {
-            let out = out
-                .get_mut(..SHARE_AND_TAG_LEN)
-                .ok_or(Error::BufferTooSmall {
-                    needed: SHARE_AND_TAG_LEN,
-                })?;
             let peer = Share::from_slice(share)?;
-            let (party, own) =
-                Party::start(Role::Responder, &self.pin.prs()?, &ci, &sid, b"", rng)?;
-            let confirming = party.receive(&peer, b"")?;
-            let (share_out, tag_out) = out.split_at_mut(SHARE_LEN);
-            share_out.copy_from_slice(own.as_bytes());
-            tag_out.copy_from_slice(&confirming.tag().0);
-            Ok(confirming)
+            self.pin.prs_into(&mut prs)?;
+            let (party, own) = Party::start(Role::Responder, &prs, &ci, &sid, b"", rng)?;
+            Ok((own, party.receive(&peer, b"")?))
         })();
-        match result {
-            Ok(confirming) => {
-                self.state = ResponderState::AwaitTag {
-                    confirming,
-                    sid,
-                    initiator,
-                };
-                Ok(SHARE_AND_TAG_LEN)
-            }
-            Err(error) => Err(self.die(guard, now, error)),
+        drop(prs);
+        let (own, confirming) = match result {
+            Ok(done) => done,
+            Err(error) => return Err(self.die(now, error)),
+        };
+        match self.guard.begin(now) {
+            Ok(ticket) => self.ticket = Some(ticket),
+            Err(error) => return Err(self.die(now, error)),
         }
+        let (share_out, tag_out) = out.split_at_mut(SHARE_LEN);
+        share_out.copy_from_slice(own.as_bytes());
+        tag_out.copy_from_slice(&confirming.tag().0);
+        self.state = ResponderState::AwaitTag {
+            confirming,
+            sid,
+            initiator,
+        };
+        Ok(SHARE_AND_TAG_LEN)
     }
 
-    /// The initiator's confirmation tag followed by Noise message 1: a
-    /// verified tag is the run's success for the guard (the PIN matched; a
-    /// later Noise failure, for instance from someone who relayed CPace and
-    /// replaced Noise message 1, learns the responder's public static key, as
-    /// XXpsk2 allows, but is no guess); answers with Noise message 2.
+    /// The initiator's confirmation tag followed by Noise message 1, on run
+    /// `run`: a verified tag is the run's success for the guard (the PIN
+    /// matched; a later Noise failure, for instance from someone who relayed
+    /// CPace and replaced Noise message 1, learns the responder's public
+    /// static key, as XXpsk2 allows, but is no guess); answers with Noise
+    /// message 2. Persist [`PinResponder::guard_state`] before sending.
     ///
     /// # Errors
-    /// [`Error::CpaceConfirmationFailed`] for a wrong PIN (the PIN dies, the
-    /// guard counts a failure); [`Error::OutOfOrder`]; [`Error::RunTimedOut`];
-    /// the handshake's errors.
+    /// [`Error::WrongRun`], [`Error::OutOfOrder`], [`Error::BufferTooSmall`]
+    /// (nothing changes); [`Error::CpaceConfirmationFailed`] for a wrong PIN
+    /// (the PIN dies, the guard counts a failure); [`Error::RunTimedOut`]
+    /// (counted too); the handshake's errors (the run ends, not counted).
     pub fn handle_tag<R: TryCryptoRng + ?Sized>(
         &mut self,
-        guard: &mut PinGuard,
         now: u64,
+        run: RunId,
         message: &[u8],
         out: &mut [u8],
         rng: &mut R,
     ) -> Result<usize, Error> {
+        RunId::check(self.run, run)?;
         if !matches!(self.state, ResponderState::AwaitTag { .. }) {
             return Err(Error::OutOfOrder);
         }
         crate::wire::ensure_room(out, NOISE2_MAX_LEN)?;
-        self.check_time(guard, now)?;
+        self.check_time(now)?;
         let ResponderState::AwaitTag {
             confirming,
             sid,
             initiator,
         } = core::mem::replace(&mut self.state, ResponderState::Over)
         else {
-            return Err(self.die(guard, now, Error::OutOfOrder));
+            return Err(self.die(now, Error::OutOfOrder));
         };
         let Some((tag, noise1)) = message.split_at_checked(TAG_LEN) else {
-            return Err(self.die(guard, now, Error::MessageTooShort));
+            return Err(self.die(now, Error::MessageTooShort));
         };
-        let isk = match read_tag(tag).and_then(|tag| confirming.verify(&tag)) {
-            Ok(isk) => isk,
-            Err(error) => return Err(self.die(guard, now, error)),
-        };
+        let mut isk = Isk::empty();
+        if let Err(error) = read_tag(tag).and_then(|tag| confirming.verify(&tag, &mut isk)) {
+            return Err(self.die(now, error));
+        }
         if let Some(ticket) = self.ticket.take() {
-            guard.succeed(ticket);
+            self.guard.succeed(ticket);
         }
-        let result = (|| {
-            let mut handshake = noise_for(&isk, &sid, Role::Responder, &self.local, rng)?;
-            let len = run::respond(&mut handshake, &self.local, noise1, out)?;
-            Ok((handshake, len))
-        })();
-        match result {
-            Ok((handshake, len)) => {
-                self.state = ResponderState::AwaitNoise3 {
-                    handshake,
-                    initiator,
-                };
-                Ok(len)
-            }
-            Err(error) => Err(error),
-        }
+        let mut handshake = noise_for(&isk, &sid, Role::Responder, &self.local, rng)?;
+        drop(isk);
+        let len = run::respond(&mut handshake, &self.local, noise1, out)?;
+        self.state = ResponderState::AwaitNoise3 {
+            handshake,
+            initiator,
+        };
+        Ok(len)
     }
 
-    /// Noise message 3: the initiator's static key, verified; it must name the
-    /// device id bound in CPace.
+    /// Noise message 3, on run `run`: the initiator's static key, verified;
+    /// it must name the device id bound in CPace.
     ///
     /// # Errors
-    /// [`Error::DeviceIdMismatch`]; [`Error::OutOfOrder`];
-    /// [`Error::RunTimedOut`]; the handshake's errors.
+    /// [`Error::WrongRun`] and [`Error::OutOfOrder`] (nothing changes);
+    /// [`Error::RunTimedOut`]; [`Error::DeviceIdMismatch`]; the handshake's
+    /// errors. These end the run; the guard already counted it a success.
     pub fn handle_noise3(
         &mut self,
         now: u64,
+        run: RunId,
         message3: &[u8],
     ) -> Result<(PendingPeer, HandshakeOutcome), Error> {
+        RunId::check(self.run, run)?;
         if !matches!(self.state, ResponderState::AwaitNoise3 { .. }) {
             return Err(Error::OutOfOrder);
         }
@@ -565,8 +630,11 @@ impl<'a> PinInitiator<'a> {
         }
         let ci = ChannelId::new(CPACE_PURPOSE, &self.local.identity.device_id(), &responder)?;
         let sid = SessionId::from_nonces(&nonce_i, &nonce_r);
-        let (party, share) = Party::start(Role::Initiator, &pin.prs()?, &ci, &sid, b"", rng)?;
+        let mut prs = Prs::empty();
+        pin.prs_into(&mut prs)?;
         drop(pin);
+        let (party, share) = Party::start(Role::Initiator, &prs, &ci, &sid, b"", rng)?;
+        drop(prs);
         out.copy_from_slice(share.as_bytes());
         self.state = InitiatorState::AwaitShareAndTag {
             party,
@@ -610,10 +678,12 @@ impl<'a> PinInitiator<'a> {
         let (share, tag) = message.split_at(SHARE_LEN);
         let confirming = party.receive(&Share::from_slice(share)?, b"")?;
         let own_tag = confirming.tag();
-        let isk = confirming.verify(&read_tag(tag)?)?;
+        let mut isk = Isk::empty();
+        confirming.verify(&read_tag(tag)?, &mut isk)?;
         let (tag_out, noise_out) = out.split_at_mut(TAG_LEN);
         tag_out.copy_from_slice(&own_tag.0);
         let mut handshake = noise_for(&isk, &sid, Role::Initiator, &self.local, rng)?;
+        drop(isk);
         let len = handshake.write_message(&[], noise_out)?;
         self.state = InitiatorState::AwaitNoise2 {
             handshake,
@@ -627,18 +697,22 @@ impl<'a> PinInitiator<'a> {
     /// (at most [`crate::pairing::MAX_PAIRING_MESSAGE_LEN`] bytes).
     ///
     /// # Errors
-    /// [`Error::OutOfOrder`] and [`Error::BufferTooSmall`] (checked before the
-    /// run is consumed); [`Error::DeviceIdMismatch`]; the handshake's errors.
+    /// [`Error::OutOfOrder`] and [`Error::BufferTooSmall`] (nothing changes:
+    /// call again with a large enough buffer); [`Error::DeviceIdMismatch`];
+    /// the handshake's errors.
     pub fn handle_noise2(
-        self,
+        &mut self,
         message2: &[u8],
         out: &mut [u8],
     ) -> Result<(usize, PendingPeer, HandshakeOutcome), Error> {
+        if !matches!(self.state, InitiatorState::AwaitNoise2 { .. }) {
+            return Err(Error::OutOfOrder);
+        }
         crate::wire::ensure_room(out, MAX_PAIRING_MESSAGE_LEN)?;
         let InitiatorState::AwaitNoise2 {
             handshake,
             responder,
-        } = self.state
+        } = core::mem::replace(&mut self.state, InitiatorState::Over)
         else {
             return Err(Error::OutOfOrder);
         };
@@ -664,5 +738,24 @@ impl fmt::Debug for PinInitiator<'_> {
         f.debug_struct("PinInitiator")
             .field("pin", &"[redacted]")
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The drawn number is read and turned into digits inside the caller's
+    /// zeroizing slot, which ends at zero; the digits go into the PIN's
+    /// zeroizing storage.
+    #[test]
+    fn a_drawn_pins_number_is_consumed_in_place() {
+        let mut value = Zeroizing::new(0u32);
+        read_le_in_place(&[0x40, 0xe2, 0x01, 0x00], &mut value);
+        assert_eq!(*value, 123_456);
+        let mut pin = Pin(SecretBytes::zero());
+        pin.set_digits(&mut value);
+        assert_eq!(pin.expose_secret(), b"123456");
+        assert_eq!(*value, 0, "nothing of the number is left in the slot");
     }
 }

@@ -15,14 +15,18 @@ pub const LOCKOUT_SECS: u64 = 300;
 /// pairing out after [`LOCKOUT_FAILURES`] of them within
 /// [`LOCKOUT_WINDOW_SECS`], for [`LOCKOUT_SECS`].
 ///
-/// Every run counts as a failure from the moment it begins
-/// ([`PinGuard::begin`]); only a verified initiator confirmation tag retracts
-/// it ([`PinGuard::succeed`]). So timeouts, and runs an attacker abandons
-/// after learning from the responder's tag whether its one guess was right,
-/// all count, with no timer or drop hook needed. A run in progress counts in
-/// [`PinGuard::export`] too; **the host must persist the exported state
-/// before it sends the responder's hello** (the first message after
-/// `begin`), so a crash or a forced reboot cannot erase a guess.
+/// A run is admitted ([`PinGuard::begin`]) when the responder is about to
+/// release its confirmation tag, the first answer that lets the peer test a
+/// PIN guess, and counts as a failure from then on; only a verified
+/// initiator confirmation tag retracts it ([`PinGuard::succeed`]). So
+/// timeouts, and runs an attacker abandons after learning from the
+/// responder's tag whether its one guess was right, all count, with no timer
+/// or drop hook needed; malformed messages and runs that end before the tag
+/// cost nothing. A run in progress counts in [`PinGuard::export`] too; **the
+/// host must persist the exported state before it sends the responder's
+/// share and tag** (the first message after `begin`;
+/// [`super::PinResponder::guard_state`] exports it while the responder holds
+/// the guard), so a crash or a forced reboot cannot erase a guess.
 ///
 /// The bound: one guess per shown PIN (a PIN dies with its run), so an
 /// attacker's chance is one in a million per PIN, and at most

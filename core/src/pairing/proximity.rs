@@ -4,17 +4,29 @@
 use rand_core::TryCryptoRng;
 
 use super::payload::{ExpiryClock, PairingPayload, TransportHint};
-use super::run::{self, LocalDevice};
+use super::run::{self, LocalDevice, RunId};
 use super::{MAX_PAIRING_MESSAGE_LEN, PairingMethod, PendingPeer};
 use crate::Error;
-use crate::crypto::x25519::StaticPublicKey;
+use crate::crypto::x25519::{KEY_LEN, StaticPublicKey};
 use crate::noise::{HandshakeOutcome, HandshakeState, Prologue, Protocol, Role};
 
 /// How long the creator waits for a valid message 3 after answering a
 /// message 1, by its own clock. A run older than this is dropped without
-/// using up the payload, and a new message 1 may replace it, so anyone in
-/// range who sends a message 1 holds the payload for at most this long.
+/// using up the payload, and a new message 1 may replace it, so whoever
+/// sends a valid message 1 (someone who saw the code) holds the payload for
+/// at most this long. A recorded message 1 sent again is refused
+/// ([`MAX_RUNS_PER_PAYLOAD`]), so a replay cannot hold it at all.
 pub const RUN_TIMEOUT_SECS: u64 = 30;
+
+/// How many runs one payload answers. The creator remembers the ephemeral
+/// key of every message 1 it answered (in a fixed table of this many
+/// entries) and refuses a message 1 that repeats one with
+/// [`Error::Replayed`]. Once the table is full, further message 1s are
+/// refused with [`Error::PayloadExhausted`] (the run in progress, if any,
+/// may still finish): the user shows a new code. Eight runs in a payload's
+/// at most 300 seconds leave room for a person's retries; only someone who
+/// saw the code can make a fresh message 1, so only they can use runs up.
+pub const MAX_RUNS_PER_PAYLOAD: usize = 8;
 
 /// Clock skew the scanner allows before warning that a wall-clock expiry
 /// looks past.
@@ -57,6 +69,9 @@ pub struct ProximityResponder<'a> {
     payload: PairingPayload,
     created_at: u64,
     run: Option<LiveRun<'a>>,
+    /// The initiator ephemerals of the message 1s answered, oldest first;
+    /// the first `next_run` entries are set.
+    answered: [[u8; KEY_LEN]; MAX_RUNS_PER_PAYLOAD],
     next_run: u64,
     used: bool,
 }
@@ -68,12 +83,6 @@ struct LiveRun<'a> {
     started: u64,
     id: RunId,
 }
-
-/// Names one pairing run. The host keeps it with the connection that sent
-/// message 1 and presents it with that connection's message 3, so bytes from
-/// anyone else cannot end the run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RunId(u64);
 
 impl<'a> ProximityResponder<'a> {
     /// Creates a fresh payload, valid for `validity_secs` (at most 300) from
@@ -109,6 +118,7 @@ impl<'a> ProximityResponder<'a> {
             payload,
             created_at: now,
             run: None,
+            answered: [[0; KEY_LEN]; MAX_RUNS_PER_PAYLOAD],
             next_run: 0,
             used: false,
         })
@@ -168,17 +178,24 @@ impl<'a> ProximityResponder<'a> {
     /// Message 1 is already authenticated: in XXpsk2 its empty payload is
     /// encrypted with the handshake hash as associated data, and that hash
     /// covers the prologue, whose binding is a hash over the whole payload
-    /// including the one-time secret. So only someone who has seen the code
-    /// can start a run; anyone else is refused here and learns nothing,
-    /// the creator's static key included.
+    /// including the one-time secret. So a valid message 1 was made by
+    /// someone who has seen the code, but it is not fresh: anyone who
+    /// recorded one can send it again. The creator therefore remembers the
+    /// ephemeral key of each message 1 it answered and refuses a repeat
+    /// before any cryptography. Anyone without the code or a recording is
+    /// refused by the handshake and learns nothing, the creator's static key
+    /// included.
     ///
     /// # Errors
     /// [`Error::BufferTooSmall`] unless `out` holds
     /// [`MAX_PAIRING_MESSAGE_LEN`] bytes; [`Error::PayloadUsed`];
     /// [`Error::PayloadExpired`] (judged here, by the
-    /// creator's clock); [`Error::Busy`] while another run is live (send the
-    /// scanner a busy answer; the live run is untouched); the handshake's
-    /// errors, after which this run is dropped and the payload stays usable.
+    /// creator's clock); [`Error::Replayed`] for a message 1 already answered
+    /// and [`Error::Busy`] while another run is live (send the scanner a busy
+    /// answer; in both cases the live run is untouched);
+    /// [`Error::PayloadExhausted`] after [`MAX_RUNS_PER_PAYLOAD`] runs; the
+    /// handshake's errors, after which this run is dropped and the payload
+    /// stays usable.
     pub fn handle_message1<R: TryCryptoRng + ?Sized>(
         &mut self,
         now: u64,
@@ -188,9 +205,20 @@ impl<'a> ProximityResponder<'a> {
     ) -> Result<(usize, RunId), Error> {
         crate::wire::ensure_room(out, MAX_PAIRING_MESSAGE_LEN)?;
         self.check_usable(now)?;
+        let answered = usize::try_from(self.next_run).unwrap_or(usize::MAX);
+        let ephemeral = message1.first_chunk::<KEY_LEN>();
+        if let Some(e) = ephemeral
+            && self.answered.iter().take(answered).any(|seen| seen == e)
+        {
+            return Err(Error::Replayed);
+        }
         if self.is_busy(now) {
             return Err(Error::Busy);
         }
+        let slot = self
+            .answered
+            .get_mut(answered)
+            .ok_or(Error::PayloadExhausted)?;
         self.run = None;
         let mut handshake = handshake_for(
             &self.payload,
@@ -200,8 +228,10 @@ impl<'a> ProximityResponder<'a> {
             rng,
         )?;
         let len = run::respond(&mut handshake, &self.local, message1, out)?;
-        let id = RunId(self.next_run);
-        self.next_run = self.next_run.wrapping_add(1);
+        // `respond` read a valid message 1, which begins with the ephemeral.
+        *slot = *ephemeral.ok_or(Error::MessageTooShort)?;
+        let id = RunId::numbered(self.next_run);
+        self.next_run = self.next_run.saturating_add(1);
         self.run = Some(LiveRun {
             handshake,
             started: now,
@@ -215,8 +245,9 @@ impl<'a> ProximityResponder<'a> {
     /// session's keys.
     ///
     /// # Errors
-    /// [`Error::OutOfOrder`] with no run, or for another run's id (the live
-    /// run is untouched); [`Error::RunTimedOut`] for a stale run (dropped);
+    /// [`Error::OutOfOrder`] with no run; [`Error::WrongRun`] for another
+    /// run's id (the live run is untouched); [`Error::RunTimedOut`] for a
+    /// stale run (dropped);
     /// [`Error::PayloadUsed`]; [`Error::PayloadExpired`]; the handshake's and
     /// the payload's errors, after which the run is dropped (Noise's rule) and
     /// the payload stays usable until it expires.
@@ -227,9 +258,7 @@ impl<'a> ProximityResponder<'a> {
         message3: &[u8],
     ) -> Result<(PendingPeer, HandshakeOutcome), Error> {
         self.check_usable(now)?;
-        if self.run.as_ref().map(|live| live.id) != Some(run) {
-            return Err(Error::OutOfOrder);
-        }
+        RunId::check(self.run.as_ref().map(|live| live.id), run)?;
         if !self.is_busy(now) {
             self.run = None;
             return Err(Error::RunTimedOut);
@@ -248,7 +277,8 @@ impl<'a> ProximityResponder<'a> {
 pub struct ProximityInitiator<'a> {
     local: LocalDevice<'a>,
     method: PairingMethod,
-    handshake: HandshakeState<'a>,
+    /// `None` once message 2 was handled, whatever the outcome.
+    handshake: Option<HandshakeState<'a>>,
     expected_key: StaticPublicKey,
     expected_id: crate::identity::DeviceId,
 }
@@ -293,7 +323,7 @@ impl<'a> ProximityInitiator<'a> {
             Self {
                 local,
                 method,
-                handshake,
+                handshake: Some(handshake),
                 expected_key: payload.static_key,
                 expected_id: payload.device_id,
             },
@@ -309,34 +339,33 @@ impl<'a> ProximityInitiator<'a> {
     ///
     /// # Errors
     /// [`Error::BufferTooSmall`] unless `out` holds
-    /// [`MAX_PAIRING_MESSAGE_LEN`] bytes (checked first: the run survives);
+    /// [`MAX_PAIRING_MESSAGE_LEN`] bytes, and [`Error::OutOfOrder`] after
+    /// message 2 was handled: both checked first, and nothing changes (call
+    /// again with a large enough buffer). Every other error ends the run:
     /// [`Error::KeyMismatch`] (a man in the middle, or a swapped payload) or
     /// [`Error::DeviceIdMismatch`], before anything of ours is sent; the
     /// handshake's errors (a wrong secret fails here as [`Error::Aead`]).
     pub fn handle_message2(
-        self,
+        &mut self,
         message2: &[u8],
         out: &mut [u8],
     ) -> Result<(usize, PendingPeer, HandshakeOutcome), Error> {
+        if self.handshake.is_none() {
+            return Err(Error::OutOfOrder);
+        }
         crate::wire::ensure_room(out, MAX_PAIRING_MESSAGE_LEN)?;
+        let handshake = self.handshake.take().ok_or(Error::OutOfOrder)?;
         let expected_key = self.expected_key;
         let expected_id = self.expected_id;
-        run::finish_initiator(
-            self.handshake,
-            &self.local,
-            message2,
-            self.method,
-            out,
-            |peer| {
-                // Constant time: `StaticPublicKey`'s equality is.
-                if *peer.key() != expected_key {
-                    return Err(Error::KeyMismatch);
-                }
-                if peer.id() != expected_id {
-                    return Err(Error::DeviceIdMismatch);
-                }
-                Ok(())
-            },
-        )
+        run::finish_initiator(handshake, &self.local, message2, self.method, out, |peer| {
+            // Constant time: `StaticPublicKey`'s equality is.
+            if *peer.key() != expected_key {
+                return Err(Error::KeyMismatch);
+            }
+            if peer.id() != expected_id {
+                return Err(Error::DeviceIdMismatch);
+            }
+            Ok(())
+        })
     }
 }

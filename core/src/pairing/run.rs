@@ -2,11 +2,46 @@
 //! message 1, the responder's payload in message 2, the initiator's in
 //! message 3, each side ending with a [`PendingPeer`].
 
+use rand_core::TryCryptoRng;
+
 use super::{PairingMethod, PendingPeer};
 use crate::Error;
 use crate::identity::{DeviceIdentity, DeviceName};
 use crate::noise::{HandshakeOutcome, HandshakeState, Mode};
 use crate::wire::{HandshakePayload, PayloadFlags};
+
+/// Names one pairing run: a ticket the responder hands out with its answer
+/// to the message that began the run. The host keeps it with the connection
+/// that sent that message and presents it with every later message from the
+/// same connection, so bytes from anyone else cannot touch the run (they
+/// come with another ticket, or none). Only responders make them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunId(u64);
+
+impl RunId {
+    /// The `n`th run of one responder.
+    pub(crate) const fn numbered(n: u64) -> Self {
+        Self(n)
+    }
+
+    /// A random ticket, for a responder that has a single run (a PIN), so
+    /// tickets of different responders differ too.
+    pub(crate) fn random<R: TryCryptoRng + ?Sized>(rng: &mut R) -> Result<Self, Error> {
+        let mut bytes = [0u8; 8];
+        crate::crypto::fill_random(rng, &mut bytes)?;
+        Ok(Self(u64::from_le_bytes(bytes)))
+    }
+
+    /// Whether `presented` names the run `started` (if any) began:
+    /// [`Error::OutOfOrder`] with no run, [`Error::WrongRun`] for another's.
+    pub(crate) fn check(started: Option<Self>, presented: Self) -> Result<(), Error> {
+        match started {
+            None => Err(Error::OutOfOrder),
+            Some(run) if run == presented => Ok(()),
+            Some(_) => Err(Error::WrongRun),
+        }
+    }
+}
 
 /// What this device says about itself in messages 2 and 3.
 #[derive(Clone, Copy, Debug)]

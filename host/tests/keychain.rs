@@ -15,7 +15,12 @@
 //! The real-keychain scenario is skipped, loudly, only when
 //! `dbus-run-session` or `gnome-keyring-daemon` is not installed.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -73,9 +78,15 @@ fn run_child(mut command: Command, test: &str) -> String {
 }
 
 fn this_test_args(test: &str) -> Vec<String> {
-    ["--exact", test, "--ignored", "--nocapture", "--test-threads=1"]
-        .map(String::from)
-        .to_vec()
+    [
+        "--exact",
+        test,
+        "--ignored",
+        "--nocapture",
+        "--test-threads=1",
+    ]
+    .map(String::from)
+    .to_vec()
 }
 
 #[test]
@@ -93,9 +104,13 @@ fn no_session_bus() {
 
 #[test]
 fn real_keychain() {
-    let (Some(session), Some(_)) = (find("dbus-run-session"), find("gnome-keyring-daemon")) else {
+    let (Some(session), Some(_), Some(_)) = (
+        find("dbus-run-session"),
+        find("dbus-send"),
+        find("gnome-keyring-daemon"),
+    ) else {
         eprintln!(
-            "!!!!! SKIPPED: dbus-run-session or gnome-keyring-daemon is not installed \
+            "!!!!! SKIPPED: dbus-run-session, dbus-send or gnome-keyring-daemon is not installed \
              (apt-get install dbus dbus-x11 gnome-keyring): the real keychain tests did NOT run !!!!!"
         );
         return;
@@ -139,7 +154,10 @@ fn home_in(dir: &Path, name: &str) -> Home {
 }
 
 fn config(storage: StorageMode) -> Config {
-    Config { storage, ..Config::default() }
+    Config {
+        storage,
+        ..Config::default()
+    }
 }
 
 fn device_name() -> DeviceName {
@@ -161,24 +179,42 @@ fn child_no_session_bus() {
     println!("keychain unavailable as expected: {err}");
 
     // keychain mode: a clear error, nothing written.
-    let err = identity::create(&home, &lock, &config(StorageMode::Keychain), device_name(), 0).unwrap_err();
+    let err = identity::create(
+        &home,
+        &lock,
+        &config(StorageMode::Keychain),
+        device_name(),
+        0,
+    )
+    .unwrap_err();
     assert!(matches!(err, Error::KeychainUnavailable { .. }), "{err}");
     assert!(err.to_string().contains("storage = \"file\""), "{err}");
     assert!(!Home::exists(&home.identity_path()));
 
     // auto: key files, with one notice saying so.
-    let device = identity::create(&home, &lock, &config(StorageMode::Auto), device_name(), 0).unwrap();
+    let device =
+        identity::create(&home, &lock, &config(StorageMode::Auto), device_name(), 0).unwrap();
     assert_eq!(device.info.secrets, Location::File);
     assert_eq!(device.notices.len(), 1);
     let notice = device.notices[0].to_string();
-    assert!(notice.contains("no usable OS keychain") && notice.contains("keys"), "{notice}");
+    assert!(
+        notice.contains("no usable OS keychain") && notice.contains("keys"),
+        "{notice}"
+    );
     println!("notice: {notice}");
     assert!(Home::exists(&home.device_key_path()) && Home::exists(&home.signing_key_path()));
     let loaded = identity::load(&home, &lock, &config(StorageMode::Auto)).unwrap();
-    assert_eq!(loaded.identity.static_public_key(), device.identity.static_public_key());
+    assert_eq!(
+        loaded.identity.static_public_key(),
+        device.identity.static_public_key()
+    );
     assert_eq!(loaded.storage.primary(), Location::File);
     // The audit head goes to logs/audit.head.
-    loaded.storage.secrets().set(SecretEntry::AuditHead, &[4u8; 40]).unwrap();
+    loaded
+        .storage
+        .secrets()
+        .set(SecretEntry::AuditHead, &[4u8; 40])
+        .unwrap();
     assert_eq!(std::fs::read(home.audit_head_path()).unwrap(), [4u8; 40]);
 
     // keychain mode with keys in files: still an error, not a silent file use.
@@ -199,7 +235,11 @@ fn lock_default_collection() {
         ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "dbus-send: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "dbus-send: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -213,10 +253,14 @@ fn child_real_keychain() {
     // 1. The backend: store, read, replace, delete each entry.
     let id = DeviceId::from_bytes([7; 16]);
     let keychain = Keychain::connect(id).unwrap();
-    for entry in [SecretEntry::DeviceKey, SecretEntry::SigningKey, SecretEntry::AuditHead] {
+    for entry in [
+        SecretEntry::DeviceKey,
+        SecretEntry::SigningKey,
+        SecretEntry::AuditHead,
+    ] {
         assert!(keychain.get(entry).unwrap().is_none(), "{entry}");
-        let first = vec![1u8; entry.len()];
-        let second = vec![2u8; entry.len()];
+        let first = vec![1u8; entry.secret_len()];
+        let second = vec![2u8; entry.secret_len()];
         keychain.set(entry, &first).unwrap();
         assert_eq!(*keychain.get(entry).unwrap().unwrap(), first);
         keychain.set(entry, &second).unwrap();
@@ -224,7 +268,10 @@ fn child_real_keychain() {
         assert!(keychain.delete(entry).unwrap());
         assert!(keychain.get(entry).unwrap().is_none());
         assert!(!keychain.delete(entry).unwrap());
-        assert!(matches!(keychain.set(entry, &[0u8; 3]), Err(Error::SecretLength { .. })));
+        assert!(matches!(
+            keychain.set(entry, &[0u8; 3]),
+            Err(Error::SecretLength { .. })
+        ));
     }
     // Entries are per device.
     let other = Keychain::connect(DeviceId::from_bytes([8; 16])).unwrap();
@@ -236,33 +283,68 @@ fn child_real_keychain() {
     // 2. keychain mode: keys only in the keychain, no key files.
     let home = home_in(dir.path(), "kc");
     let lock = home.lock().unwrap();
-    let device = identity::create(&home, &lock, &config(StorageMode::Keychain), device_name(), 0).unwrap();
+    let device = identity::create(
+        &home,
+        &lock,
+        &config(StorageMode::Keychain),
+        device_name(),
+        0,
+    )
+    .unwrap();
     assert_eq!(device.info.secrets, Location::Keychain);
     assert!(device.notices.is_empty());
     assert!(!Home::exists(&home.device_key_path()) && !Home::exists(&home.signing_key_path()));
     let loaded = identity::load(&home, &lock, &config(StorageMode::Keychain)).unwrap();
-    assert_eq!(loaded.identity.static_public_key(), device.identity.static_public_key());
-    assert_eq!(loaded.identity.verifying_key(), device.identity.verifying_key());
+    assert_eq!(
+        loaded.identity.static_public_key(),
+        device.identity.static_public_key()
+    );
+    assert_eq!(
+        loaded.identity.verifying_key(),
+        device.identity.verifying_key()
+    );
     // The audit head through the same trait.
-    loaded.storage.secrets().set(SecretEntry::AuditHead, &[6u8; 40]).unwrap();
-    assert_eq!(*loaded.storage.secrets().get(SecretEntry::AuditHead).unwrap().unwrap(), [6u8; 40]);
+    loaded
+        .storage
+        .secrets()
+        .set(SecretEntry::AuditHead, &[6u8; 40])
+        .unwrap();
+    assert_eq!(
+        *loaded
+            .storage
+            .secrets()
+            .get(SecretEntry::AuditHead)
+            .unwrap()
+            .unwrap(),
+        [6u8; 40]
+    );
     assert!(!Home::exists(&home.audit_head_path()));
     // Rotation primitives: replace (atomic per key), store refuses, delete.
     let storage = &loaded.storage;
     assert!(matches!(
         storage.store_key(SecretEntry::DeviceKey, &SecretBytes::new([1; 32])),
-        Err(Error::KeyExists { location: Location::Keychain, .. })
+        Err(Error::KeyExists {
+            location: Location::Keychain,
+            ..
+        })
     ));
     assert_eq!(
-        storage.replace_key(SecretEntry::SigningKey, &SecretBytes::new([3; 32])).unwrap(),
+        storage
+            .replace_key(SecretEntry::SigningKey, &SecretBytes::new([3; 32]))
+            .unwrap(),
         vec![Location::Keychain]
     );
     assert!(matches!(
         identity::load(&home, &lock, &config(StorageMode::Auto)),
-        Err(Error::PublicKeyMismatch { entry: SecretEntry::SigningKey, .. })
+        Err(Error::PublicKeyMismatch {
+            entry: SecretEntry::SigningKey,
+            ..
+        })
     ));
     let secrets = device.identity.export_secrets();
-    storage.replace_key(SecretEntry::SigningKey, secrets.ed25519_seed()).unwrap();
+    storage
+        .replace_key(SecretEntry::SigningKey, secrets.ed25519_seed())
+        .unwrap();
     identity::load(&home, &lock, &config(StorageMode::Auto)).unwrap();
     // storage = "file" cannot see keychain keys: a clear error.
     let err = identity::load(&home, &lock, &config(StorageMode::File)).unwrap_err();
@@ -272,7 +354,14 @@ fn child_real_keychain() {
     // 3. auto with a keychain: keys go to the keychain.
     let auto_home = home_in(dir.path(), "auto");
     let auto_lock = auto_home.lock().unwrap();
-    let auto = identity::create(&auto_home, &auto_lock, &config(StorageMode::Auto), device_name(), 0).unwrap();
+    let auto = identity::create(
+        &auto_home,
+        &auto_lock,
+        &config(StorageMode::Auto),
+        device_name(),
+        0,
+    )
+    .unwrap();
     assert_eq!(auto.info.secrets, Location::Keychain);
     assert!(auto.notices.is_empty());
     assert!(!Home::exists(&auto_home.device_key_path()));
@@ -281,30 +370,61 @@ fn child_real_keychain() {
     // 4. Migration: an identity made with files, then loaded with auto.
     let file_home = home_in(dir.path(), "files");
     let file_lock = file_home.lock().unwrap();
-    let made = identity::create(&file_home, &file_lock, &config(StorageMode::File), device_name(), 0).unwrap();
+    let made = identity::create(
+        &file_home,
+        &file_lock,
+        &config(StorageMode::File),
+        device_name(),
+        0,
+    )
+    .unwrap();
     assert_eq!(made.info.secrets, Location::File);
     let key_file = std::fs::read(file_home.device_key_path()).unwrap();
     let migrated = identity::load(&file_home, &file_lock, &config(StorageMode::Auto)).unwrap();
     assert_eq!(migrated.notices.len(), 2, "{:?}", migrated.notices);
-    assert!(migrated.notices.iter().all(|n| n.as_str().contains("copied")));
+    assert!(
+        migrated
+            .notices
+            .iter()
+            .all(|n| n.as_str().contains("copied"))
+    );
     assert_eq!(migrated.info.secrets, Location::Keychain);
     assert_eq!(
-        identity::IdentityInfo::read(&file_home).unwrap().unwrap().secrets,
+        identity::IdentityInfo::read(&file_home)
+            .unwrap()
+            .unwrap()
+            .secrets,
         Location::Keychain
     );
     let kc = migrated.storage.keychain().unwrap();
     let files = FileStore::new(file_home.clone(), None);
     for entry in SecretEntry::KEYS {
-        assert_eq!(*kc.get(entry).unwrap().unwrap(), *files.get(entry).unwrap().unwrap());
+        assert_eq!(
+            *kc.get(entry).unwrap().unwrap(),
+            *files.get(entry).unwrap().unwrap()
+        );
     }
-    assert_eq!(std::fs::read(file_home.device_key_path()).unwrap(), key_file, "the file stays");
+    assert_eq!(
+        std::fs::read(file_home.device_key_path()).unwrap(),
+        key_file,
+        "the file stays"
+    );
     // Loaded again: both agree, nothing to copy.
     let again = identity::load(&file_home, &file_lock, &config(StorageMode::Auto)).unwrap();
     assert!(again.notices.is_empty());
-    assert_eq!(again.identity.static_public_key(), made.identity.static_public_key());
+    assert_eq!(
+        again.identity.static_public_key(),
+        made.identity.static_public_key()
+    );
     // Replace keeps the backup file in step.
     assert_eq!(
-        again.storage.replace_key(SecretEntry::DeviceKey, made.identity.export_secrets().x25519_secret()).unwrap(),
+        again
+            .storage
+            .replace_key(
+                SecretEntry::DeviceKey,
+                made.identity.export_secrets().x25519_secret()
+            )
+            .unwrap(),
         vec![Location::Keychain, Location::File]
     );
     println!("migration ok");
@@ -312,7 +432,16 @@ fn child_real_keychain() {
     // 5. Mismatch: the keychain's key differs from the file's.
     kc.set(SecretEntry::DeviceKey, &[9u8; 32]).unwrap();
     let err = identity::load(&file_home, &file_lock, &config(StorageMode::Auto)).unwrap_err();
-    assert!(matches!(err, Error::KeyMismatch { entry: SecretEntry::DeviceKey, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::KeyMismatch {
+                entry: SecretEntry::DeviceKey,
+                ..
+            }
+        ),
+        "{err}"
+    );
     // storage = "file" ignores the keychain and uses the files.
     identity::load(&file_home, &file_lock, &config(StorageMode::File)).unwrap();
     assert_eq!(
@@ -322,10 +451,14 @@ fn child_real_keychain() {
     println!("mismatch ok");
 
     // 6. A locked keyring is "unusable", never "absent".
-    let (storage, _) = KeyStorage::open(&home, StorageMode::Keychain, device.info.device_id).unwrap();
+    let (storage, _) =
+        KeyStorage::open(&home, StorageMode::Keychain, device.info.device_id).unwrap();
     lock_default_collection();
     let read = storage.keychain().unwrap().get(SecretEntry::DeviceKey);
-    println!("read from a locked keyring: {:?}", read.as_ref().map(Option::is_some));
+    println!(
+        "read from a locked keyring: {:?}",
+        read.as_ref().map(Option::is_some)
+    );
     assert!(
         matches!(read, Ok(Some(_)) | Err(Error::KeychainUnavailable { .. })),
         "a locked keyring must never read as \"absent\""
@@ -337,7 +470,14 @@ fn child_real_keychain() {
     assert!(matches!(err, Error::KeychainUnavailable { .. }), "{err}");
     let fresh = home_in(dir.path(), "locked-auto");
     let fresh_lock = fresh.lock().unwrap();
-    let fallback = identity::create(&fresh, &fresh_lock, &config(StorageMode::Auto), device_name(), 0).unwrap();
+    let fallback = identity::create(
+        &fresh,
+        &fresh_lock,
+        &config(StorageMode::Auto),
+        device_name(),
+        0,
+    )
+    .unwrap();
     assert_eq!(fallback.info.secrets, Location::File);
     assert_eq!(fallback.notices.len(), 1);
     println!("locked keyring ok");

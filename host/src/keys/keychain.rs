@@ -125,10 +125,10 @@ impl SecretStore for Keychain {
         match item.get_secret() {
             Ok(secret) => {
                 let secret = Zeroizing::new(secret);
-                if secret.len() != entry.len() {
+                if secret.len() != entry.secret_len() {
                     return Err(Error::KeychainCorrupt {
                         entry,
-                        detail: format!("{} bytes, expected {}", secret.len(), entry.len()),
+                        detail: format!("{} bytes, expected {}", secret.len(), entry.secret_len()),
                     });
                 }
                 Ok(Some(secret))

@@ -75,7 +75,7 @@ impl SecretEntry {
 
     /// The exact length of the entry's secret.
     #[must_use]
-    pub const fn len(self) -> usize {
+    pub const fn secret_len(self) -> usize {
         match self {
             Self::DeviceKey | Self::SigningKey => KEY_LEN,
             Self::AuditHead => AUDIT_HEAD_LEN,
@@ -90,12 +90,12 @@ impl SecretEntry {
 
     /// Refuses a secret of the wrong length for this entry.
     pub(crate) fn check_len(self, found: usize) -> Result<(), Error> {
-        if found == self.len() {
+        if found == self.secret_len() {
             Ok(())
         } else {
             Err(Error::SecretLength {
                 entry: self,
-                expected: self.len(),
+                expected: self.secret_len(),
                 found,
             })
         }
@@ -133,7 +133,7 @@ impl fmt::Display for Location {
 
 /// One place that keeps named secrets. Every `set` and `delete` is atomic
 /// per entry; secrets come back in zeroizing buffers of exactly
-/// [`SecretEntry::len`] bytes.
+/// [`SecretEntry::secret_len`] bytes.
 pub trait SecretStore {
     /// Which kind of place this is.
     fn location(&self) -> Location;
@@ -364,7 +364,7 @@ fn check_key_entry(entry: SecretEntry) -> Result<(), Error> {
     } else {
         Err(Error::SecretLength {
             entry,
-            expected: entry.len(),
+            expected: entry.secret_len(),
             found: KEY_LEN,
         })
     }

@@ -40,3 +40,8 @@ mod error;
 pub mod home;
 
 pub use error::Error;
+
+// ---- Key storage, configuration and identity ----
+pub mod config;
+pub mod identity;
+pub mod keys;

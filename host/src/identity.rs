@@ -1,0 +1,470 @@
+//! The device's identity on disk: `identity.json` (0600) holds its public
+//! facts, the secrets are in [`KeyStorage`].
+//!
+//! ```json
+//! {"format":1,"device_id":"…","name":"Laptop",
+//!  "x25519_public_key":"<64 hex>","ed25519_public_key":"<64 hex>",
+//!  "fingerprint":"…","created":"2025-01-31T12:00:00Z","secrets":"keychain"}
+//! ```
+//!
+//! [`create`] makes the identity on first launch and never replaces one:
+//! with an `identity.json` present it fails with [`Error::IdentityExists`]
+//! (use [`load_or_create`] for "the existing one, or a new one"); with key
+//! files present but no `identity.json` it fails with [`Error::OrphanKey`].
+//! The keys are stored first and `identity.json` written last, so a crash
+//! in between leaves orphan keys that are refused, never a half identity.
+//!
+//! [`load`] reads `identity.json` strictly, loads both keys through the
+//! storage policy and checks each against its recorded public key
+//! ([`Error::PublicKeyMismatch`]). When the keys moved from files into the
+//! keychain, `identity.json` is updated after both were read back.
+
+use std::fmt::Write as _;
+
+use getrandom::SysRng;
+use honeylink_core::crypto::ed25519::VerifyingKey;
+use honeylink_core::crypto::x25519::StaticPublicKey;
+use honeylink_core::identity::{
+    DeviceId, DeviceIdentity, DeviceName, Fingerprint, IdentitySecrets,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::Error;
+use crate::config::{Config, StorageMode};
+use crate::home::{Home, HomeLock};
+use crate::keys::{KEY_LEN, KeyStorage, Location, Notice, SecretEntry};
+
+/// The `format` of `identity.json` this code writes and reads.
+pub const IDENTITY_FORMAT: u32 = 1;
+/// Largest `identity.json` read.
+pub const MAX_IDENTITY_LEN: u64 = 4096;
+
+/// The public facts in `identity.json`, checked.
+#[derive(Clone, Copy, Debug)]
+pub struct IdentityInfo {
+    /// The device's id.
+    pub device_id: DeviceId,
+    /// The name shown to peers.
+    pub name: DeviceName,
+    /// The X25519 static public key.
+    pub x25519_public_key: StaticPublicKey,
+    /// The Ed25519 public key.
+    pub ed25519_public_key: VerifyingKey,
+    /// The fingerprint of the X25519 key (always [`Fingerprint::of`] it).
+    pub fingerprint: Fingerprint,
+    /// When the identity was created, seconds since 1970.
+    pub created: u64,
+    /// Where the secret keys are kept.
+    pub secrets: Location,
+}
+
+impl IdentityInfo {
+    /// The public facts of `identity`.
+    #[must_use]
+    pub fn of(
+        identity: &DeviceIdentity,
+        name: DeviceName,
+        created: u64,
+        secrets: Location,
+    ) -> Self {
+        Self {
+            device_id: identity.device_id(),
+            name,
+            x25519_public_key: *identity.static_public_key(),
+            ed25519_public_key: identity.verifying_key(),
+            fingerprint: identity.fingerprint(),
+            created,
+            secrets,
+        }
+    }
+
+    /// Writes `identity.json` atomically (0600). For rotation: call with
+    /// the home lock held.
+    pub fn save(&self, home: &Home, _lock: &HomeLock) -> Result<(), Error> {
+        let path = home.identity_path();
+        let record = Record {
+            format: IDENTITY_FORMAT,
+            device_id: self.device_id.to_string(),
+            name: self.name.as_str().to_owned(),
+            x25519_public_key: hex(self.x25519_public_key.as_bytes()),
+            ed25519_public_key: hex(self.ed25519_public_key.as_bytes()),
+            fingerprint: self.fingerprint.to_string(),
+            created: rfc3339(self.created)
+                .ok_or_else(|| Error::corrupt(&path, "creation time out of range"))?,
+            secrets: self.secrets,
+        };
+        let mut json =
+            serde_json::to_vec_pretty(&record).map_err(|e| Error::corrupt(&path, e.to_string()))?;
+        json.push(b'\n');
+        home.write_private(&path, &json)
+    }
+
+    /// Reads `identity.json`; `None` when it does not exist.
+    pub fn read(home: &Home) -> Result<Option<Self>, Error> {
+        let path = home.identity_path();
+        let Some(bytes) = home.read_private_if_exists(&path, MAX_IDENTITY_LEN)? else {
+            return Ok(None);
+        };
+        let corrupt = |detail: &str| Error::corrupt(&path, detail);
+        let record: Record =
+            serde_json::from_slice(&bytes).map_err(|e| Error::corrupt(&path, e.to_string()))?;
+        if record.format != IDENTITY_FORMAT {
+            return Err(Error::corrupt(
+                &path,
+                format!(
+                    "format {} (this version reads {IDENTITY_FORMAT})",
+                    record.format
+                ),
+            ));
+        }
+        let device_id = record
+            .device_id
+            .parse()
+            .map_err(|_| corrupt("device_id is not a device id"))?;
+        let name =
+            DeviceName::new(&record.name).map_err(|_| corrupt("name is not a device name"))?;
+        let x25519_public_key = unhex(&record.x25519_public_key)
+            .and_then(|k| StaticPublicKey::from_bytes(&k).ok())
+            .ok_or_else(|| corrupt("x25519_public_key is not an X25519 public key"))?;
+        let ed25519_public_key = unhex(&record.ed25519_public_key)
+            .and_then(|k| VerifyingKey::from_bytes(&k).ok())
+            .ok_or_else(|| corrupt("ed25519_public_key is not an Ed25519 public key"))?;
+        let fingerprint: Fingerprint = record
+            .fingerprint
+            .parse()
+            .map_err(|_| corrupt("fingerprint is not a fingerprint"))?;
+        if fingerprint != Fingerprint::of(&x25519_public_key) {
+            return Err(corrupt("fingerprint does not match x25519_public_key"));
+        }
+        let created = parse_rfc3339(&record.created)
+            .ok_or_else(|| corrupt("created is not an RFC 3339 UTC time (YYYY-MM-DDTHH:MM:SSZ)"))?;
+        Ok(Some(Self {
+            device_id,
+            name,
+            x25519_public_key,
+            ed25519_public_key,
+            fingerprint,
+            created,
+            secrets: record.secrets,
+        }))
+    }
+}
+
+/// `identity.json` as written.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Record {
+    format: u32,
+    device_id: String,
+    name: String,
+    x25519_public_key: String,
+    ed25519_public_key: String,
+    fingerprint: String,
+    created: String,
+    secrets: Location,
+}
+
+/// A device with its identity loaded or created, and its key storage (for
+/// rotation, destruction and the audit head).
+#[derive(Debug)]
+pub struct Device {
+    /// The identity with its secret keys.
+    pub identity: DeviceIdentity,
+    /// The public facts, as in `identity.json`.
+    pub info: IdentityInfo,
+    /// The key storage in use.
+    pub storage: KeyStorage,
+    /// Lines for the person running HoneyLink (keychain fallback, keys
+    /// copied into the keychain). The library never prints them.
+    pub notices: Vec<Notice>,
+}
+
+/// Creates the device identity on first launch: new keys from the OS RNG,
+/// stored as `config.storage` says, then `identity.json`. Refuses when an
+/// identity or orphan key files exist (see the module docs); a key stored
+/// before a later step failed is removed again.
+pub fn create(
+    home: &Home,
+    lock: &HomeLock,
+    config: &Config,
+    name: DeviceName,
+    now: u64,
+) -> Result<Device, Error> {
+    let path = home.identity_path();
+    if Home::exists(&path) {
+        return Err(Error::IdentityExists { path });
+    }
+    let identity = DeviceIdentity::generate(&mut SysRng)?;
+    let (storage, notice) = KeyStorage::open(home, config.storage, identity.device_id())?;
+    for entry in SecretEntry::KEYS {
+        if storage.files().exists(entry)? {
+            return Err(Error::OrphanKey {
+                entry,
+                location: Location::File,
+            });
+        }
+    }
+    let secrets = identity.export_secrets();
+    let mut stored = Vec::new();
+    let result = (|| {
+        for (entry, secret) in [
+            (SecretEntry::DeviceKey, secrets.x25519_secret()),
+            (SecretEntry::SigningKey, secrets.ed25519_seed()),
+        ] {
+            storage.store_key(entry, secret)?;
+            stored.push(entry);
+        }
+        let info = IdentityInfo::of(&identity, name, now, storage.primary());
+        info.save(home, lock)?;
+        Ok(info)
+    })();
+    let info = match result {
+        Ok(info) => info,
+        Err(e) => {
+            for entry in stored {
+                // Best effort: the error that stopped creation is the one to
+                // report; a key left behind is refused as an orphan later.
+                let _ = storage.delete_key(entry);
+            }
+            return Err(e);
+        }
+    };
+    Ok(Device {
+        identity,
+        info,
+        storage,
+        notices: notice.into_iter().collect(),
+    })
+}
+
+/// Loads the device identity: `identity.json`, then both keys through the
+/// storage policy, each checked against its recorded public key.
+pub fn load(home: &Home, lock: &HomeLock, config: &Config) -> Result<Device, Error> {
+    let mut info = IdentityInfo::read(home)?.ok_or_else(|| Error::NoIdentity {
+        path: home.identity_path(),
+    })?;
+    let (storage, notice) = KeyStorage::open(home, config.storage, info.device_id)?;
+    let mut notices: Vec<Notice> = notice.into_iter().collect();
+    let mut keys = Vec::with_capacity(2);
+    for entry in SecretEntry::KEYS {
+        let Some(loaded) = storage.load_key(entry)? else {
+            return Err(missing(&info, &storage, config.storage, entry));
+        };
+        let public = crate::keys::public_key_of(entry, loaded.secret.expose_secret());
+        let recorded: &[u8; KEY_LEN] = match entry {
+            SecretEntry::DeviceKey => info.x25519_public_key.as_bytes(),
+            _ => info.ed25519_public_key.as_bytes(),
+        };
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(&public[..], &recorded[..])) {
+            return Err(Error::PublicKeyMismatch {
+                entry,
+                path: home.identity_path(),
+            });
+        }
+        notices.extend(loaded.migrated);
+        keys.push(loaded.secret);
+    }
+    let mut keys = keys.into_iter();
+    let (Some(x25519), Some(seed)) = (keys.next(), keys.next()) else {
+        return Err(Error::Unexpected("two keys were loaded"));
+    };
+    let identity =
+        DeviceIdentity::from_secrets(&IdentitySecrets::new(info.device_id, x25519, seed));
+    if storage.primary() == Location::Keychain && info.secrets == Location::File {
+        info.secrets = Location::Keychain;
+        info.save(home, lock)?;
+    }
+    Ok(Device {
+        identity,
+        info,
+        storage,
+        notices,
+    })
+}
+
+/// [`load`] when `identity.json` exists, else [`create`]; the flag says
+/// whether the identity was just created.
+pub fn load_or_create(
+    home: &Home,
+    lock: &HomeLock,
+    config: &Config,
+    name: DeviceName,
+    now: u64,
+) -> Result<(Device, bool), Error> {
+    if Home::exists(&home.identity_path()) {
+        load(home, lock, config).map(|device| (device, false))
+    } else {
+        create(home, lock, config, name, now).map(|device| (device, true))
+    }
+}
+
+/// The error for a key no reachable storage holds.
+fn missing(
+    info: &IdentityInfo,
+    storage: &KeyStorage,
+    mode: StorageMode,
+    entry: SecretEntry,
+) -> Error {
+    if info.secrets == Location::Keychain && storage.keychain().is_none() {
+        let reason = if mode == StorageMode::File {
+            "storage = \"file\" in config.toml, and identity.json says the keys are in the OS \
+             keychain"
+                .to_owned()
+        } else {
+            "identity.json says the keys are in the OS keychain, no keychain is usable and no \
+             key file backs them up"
+                .to_owned()
+        };
+        return Error::KeychainUnavailable { reason };
+    }
+    Error::KeyMissing {
+        entry,
+        location: info.secrets,
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let mut text = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(text, "{b:02x}");
+    }
+    text
+}
+
+fn unhex(text: &str) -> Option<[u8; KEY_LEN]> {
+    let digits = text.as_bytes();
+    if digits.len() != KEY_LEN * 2 {
+        return None;
+    }
+    let mut out = [0u8; KEY_LEN];
+    for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
+        let pair = std::str::from_utf8(pair).ok()?;
+        if !pair.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
+            return None;
+        }
+        *byte = u8::from_str_radix(pair, 16).ok()?;
+    }
+    Some(out)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date.
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let shifted_month = if month > 2 { month - 3 } else { month + 9 };
+    let day_of_year = (153 * shifted_month + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+/// The date of a day count since 1970-01-01.
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let days = days + 719_468;
+    let era = days.div_euclid(146_097);
+    let day_of_era = days - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
+    let month = if shifted_month < 10 {
+        shifted_month + 3
+    } else {
+        shifted_month - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for seconds since 1970 (years up to 9999).
+fn rfc3339(unix: u64) -> Option<String> {
+    let unix = i64::try_from(unix).ok()?;
+    let (year, month, day) = civil_from_days(unix.div_euclid(86_400));
+    if year > 9999 {
+        return None;
+    }
+    let second = unix.rem_euclid(86_400);
+    Some(format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        second / 3600,
+        second / 60 % 60,
+        second % 60
+    ))
+}
+
+/// Parses exactly the form [`rfc3339`] writes; refuses impossible dates.
+fn parse_rfc3339(text: &str) -> Option<u64> {
+    let b = text.as_bytes();
+    if b.len() != 20 {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| -> Option<i64> {
+        let part = text.get(range)?;
+        part.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| part.parse().ok())?
+    };
+    let separators = [
+        (4, b'-'),
+        (7, b'-'),
+        (10, b'T'),
+        (13, b':'),
+        (16, b':'),
+        (19, b'Z'),
+    ];
+    if separators.iter().any(|&(i, c)| b.get(i) != Some(&c)) {
+        return None;
+    }
+    let days = days_from_civil(number(0..4)?, number(5..7)?, number(8..10)?);
+    let seconds = days * 86_400 + number(11..13)? * 3600 + number(14..16)? * 60 + number(17..19)?;
+    let unix = u64::try_from(seconds).ok()?;
+    // Month 13, February 30 or hour 24 do not survive the round trip.
+    (rfc3339(unix)? == text).then_some(unix)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    #[test]
+    fn rfc3339_round_trip_and_refusals() {
+        assert_eq!(rfc3339(0).unwrap(), "1970-01-01T00:00:00Z");
+        // 2000-02-29T12:34:56Z (a leap day).
+        assert_eq!(rfc3339(951_827_696).unwrap(), "2000-02-29T12:34:56Z");
+        assert_eq!(parse_rfc3339("2000-02-29T12:34:56Z"), Some(951_827_696));
+        for t in [
+            0,
+            1,
+            86_399,
+            86_400,
+            1_700_000_000,
+            4_102_444_800,
+            253_402_300_799,
+        ] {
+            assert_eq!(parse_rfc3339(&rfc3339(t).unwrap()), Some(t));
+        }
+        for bad in [
+            "2001-02-29T00:00:00Z",
+            "2000-13-01T00:00:00Z",
+            "2000-01-01T24:00:00Z",
+            "2000-01-01 00:00:00Z",
+            "2000-01-01T00:00:00+01:00",
+            "1969-12-31T23:59:59Z",
+            "+000-01-01T00:00:00Z",
+            "",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn hex_round_trip() {
+        let bytes: [u8; 32] = core::array::from_fn(|i| u8::try_from(i * 7).unwrap());
+        assert_eq!(unhex(&hex(&bytes)), Some(bytes));
+        assert_eq!(unhex(&hex(&bytes).to_uppercase()), None);
+        assert_eq!(unhex("00"), None);
+    }
+}

@@ -1,0 +1,675 @@
+//! The file backend: each key in its own PKCS#8 PEM file under `keys/`
+//! (RFC 8410), the audit head in `logs/audit.head`, all written 0600
+//! through [`Home`].
+//!
+//! Keys are written as PKCS#8 v1 `PrivateKeyInfo` (OpenSSL 3.0 refuses v2),
+//! the private key field holding the 32-byte key as an OCTET STRING inside
+//! the OCTET STRING (RFC 8410 section 7). With a passphrase they are written
+//! as `ENCRYPTED PRIVATE KEY` (PBES2: scrypt N=2^14 r=8 p=1, AES-256-CBC),
+//! which `openssl pkey -passin` reads. The reader accepts exactly that, a v2
+//! document whose public key matches, and encrypted files from OpenSSL
+//! (PBES2 with PBKDF2 or scrypt of bounded cost), and refuses everything
+//! else with a [`KeyFileProblem`]. Every buffer that holds secret bytes is
+//! zeroized when dropped.
+
+use std::fmt;
+use std::fs;
+use std::os::unix::ffi::OsStringExt;
+use std::path::{Path, PathBuf};
+
+use der::pem::{self, LineEnding};
+use der::{Decode, Encode, Header, SliceReader};
+use getrandom::SysRng;
+use honeylink_core::crypto::SecretBytes;
+use honeylink_core::crypto::ed25519::SigningKey;
+use honeylink_core::crypto::x25519::StaticSecret;
+use pkcs8::der::asn1::{ObjectIdentifier, OctetStringRef};
+use pkcs8::pkcs5::pbes2::{self, Kdf};
+use pkcs8::{AlgorithmIdentifierRef, EncryptedPrivateKeyInfoRef, PrivateKeyInfoRef};
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+use super::{KEY_LEN, Location, SecretEntry, SecretStore};
+use crate::Error;
+use crate::home::{self, Home};
+
+/// The environment variable holding the key files' passphrase.
+pub const PASSPHRASE_ENV: &str = "HONEYLINK_PASSPHRASE";
+
+/// Largest key file read (ours are under 400 bytes, OpenSSL's alike).
+pub const MAX_KEY_FILE_LEN: u64 = 4096;
+
+/// X25519 (RFC 8410 section 3).
+const X25519_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.110");
+/// Ed25519 (RFC 8410 section 3).
+const ED25519_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+
+const PLAIN_LABEL: &str = "PRIVATE KEY";
+const ENCRYPTED_LABEL: &str = "ENCRYPTED PRIVATE KEY";
+
+/// Most memory an encrypted file's scrypt may ask for (128 * r * N bytes).
+const MAX_SCRYPT_MEMORY: u64 = 64 << 20;
+/// Most scrypt parallelism an encrypted file may ask for.
+const MAX_SCRYPT_P: u16 = 4;
+/// Most PBKDF2 iterations an encrypted file may ask for.
+const MAX_PBKDF2_ITERATIONS: u32 = 1_000_000;
+
+/// The passphrase that encrypts key files. Zeroized on drop, redacted in
+/// `Debug`, not `Clone`.
+pub struct Passphrase(Zeroizing<Vec<u8>>);
+
+impl Passphrase {
+    /// Wraps a passphrase; `None` when empty (an empty passphrase protects
+    /// nothing, so it means "no passphrase").
+    #[must_use]
+    pub fn new(bytes: &[u8]) -> Option<Self> {
+        (!bytes.is_empty()).then(|| Self(Zeroizing::new(bytes.to_vec())))
+    }
+
+    /// The passphrase in `HONEYLINK_PASSPHRASE`, if set and not empty.
+    #[must_use]
+    pub fn from_env() -> Option<Self> {
+        let value = Zeroizing::new(std::env::var_os(PASSPHRASE_ENV)?.into_vec());
+        Self::new(&value)
+    }
+}
+
+impl fmt::Debug for Passphrase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Passphrase([redacted])")
+    }
+}
+
+/// Why a key file was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyFileProblem {
+    /// The file is empty (or only white space).
+    Empty,
+    /// The file is not PEM.
+    NotPem(String),
+    /// The PEM label is not `PRIVATE KEY` or `ENCRYPTED PRIVATE KEY`.
+    PemLabel(String),
+    /// The DER inside does not parse.
+    Der(String),
+    /// The PKCS#8 version is neither v1 (0) nor v2 (1).
+    Version(u8),
+    /// The algorithm is not the one this file holds.
+    Algorithm {
+        /// The OID the file names.
+        found: String,
+        /// The OID this file must hold.
+        expected: String,
+    },
+    /// The algorithm identifier has parameters (RFC 8410: they are absent).
+    AlgorithmParameters,
+    /// The private key field is not an OCTET STRING of 32 bytes.
+    PrivateKey,
+    /// Fields after the key that HoneyLink does not accept (attributes,
+    /// extensions), or bytes after the document.
+    UnexpectedFields,
+    /// The v2 public key is not a whole-byte BIT STRING of 32 bytes.
+    PublicKeyEncoding,
+    /// The v2 public key does not belong to the private key.
+    PublicKeyMismatch,
+    /// The encryption scheme is not one HoneyLink reads.
+    Encryption(String),
+    /// The encryption asks for more key-derivation work or memory than
+    /// HoneyLink allows.
+    KdfTooCostly,
+    /// The audit head file has the wrong length.
+    Length {
+        /// The length expected.
+        expected: usize,
+        /// The length found.
+        found: usize,
+    },
+}
+
+impl fmt::Display for KeyFileProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty => f.write_str("the file is empty"),
+            Self::NotPem(e) => write!(f, "not PEM ({e})"),
+            Self::PemLabel(label) => write!(
+                f,
+                "PEM label is \"{label}\", expected \"{PLAIN_LABEL}\" or \"{ENCRYPTED_LABEL}\""
+            ),
+            Self::Der(e) => write!(f, "not a PKCS#8 document ({e})"),
+            Self::Version(v) => write!(f, "PKCS#8 version {v} (only 0 and 1 exist)"),
+            Self::Algorithm { found, expected } => {
+                write!(f, "algorithm {found}, expected {expected}")
+            }
+            Self::AlgorithmParameters => {
+                f.write_str("algorithm parameters present (RFC 8410 requires none)")
+            }
+            Self::PrivateKey => f.write_str("the private key is not a 32-byte OCTET STRING"),
+            Self::UnexpectedFields => {
+                f.write_str("unexpected attributes, extension fields or trailing bytes")
+            }
+            Self::PublicKeyEncoding => f.write_str("the public key is not 32 whole bytes"),
+            Self::PublicKeyMismatch => {
+                f.write_str("the public key in the file does not match its private key")
+            }
+            Self::Encryption(e) => write!(f, "unsupported encryption ({e})"),
+            Self::KdfTooCostly => f.write_str(
+                "the encryption's key derivation asks for more work or memory than allowed",
+            ),
+            Self::Length { expected, found } => {
+                write!(f, "{found} bytes, expected {expected}")
+            }
+        }
+    }
+}
+
+/// Key files under a [`Home`], encrypted when a [`Passphrase`] is given.
+#[derive(Debug)]
+pub struct FileStore {
+    home: Home,
+    passphrase: Option<Passphrase>,
+}
+
+impl FileStore {
+    /// The file backend of `home`.
+    #[must_use]
+    pub fn new(home: Home, passphrase: Option<Passphrase>) -> Self {
+        Self { home, passphrase }
+    }
+
+    /// The file that holds `entry`.
+    #[must_use]
+    pub fn path_of(&self, entry: SecretEntry) -> PathBuf {
+        match entry {
+            SecretEntry::DeviceKey => self.home.device_key_path(),
+            SecretEntry::SigningKey => self.home.signing_key_path(),
+            SecretEntry::AuditHead => self.home.audit_head_path(),
+        }
+    }
+
+    /// Whether something is at `entry`'s path (checked when read).
+    pub fn exists(&self, entry: SecretEntry) -> Result<bool, Error> {
+        let path = self.path_of(entry);
+        match fs::symlink_metadata(&path) {
+            Ok(_) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(Error::io("inspect", path, e)),
+        }
+    }
+}
+
+impl SecretStore for FileStore {
+    fn location(&self) -> Location {
+        Location::File
+    }
+
+    fn get(&self, entry: SecretEntry) -> Result<Option<Zeroizing<Vec<u8>>>, Error> {
+        let path = self.path_of(entry);
+        let Some(bytes) = self
+            .home
+            .read_private_if_exists(&path, MAX_KEY_FILE_LEN)?
+            .map(Zeroizing::new)
+        else {
+            return Ok(None);
+        };
+        if !entry.is_key() {
+            if bytes.len() != entry.secret_len() {
+                return Err(Error::KeyFile {
+                    path,
+                    problem: KeyFileProblem::Length {
+                        expected: entry.secret_len(),
+                        found: bytes.len(),
+                    },
+                });
+            }
+            return Ok(Some(bytes));
+        }
+        let key = decode_key(&path, &bytes, entry, self.passphrase.as_ref())?;
+        Ok(Some(Zeroizing::new(key.to_vec())))
+    }
+
+    fn set(&self, entry: SecretEntry, secret: &[u8]) -> Result<(), Error> {
+        entry.check_len(secret.len())?;
+        let path = self.path_of(entry);
+        if !entry.is_key() {
+            return self.home.write_private(&path, secret);
+        }
+        let pem = encode_key(&path, entry, secret, self.passphrase.as_ref())?;
+        self.home.write_private(&path, &pem)
+    }
+
+    fn delete(&self, entry: SecretEntry) -> Result<bool, Error> {
+        let path = self.path_of(entry);
+        let meta = match fs::symlink_metadata(&path) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(Error::io("inspect", path, e)),
+        };
+        if meta.file_type().is_symlink() {
+            return Err(Error::Symlink { path });
+        }
+        if !meta.is_file() {
+            return Err(Error::NotAFile { path });
+        }
+        fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
+        match path.parent() {
+            Some(dir) => home::sync_dir(dir).map(|()| true),
+            None => Ok(true),
+        }
+    }
+}
+
+/// The algorithm OID of a key entry.
+fn oid_of(entry: SecretEntry) -> ObjectIdentifier {
+    match entry {
+        SecretEntry::SigningKey => ED25519_OID,
+        SecretEntry::DeviceKey | SecretEntry::AuditHead => X25519_OID,
+    }
+}
+
+fn bad(path: &Path, problem: KeyFileProblem) -> Error {
+    Error::KeyFile {
+        path: path.into(),
+        problem,
+    }
+}
+
+fn der_problem(e: der::Error) -> KeyFileProblem {
+    KeyFileProblem::Der(e.to_string())
+}
+
+/// Encodes `secret` as a PKCS#8 v1 PEM document (encrypted if a passphrase
+/// is given), in a zeroizing buffer.
+pub(crate) fn encode_key(
+    path: &Path,
+    entry: SecretEntry,
+    secret: &[u8],
+    passphrase: Option<&Passphrase>,
+) -> Result<Zeroizing<Vec<u8>>, Error> {
+    let encoding = |e: der::Error| bad(path, der_problem(e));
+    // CurvePrivateKey ::= OCTET STRING (RFC 8410 section 7).
+    let mut inner = Zeroizing::new([0u8; KEY_LEN + 2]);
+    let inner = OctetStringRef::new(secret)
+        .and_then(|s| s.encode_to_slice(inner.as_mut_slice()))
+        .map_err(encoding)?;
+    let info = PrivateKeyInfoRef::new(
+        AlgorithmIdentifierRef {
+            oid: oid_of(entry),
+            parameters: None,
+        },
+        OctetStringRef::new(inner).map_err(encoding)?,
+    );
+    let mut document = Zeroizing::new([0u8; 64]);
+    let document = info
+        .encode_to_slice(document.as_mut_slice())
+        .map_err(encoding)?;
+    match passphrase {
+        None => to_pem(path, PLAIN_LABEL, document),
+        Some(passphrase) => {
+            let params = pbes2::Parameters::generate_scrypt(&mut SysRng).map_err(|e| {
+                Error::io(
+                    "draw a salt for",
+                    path,
+                    std::io::Error::other(e.to_string()),
+                )
+            })?;
+            let mut buffer = Zeroizing::new(vec![0u8; document.len() + 16]);
+            buffer
+                .get_mut(..document.len())
+                .ok_or_else(|| bad(path, KeyFileProblem::PrivateKey))?
+                .copy_from_slice(document);
+            let ciphertext = params
+                .encrypt_in_place(passphrase.0.as_slice(), &mut buffer, document.len())
+                .map_err(|e| bad(path, KeyFileProblem::Encryption(e.to_string())))?;
+            let encrypted = EncryptedPrivateKeyInfoRef {
+                encryption_algorithm: params.into(),
+                encrypted_data: OctetStringRef::new(ciphertext).map_err(encoding)?,
+            };
+            let der = encrypted.to_der().map_err(encoding)?;
+            to_pem(path, ENCRYPTED_LABEL, &der)
+        }
+    }
+}
+
+fn to_pem(path: &Path, label: &str, der: &[u8]) -> Result<Zeroizing<Vec<u8>>, Error> {
+    let problem = |e: pem::Error| bad(path, KeyFileProblem::NotPem(e.to_string()));
+    let len = pem::encoded_len(label, LineEnding::LF, der).map_err(problem)?;
+    let mut buffer = Zeroizing::new(vec![0u8; len]);
+    let written = pem::encode(label, LineEnding::LF, der, &mut buffer)
+        .map_err(problem)?
+        .len();
+    buffer.truncate(written);
+    Ok(buffer)
+}
+
+/// Decodes a key file's bytes into the 32-byte key, refusing anything but
+/// the documents described in the module docs.
+pub(crate) fn decode_key(
+    path: &Path,
+    bytes: &[u8],
+    entry: SecretEntry,
+    passphrase: Option<&Passphrase>,
+) -> Result<Zeroizing<[u8; KEY_LEN]>, Error> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(bad(path, KeyFileProblem::Empty));
+    }
+    let label =
+        pem::decode_label(bytes).map_err(|e| bad(path, KeyFileProblem::NotPem(e.to_string())))?;
+    if label != PLAIN_LABEL && label != ENCRYPTED_LABEL {
+        let shown: String = label.chars().take(64).collect();
+        return Err(bad(path, KeyFileProblem::PemLabel(shown)));
+    }
+    let mut buffer = Zeroizing::new(vec![0u8; bytes.len()]);
+    let (label, der) = pem::decode(bytes, &mut buffer)
+        .map_err(|e| bad(path, KeyFileProblem::NotPem(e.to_string())))?;
+    if label == PLAIN_LABEL {
+        return parse_private_key_info(der, entry).map_err(|p| bad(path, p));
+    }
+    let passphrase = passphrase.ok_or_else(|| Error::PassphraseRequired { path: path.into() })?;
+    let encrypted =
+        EncryptedPrivateKeyInfoRef::from_der(der).map_err(|e| bad(path, der_problem(e)))?;
+    let params = encrypted.encryption_algorithm.pbes2().ok_or_else(|| {
+        bad(
+            path,
+            KeyFileProblem::Encryption("PBES1; only PBES2 is read".into()),
+        )
+    })?;
+    check_kdf_cost(&params.kdf).map_err(|p| bad(path, p))?;
+    let mut plain = Zeroizing::new(encrypted.encrypted_data.as_bytes().to_vec());
+    let plain = match params.decrypt_in_place(passphrase.0.as_slice(), &mut plain) {
+        Ok(plain) => plain,
+        Err(pkcs8::pkcs5::Error::DecryptFailed) => {
+            return Err(Error::WrongPassphrase { path: path.into() });
+        }
+        Err(e) => return Err(bad(path, KeyFileProblem::Encryption(e.to_string()))),
+    };
+    match parse_private_key_info(plain, entry) {
+        // CBC padding can come out valid by chance under a wrong
+        // passphrase; the garbage then fails to parse.
+        Err(KeyFileProblem::Der(_) | KeyFileProblem::Version(_)) => {
+            Err(Error::WrongPassphrase { path: path.into() })
+        }
+        other => other.map_err(|p| bad(path, p)),
+    }
+}
+
+/// Refuses key derivations that would take unbounded time or memory.
+fn check_kdf_cost(kdf: &Kdf) -> Result<(), KeyFileProblem> {
+    match kdf {
+        Kdf::Pbkdf2(p) if p.iteration_count <= MAX_PBKDF2_ITERATIONS => Ok(()),
+        Kdf::Scrypt(s)
+            if s.parallelization <= MAX_SCRYPT_P
+                && s.cost_parameter
+                    .checked_mul(u64::from(s.block_size))
+                    .and_then(|nr| nr.checked_mul(128))
+                    .is_some_and(|bytes| bytes <= MAX_SCRYPT_MEMORY) =>
+        {
+            Ok(())
+        }
+        _ => Err(KeyFileProblem::KdfTooCostly),
+    }
+}
+
+/// Parses a DER `PrivateKeyInfo` strictly (see the module docs).
+fn parse_private_key_info(
+    der: &[u8],
+    entry: SecretEntry,
+) -> Result<Zeroizing<[u8; KEY_LEN]>, KeyFileProblem> {
+    // The version first, so that an unknown one is named as such.
+    let mut reader = SliceReader::new(der).map_err(der_problem)?;
+    Header::decode(&mut reader).map_err(der_problem)?;
+    let version = u8::decode(&mut reader).map_err(der_problem)?;
+    if version > 1 {
+        return Err(KeyFileProblem::Version(version));
+    }
+    let info = PrivateKeyInfoRef::from_der(der).map_err(der_problem)?;
+    let expected = oid_of(entry);
+    if info.algorithm.oid != expected {
+        return Err(KeyFileProblem::Algorithm {
+            found: info.algorithm.oid.to_string(),
+            expected: expected.to_string(),
+        });
+    }
+    if info.algorithm.parameters.is_some() {
+        return Err(KeyFileProblem::AlgorithmParameters);
+    }
+    // The parser skips attributes and extension fields: encoding again and
+    // comparing catches every field it did not keep.
+    let mut again = Zeroizing::new(vec![0u8; der.len()]);
+    match info.encode_to_slice(&mut again) {
+        Ok(encoded) if encoded == der => {}
+        _ => return Err(KeyFileProblem::UnexpectedFields),
+    }
+    let key = <&OctetStringRef>::from_der(info.private_key.as_bytes())
+        .map_err(|_| KeyFileProblem::PrivateKey)?;
+    let mut secret = Zeroizing::new([0u8; KEY_LEN]);
+    if key.as_bytes().len() != KEY_LEN {
+        return Err(KeyFileProblem::PrivateKey);
+    }
+    secret.copy_from_slice(key.as_bytes());
+    if let Some(public) = &info.public_key {
+        let public = public
+            .as_bytes()
+            .filter(|p| p.len() == KEY_LEN)
+            .ok_or(KeyFileProblem::PublicKeyEncoding)?;
+        if !bool::from(public_key_of(entry, &secret).ct_eq(public)) {
+            return Err(KeyFileProblem::PublicKeyMismatch);
+        }
+    }
+    Ok(secret)
+}
+
+/// The public half of a 32-byte secret key.
+pub(crate) fn public_key_of(entry: SecretEntry, secret: &[u8; KEY_LEN]) -> [u8; KEY_LEN] {
+    let bytes = SecretBytes::new(*secret);
+    match entry {
+        SecretEntry::SigningKey => *SigningKey::from_seed(&bytes).verifying_key().as_bytes(),
+        SecretEntry::DeviceKey | SecretEntry::AuditHead => {
+            *StaticSecret::from_bytes(bytes).public_key().as_bytes()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )]
+
+    use super::*;
+
+    const PATH: &str = "/nonexistent/key.pem";
+
+    fn problem(bytes: &[u8], entry: SecretEntry) -> KeyFileProblem {
+        match decode_key(Path::new(PATH), bytes, entry, None) {
+            Err(Error::KeyFile { problem, .. }) => problem,
+            other => panic!("expected a key file problem, got {other:?}"),
+        }
+    }
+
+    /// DER of a v1 X25519 `PrivateKeyInfo`: RFC 8410 section 10.3's example.
+    const RFC8410_X25519: [u8; 48] = [
+        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04,
+        0x20, 0xd4, 0xee, 0x72, 0xdb, 0xf9, 0x13, 0x58, 0x4a, 0xd5, 0xb6, 0xd8, 0xf1, 0xf7, 0x69,
+        0xf8, 0xad, 0x3a, 0xfe, 0x7c, 0x28, 0xcb, 0xf1, 0xd4, 0xfb, 0xe0, 0x97, 0xa8, 0x8f, 0x44,
+        0x75, 0x58, 0x42,
+    ];
+
+    fn pem_of(der: &[u8]) -> Vec<u8> {
+        pem::encode_string(PLAIN_LABEL, LineEnding::LF, der)
+            .unwrap()
+            .into_bytes()
+    }
+
+    #[test]
+    fn writes_rfc8410_bytes() {
+        let secret: [u8; 32] = RFC8410_X25519[16..].try_into().unwrap();
+        let pem = encode_key(Path::new(PATH), SecretEntry::DeviceKey, &secret, None).unwrap();
+        assert_eq!(*pem, pem_of(&RFC8410_X25519));
+        let back = decode_key(Path::new(PATH), &pem, SecretEntry::DeviceKey, None).unwrap();
+        assert_eq!(*back, secret);
+    }
+
+    #[test]
+    fn refuses_wrong_oid_version_fields_and_lengths() {
+        // The X25519 document read as the signing key: wrong OID.
+        assert!(matches!(
+            problem(&pem_of(&RFC8410_X25519), SecretEntry::SigningKey),
+            KeyFileProblem::Algorithm { .. }
+        ));
+        // Version 2.
+        let mut der = RFC8410_X25519;
+        der[4] = 2;
+        assert_eq!(
+            problem(&pem_of(&der), SecretEntry::DeviceKey),
+            KeyFileProblem::Version(2)
+        );
+        // Version 1 (v2) without the public key it requires.
+        der[4] = 1;
+        assert!(matches!(
+            problem(&pem_of(&der), SecretEntry::DeviceKey),
+            KeyFileProblem::Der(_)
+        ));
+        // Attributes ([0] with an empty SET of attributes): refused.
+        let mut with_attrs = RFC8410_X25519.to_vec();
+        with_attrs[1] += 2;
+        with_attrs.extend_from_slice(&[0xa0, 0x00]);
+        assert_eq!(
+            problem(&pem_of(&with_attrs), SecretEntry::DeviceKey),
+            KeyFileProblem::UnexpectedFields
+        );
+        // Trailing bytes after the document.
+        let mut trailing = RFC8410_X25519.to_vec();
+        trailing.push(0);
+        assert!(matches!(
+            problem(&pem_of(&trailing), SecretEntry::DeviceKey),
+            KeyFileProblem::Der(_)
+        ));
+        // A 31-byte key (inner OCTET STRING shortened, lengths adjusted).
+        let mut short = RFC8410_X25519[..47].to_vec();
+        short[1] -= 1;
+        short[13] -= 1;
+        short[15] -= 1;
+        assert_eq!(
+            problem(&pem_of(&short), SecretEntry::DeviceKey),
+            KeyFileProblem::PrivateKey
+        );
+        // The key not wrapped in the inner OCTET STRING (some old writers).
+        let mut bare = RFC8410_X25519[..14].to_vec();
+        bare[1] -= 2;
+        bare[13] = 0x20;
+        bare.extend_from_slice(&RFC8410_X25519[16..]);
+        assert_eq!(
+            problem(&pem_of(&bare), SecretEntry::DeviceKey),
+            KeyFileProblem::PrivateKey
+        );
+        // Parameters present (NULL).
+        let mut params = RFC8410_X25519[..5].to_vec();
+        params[1] += 2;
+        params.extend_from_slice(&[0x30, 0x07, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x05, 0x00]);
+        params.extend_from_slice(&RFC8410_X25519[12..]);
+        assert_eq!(
+            problem(&pem_of(&params), SecretEntry::DeviceKey),
+            KeyFileProblem::AlgorithmParameters
+        );
+    }
+
+    #[test]
+    fn v2_public_key_must_match() {
+        let secret: [u8; 32] = RFC8410_X25519[16..].try_into().unwrap();
+        let public = public_key_of(SecretEntry::DeviceKey, &secret);
+        let v2 = |public: &[u8]| {
+            let mut der = RFC8410_X25519.to_vec();
+            der[4] = 1;
+            der.extend_from_slice(&[0x81, 0x21, 0x00]);
+            der.extend_from_slice(public);
+            der[1] = u8::try_from(der.len() - 2).unwrap();
+            pem_of(&der)
+        };
+        let good = decode_key(Path::new(PATH), &v2(&public), SecretEntry::DeviceKey, None).unwrap();
+        assert_eq!(*good, secret);
+        let mut other = public;
+        other[0] ^= 1;
+        assert_eq!(
+            problem(&v2(&other), SecretEntry::DeviceKey),
+            KeyFileProblem::PublicKeyMismatch
+        );
+    }
+
+    #[test]
+    fn refuses_bad_pem() {
+        assert_eq!(problem(b"", SecretEntry::DeviceKey), KeyFileProblem::Empty);
+        assert_eq!(
+            problem(b" \n", SecretEntry::DeviceKey),
+            KeyFileProblem::Empty
+        );
+        assert!(matches!(
+            problem(b"hello", SecretEntry::DeviceKey),
+            KeyFileProblem::NotPem(_)
+        ));
+        let other = pem::encode_string("PUBLIC KEY", LineEnding::LF, &RFC8410_X25519).unwrap();
+        assert_eq!(
+            problem(other.as_bytes(), SecretEntry::DeviceKey),
+            KeyFileProblem::PemLabel("PUBLIC KEY".into())
+        );
+        let good = pem_of(&RFC8410_X25519);
+        for cut in [10, 30, good.len() - 30] {
+            assert!(matches!(
+                problem(&good[..cut], SecretEntry::DeviceKey),
+                KeyFileProblem::NotPem(_) | KeyFileProblem::Der(_)
+            ));
+        }
+    }
+
+    #[test]
+    fn encrypted_round_trip_and_wrong_passphrase() {
+        let secret = [7u8; 32];
+        let pass = Passphrase::new(b"correct horse").unwrap();
+        let pem = encode_key(
+            Path::new(PATH),
+            SecretEntry::SigningKey,
+            &secret,
+            Some(&pass),
+        )
+        .unwrap();
+        assert!(pem.starts_with(b"-----BEGIN ENCRYPTED PRIVATE KEY-----\n"));
+        let back = decode_key(Path::new(PATH), &pem, SecretEntry::SigningKey, Some(&pass)).unwrap();
+        assert_eq!(*back, secret);
+        // The parameters OpenSSL 3.0 accepts.
+        let mut buffer = vec![0u8; pem.len()];
+        let (_, der) = pem::decode(&pem, &mut buffer).unwrap();
+        let info = EncryptedPrivateKeyInfoRef::from_der(der).unwrap();
+        let params = info.encryption_algorithm.pbes2().unwrap();
+        match &params.kdf {
+            Kdf::Scrypt(s) => {
+                assert_eq!(
+                    (s.cost_parameter, s.block_size, s.parallelization),
+                    (1 << 14, 8, 1)
+                );
+            }
+            _ => panic!("scrypt expected"),
+        }
+        assert!(matches!(
+            params.encryption,
+            pbes2::EncryptionScheme::Aes256Cbc { .. }
+        ));
+        let wrong = Passphrase::new(b"wrong").unwrap();
+        assert!(matches!(
+            decode_key(Path::new(PATH), &pem, SecretEntry::SigningKey, Some(&wrong)),
+            Err(Error::WrongPassphrase { .. })
+        ));
+        assert!(matches!(
+            decode_key(Path::new(PATH), &pem, SecretEntry::SigningKey, None),
+            Err(Error::PassphraseRequired { .. })
+        ));
+    }
+
+    #[test]
+    fn passphrase_debug_is_redacted() {
+        let pass = Passphrase::new(b"secret words").unwrap();
+        assert_eq!(format!("{pass:?}"), "Passphrase([redacted])");
+        assert!(Passphrase::new(b"").is_none());
+    }
+}

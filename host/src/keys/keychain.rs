@@ -1,0 +1,191 @@
+//! The OS keychain backend through `keyring-core`: the Secret Service
+//! (GNOME Keyring, KWallet) over D-Bus on Linux, pure Rust; the Keychain on
+//! macOS and the Credential Manager on Windows.
+//!
+//! Entries are service [`KEYCHAIN_SERVICE`], user `<device id>/<entry name>`
+//! (for example `…/device_key`), the secret the raw bytes.
+//!
+//! A keychain is trusted only after [`Keychain::connect`] has written, read
+//! back and deleted a probe entry: creating a store proves nothing (it
+//! succeeds without a running keyring), and a locked keyring may answer
+//! "no such entry" for an entry it holds. So "absent" is believed only from
+//! a keychain that has just shown it can store and return a secret.
+
+use std::fmt;
+use std::sync::Arc;
+
+use getrandom::SysRng;
+use honeylink_core::identity::DeviceId;
+use keyring_core::{CredentialStore, Entry};
+use rand_core::TryRng;
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+use super::{Location, SecretEntry, SecretStore};
+use crate::Error;
+
+/// The keychain service name of every HoneyLink entry.
+pub const KEYCHAIN_SERVICE: &str = "honeylink";
+
+/// A usable OS keychain, holding the entries of one device.
+pub struct Keychain {
+    store: Arc<CredentialStore>,
+    device_id: DeviceId,
+}
+
+impl fmt::Debug for Keychain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Keychain")
+            .field("device_id", &self.device_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Keychain {
+    /// Connects to the platform's keychain and proves it usable with a
+    /// probe entry (written, read back, compared, deleted). Any failure is
+    /// [`Error::KeychainUnavailable`] with the reason. [`SecretStore::get`]
+    /// probes again before it reports an entry absent.
+    pub fn connect(device_id: DeviceId) -> Result<Self, Error> {
+        let store = platform_store().map_err(|e| unavailable("cannot reach it", &e))?;
+        let keychain = Self { store, device_id };
+        keychain.probe()?;
+        Ok(keychain)
+    }
+
+    fn user(&self, name: &str) -> String {
+        format!("{}/{name}", self.device_id)
+    }
+
+    fn entry(&self, name: &str) -> Result<Entry, keyring_core::Error> {
+        Entry::new_in_store(&self.store, KEYCHAIN_SERVICE, &self.user(name))
+    }
+
+    fn probe(&self) -> Result<(), Error> {
+        let mut nonce = Zeroizing::new([0u8; 16]);
+        SysRng
+            .try_fill_bytes(nonce.as_mut_slice())
+            .map_err(|e| Error::KeychainUnavailable {
+                reason: format!("no random probe: {e}"),
+            })?;
+        let entry = self
+            .entry("probe")
+            .map_err(|e| unavailable("cannot name an entry", &e))?;
+        entry
+            .set_secret(nonce.as_slice())
+            .map_err(|e| unavailable("cannot store a secret", &e))?;
+        let back = entry
+            .get_secret()
+            .map(Zeroizing::new)
+            .map_err(|e| unavailable("cannot read back a secret", &e));
+        let deleted = entry
+            .delete_credential()
+            .map_err(|e| unavailable("cannot delete a secret", &e));
+        let back = back?;
+        deleted?;
+        if !bool::from(back.as_slice().ct_eq(nonce.as_slice())) {
+            return Err(Error::KeychainUnavailable {
+                reason: "a stored secret read back different".into(),
+            });
+        }
+        Ok(())
+    }
+
+    fn failure(op: &'static str, entry: SecretEntry, e: &keyring_core::Error) -> Error {
+        match e {
+            keyring_core::Error::NoStorageAccess(_) => unavailable("it is locked", e),
+            _ => Error::Keychain {
+                op,
+                entry,
+                detail: e.to_string(),
+            },
+        }
+    }
+}
+
+fn unavailable(what: &str, e: &keyring_core::Error) -> Error {
+    let reason = match e {
+        keyring_core::Error::NoStorageAccess(_) => {
+            format!("{what}: the keyring is locked or access was refused ({e})")
+        }
+        _ => format!("{what}: {e}"),
+    };
+    Error::KeychainUnavailable { reason }
+}
+
+impl SecretStore for Keychain {
+    fn location(&self) -> Location {
+        Location::Keychain
+    }
+
+    fn get(&self, entry: SecretEntry) -> Result<Option<Zeroizing<Vec<u8>>>, Error> {
+        let item = self
+            .entry(entry.name())
+            .map_err(|e| Self::failure("name", entry, &e))?;
+        match item.get_secret() {
+            Ok(secret) => {
+                let secret = Zeroizing::new(secret);
+                if secret.len() != entry.secret_len() {
+                    return Err(Error::KeychainCorrupt {
+                        entry,
+                        detail: format!("{} bytes, expected {}", secret.len(), entry.secret_len()),
+                    });
+                }
+                Ok(Some(secret))
+            }
+            // A locked keyring can answer "no entry" for an entry it holds:
+            // believe the absence only if the keychain still works.
+            Err(keyring_core::Error::NoEntry) => self.probe().map(|()| None),
+            Err(keyring_core::Error::Ambiguous(_)) => Err(Error::KeychainCorrupt {
+                entry,
+                detail: "more than one entry".into(),
+            }),
+            Err(e) => Err(Self::failure("read", entry, &e)),
+        }
+    }
+
+    fn set(&self, entry: SecretEntry, secret: &[u8]) -> Result<(), Error> {
+        entry.check_len(secret.len())?;
+        let item = self
+            .entry(entry.name())
+            .map_err(|e| Self::failure("name", entry, &e))?;
+        item.set_secret(secret)
+            .map_err(|e| Self::failure("write", entry, &e))
+    }
+
+    fn delete(&self, entry: SecretEntry) -> Result<bool, Error> {
+        let item = self
+            .entry(entry.name())
+            .map_err(|e| Self::failure("name", entry, &e))?;
+        match item.delete_credential() {
+            Ok(()) => Ok(true),
+            Err(keyring_core::Error::NoEntry) => Ok(false),
+            Err(e) => Err(Self::failure("delete", entry, &e)),
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn platform_store() -> Result<Arc<CredentialStore>, keyring_core::Error> {
+    let store: Arc<CredentialStore> = zbus_secret_service_keyring_store::Store::new()?;
+    Ok(store)
+}
+
+#[cfg(target_os = "macos")]
+fn platform_store() -> Result<Arc<CredentialStore>, keyring_core::Error> {
+    let store: Arc<CredentialStore> = apple_native_keyring_store::keychain::Store::new()?;
+    Ok(store)
+}
+
+#[cfg(windows)]
+fn platform_store() -> Result<Arc<CredentialStore>, keyring_core::Error> {
+    let store: Arc<CredentialStore> = windows_native_keyring_store::Store::new()?;
+    Ok(store)
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
+fn platform_store() -> Result<Arc<CredentialStore>, keyring_core::Error> {
+    Err(keyring_core::Error::NotSupportedByStore(
+        "no OS keychain support for this platform".into(),
+    ))
+}

@@ -6,7 +6,7 @@
 use std::fs;
 
 use honeylink_core::crypto::SecretBytes;
-use honeylink_core::identity::DeviceName;
+use honeylink_core::identity::{DeviceName, SigningContext};
 use honeylink_host::Error;
 use honeylink_host::config::{Config, StorageMode};
 use honeylink_host::home::Home;
@@ -57,11 +57,10 @@ fn create_then_load_gives_the_same_identity() {
     );
     assert_eq!(loaded.info.created, 1_700_000_000);
     // The signing key signs as before.
-    let signature = loaded.identity.sign(b"audit");
-    created
-        .identity
-        .verifying_key()
-        .verify(b"audit", &signature)
+    let context = SigningContext::new("host test").unwrap();
+    let signature = loaded.identity.sign(&context, b"audit");
+    context
+        .verify(&created.identity.verifying_key(), b"audit", &signature)
         .unwrap();
 
     // Never created twice; load_or_create returns the existing one.

@@ -196,6 +196,12 @@ impl Home {
     pub fn open_append(&self, path: &Path) -> Result<File, Error> {
         open_private(path, OpenMode::CreateOrAppend)
     }
+
+    /// Opens a private file for reading in pieces (a log read line by line
+    /// with a bounded reader); the handle passed the checks.
+    pub fn open_read(&self, path: &Path) -> Result<File, Error> {
+        open_private(path, OpenMode::Read)
+    }
 }
 
 /// Creates `dir` with mode 0700 if missing (the mode then set exactly, so the

@@ -40,3 +40,9 @@ mod error;
 pub mod home;
 
 pub use error::Error;
+
+// --- Records: trusted peers, audit log, metrics, PIN guard state. ---
+pub mod audit_log;
+pub mod metrics;
+pub mod peers;
+pub mod pin_state;

@@ -534,12 +534,11 @@ impl TrustedPeers {
 }
 
 /// A key the store trusts, made the way the core allows for stored records:
-/// by deserializing it.
+/// by deserializing it (from its serde form, the 32 bytes).
 fn trusted_key(key: StaticPublicKey) -> Result<TrustedKey, Error> {
-    let bytes = serde::de::value::SeqDeserializer::<_, serde::de::value::Error>::new(
-        key.as_bytes().iter().copied(),
-    );
-    TrustedKey::deserialize(bytes).map_err(|_| Error::Core(honeylink_core::Error::Malformed))
+    serde_json::to_value(key)
+        .and_then(serde_json::from_value)
+        .map_err(|_| Error::Core(honeylink_core::Error::Malformed))
 }
 
 #[derive(Serialize, Deserialize)]

@@ -908,12 +908,10 @@ fn read_tail(home: &Home, path: &Path) -> Result<TailLines, Error> {
     let torn_at = (torn > 0).then(|| len - torn as u64);
     let complete = body.get(..complete_len).unwrap_or_default();
     let mut records = Vec::new();
-    for line in complete
-        .split(|&b| b == b'\n')
-        .filter(|l| !l.is_empty())
-        .rev()
-        .take(2)
-    {
+    let lines = complete
+        .strip_suffix(b"\n")
+        .map(|body| body.split(|&b| b == b'\n'));
+    for line in lines.into_iter().flatten().rev().take(2) {
         if line.len() > MAX_LINE_LEN {
             return Err(Error::LineTooLong {
                 path: path.into(),
@@ -1005,7 +1003,14 @@ struct ParsedLine {
 }
 
 fn parse_line(path: &Path, number: u64, bytes: &[u8]) -> Result<ParsedLine, Error> {
-    let corrupt = |detail: String| Error::corrupt(path, format!("line {number}: {detail}"));
+    let corrupt = |detail: String| {
+        let which = if number == 0 {
+            "a line at the end".to_owned()
+        } else {
+            format!("line {number}")
+        };
+        Error::corrupt(path, format!("{which}: {detail}"))
+    };
     let fields: LineFields =
         serde_json::from_slice(bytes).map_err(|e| corrupt(format!("not an audit line: {e}")))?;
     let mut record = [0u8; MAX_RECORD_LEN];

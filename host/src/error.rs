@@ -113,7 +113,8 @@ pub enum Error {
     LineTooLong {
         /// The file.
         path: PathBuf,
-        /// The line number, from 1.
+        /// The line number, from 1 (0: found reading the file's end, where
+        /// appends look, without counting lines).
         line: u64,
         /// The longest line accepted, in bytes.
         limit: usize,
@@ -257,12 +258,19 @@ impl fmt::Display for Error {
                  was edited); it was left as it is",
                 path.display()
             ),
-            Self::LineTooLong { path, line, limit } => write!(
-                f,
-                "{} line {line} is longer than {limit} bytes, more than HoneyLink ever writes; \
-                 it was left as it is",
-                path.display()
-            ),
+            Self::LineTooLong { path, line, limit } => {
+                let which = if *line == 0 {
+                    "a line at the end".to_owned()
+                } else {
+                    format!("line {line}")
+                };
+                write!(
+                    f,
+                    "{} {which} is longer than {limit} bytes, more than HoneyLink ever writes; \
+                     it was left as it is",
+                    path.display()
+                )
+            }
             Self::AuditHeadMissing { path } => write!(
                 f,
                 "{} has records but its chain head is missing, so a cut tail cannot be \

@@ -791,7 +791,11 @@ fn a_pruned_chain_verifies_from_its_continuation_anchor() {
     );
     // Dropping one more record from the front is caught.
     assert_eq!(
-        verify(&records[5..], continuation(key(1), 4, first.prev_hash), None),
+        verify(
+            &records[5..],
+            continuation(key(1), 4, first.prev_hash),
+            None
+        ),
         mismatch
     );
     assert_eq!(

@@ -282,7 +282,12 @@ impl<H: HeadStore> AuditLog<H> {
     /// # Errors
     /// [`Error::AuditExists`] if the log has records or a head is kept;
     /// file errors.
-    pub fn start(&mut self, key: &SigningKey, device_id: DeviceId, now: u64) -> Result<ChainHead, Error> {
+    pub fn start(
+        &mut self,
+        key: &SigningKey,
+        device_id: DeviceId,
+        now: u64,
+    ) -> Result<ChainHead, Error> {
         let lock = self.home.lock()?;
         let active = self.home.audit_log_path();
         if self.heads.load()?.is_some() || !self.segments()?.is_empty() || file_len(&active)? > 0 {
@@ -475,7 +480,8 @@ impl<H: HeadStore> AuditLog<H> {
             let file = self.home.open_append(&active)?;
             file.set_len(complete)
                 .map_err(|e| Error::io("cut the torn last line of", &active, e))?;
-            file.sync_all().map_err(|e| Error::io("flush", &active, e))?;
+            file.sync_all()
+                .map_err(|e| Error::io("flush", &active, e))?;
         }
         let signer = match last.event {
             Event::SigningKeyRotation { new_key, .. } => VerifyingKey::from_bytes(&new_key)?,
@@ -508,7 +514,8 @@ impl<H: HeadStore> AuditLog<H> {
         // lock were bypassed, would still not interleave within a line.
         file.write_all(&line)
             .map_err(|e| Error::io("append to", &active, e))?;
-        file.sync_all().map_err(|e| Error::io("flush", &active, e))?;
+        file.sync_all()
+            .map_err(|e| Error::io("flush", &active, e))?;
         if created {
             sync_dir(&self.home.logs_dir())?;
         }
@@ -540,7 +547,9 @@ impl<H: HeadStore> AuditLog<H> {
     }
 
     fn segment_path(&self, first_seq: u64) -> PathBuf {
-        self.home.logs_dir().join(format!("audit.{first_seq:020}.log"))
+        self.home
+            .logs_dir()
+            .join(format!("audit.{first_seq:020}.log"))
     }
 
     fn pruned_path(&self) -> PathBuf {
@@ -865,7 +874,8 @@ struct TailLines {
 /// Reads the last two complete lines of `path` (nothing if it is missing)
 /// from a bounded window at its end.
 fn read_tail(home: &Home, path: &Path) -> Result<TailLines, Error> {
-    if matches!(std::fs::symlink_metadata(path), Err(e) if e.kind() == std::io::ErrorKind::NotFound) {
+    if matches!(std::fs::symlink_metadata(path), Err(e) if e.kind() == std::io::ErrorKind::NotFound)
+    {
         return Ok(TailLines {
             records: Vec::new(),
             torn_at: None,

@@ -72,7 +72,14 @@ pub fn parse_rfc3339(text: &str) -> Option<u64> {
             c.is_ascii_digit().then(|| n * 10 + u64::from(c - b'0'))
         })
     };
-    let separators = [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':'), (19, b'Z')];
+    let separators = [
+        (4, b'-'),
+        (7, b'-'),
+        (10, b'T'),
+        (13, b':'),
+        (16, b':'),
+        (19, b'Z'),
+    ];
     if separators.iter().any(|&(i, c)| b.get(i) != Some(&c)) {
         return None;
     }

@@ -16,6 +16,8 @@
 //!   logs/                      0700
 //!     audit.log                0600  signed audit records, JSON Lines
 //!     audit.head               0600  chain head when keys are in files
+//!     audit.<20-digit seq>.log 0600  closed audit segments (retention)
+//!     audit.pruned             0600  where the kept chain starts after pruning
 //!   .lock                      0600  exclusive lock for read-modify-write
 //! ```
 //!

@@ -164,7 +164,12 @@ impl Metrics {
                 help: "Sessions refused, by reason.",
                 samples: RefusalReason::ALL
                     .iter()
-                    .map(|r| (vec![("reason", refusal_label(*r))], self.sessions_refused(*r)))
+                    .map(|r| {
+                        (
+                            vec![("reason", refusal_label(*r))],
+                            self.sessions_refused(*r),
+                        )
+                    })
                     .collect(),
             },
         ]

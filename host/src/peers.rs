@@ -43,9 +43,7 @@ use base64ct::{Base64, Encoding};
 use honeylink_core::crypto::x25519::{KEY_LEN, StaticPublicKey};
 use honeylink_core::identity::{DeviceId, DeviceName, Fingerprint};
 use honeylink_core::pairing::PairingMethod;
-use honeylink_core::trust::{
-    Decision, KeyChangeAction, PeerRecord, TrustView, TrustedKey, decide,
-};
+use honeylink_core::trust::{Decision, KeyChangeAction, PeerRecord, TrustView, TrustedKey, decide};
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
@@ -150,9 +148,7 @@ impl TrustedPeers {
         let path = home.trusted_peers_path();
         match home.read_private_if_exists(&path, MAX_PEERS_FILE_LEN)? {
             None => Ok(Self::new()),
-            Some(bytes) => {
-                Self::from_json(&bytes).map_err(|detail| Error::corrupt(&path, detail))
-            }
+            Some(bytes) => Self::from_json(&bytes).map_err(|detail| Error::corrupt(&path, detail)),
         }
     }
 
@@ -480,11 +476,14 @@ impl TrustedPeers {
         let file = PeersFile {
             version: PEERS_FILE_VERSION,
             peers,
-            blocked_keys: self.blocked_keys().iter().map(StoredKey::from_key).collect(),
+            blocked_keys: self
+                .blocked_keys()
+                .iter()
+                .map(StoredKey::from_key)
+                .collect(),
         };
-        let mut bytes = serde_json::to_vec_pretty(&file).map_err(|e| {
-            Error::corrupt("trusted_peers.json", format!("cannot encode: {e}"))
-        })?;
+        let mut bytes = serde_json::to_vec_pretty(&file)
+            .map_err(|e| Error::corrupt("trusted_peers.json", format!("cannot encode: {e}")))?;
         bytes.push(b'\n');
         Ok(bytes)
     }

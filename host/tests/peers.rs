@@ -39,16 +39,28 @@ fn peers_persist_and_every_decision_is_the_cores() {
     })
     .unwrap();
     let path = home.trusted_peers_path();
-    assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
     let text = fs::read_to_string(&path).unwrap();
     assert!(text.contains("\"version\": 1"), "{text}");
     assert!(text.contains("\"method\": \"pin\""), "{text}");
-    assert!(text.contains("\"paired_at\": \"2026-01-01T00:00:02Z\""), "{text}");
-    assert!(text.contains(&Fingerprint::of(&key(2)).to_string()), "{text}");
+    assert!(
+        text.contains("\"paired_at\": \"2026-01-01T00:00:02Z\""),
+        "{text}"
+    );
+    assert!(
+        text.contains(&Fingerprint::of(&key(2)).to_string()),
+        "{text}"
+    );
 
     let peers = TrustedPeers::load(&home).unwrap();
     assert_eq!(peers.len(), 3);
-    assert_eq!(peers.get(&id(2)).unwrap().record, record(2, 2, PairingMethod::Pin));
+    assert_eq!(
+        peers.get(&id(2)).unwrap().record,
+        record(2, 2, PairingMethod::Pin)
+    );
     assert_eq!(decide(&peers, &id(1), &key(1)), Decision::Trusted);
     assert_eq!(decide(&peers, &id(9), &key(9)), Decision::Unknown);
     assert_eq!(decide(&peers, &id(9), &key(1)), Decision::IdentityMismatch);
@@ -133,8 +145,10 @@ fn key_change_block_reverify_and_trust_new() {
     .unwrap();
     let peers = TrustedPeers::load(&home).unwrap();
     assert_eq!(peers.get(&id(1)).unwrap().record.pending_key, Some(key(5)));
-    TrustedPeers::update(&home, |p| p.resolve_key_change(&id(1), KeyChangeAction::Block))
-        .unwrap();
+    TrustedPeers::update(&home, |p| {
+        p.resolve_key_change(&id(1), KeyChangeAction::Block)
+    })
+    .unwrap();
     let peers = TrustedPeers::load(&home).unwrap();
     assert_eq!(peers.get(&id(1)).unwrap().record.pending_key, None);
     assert_eq!(decide(&peers, &id(1), &key(1)), Decision::Trusted);
@@ -150,7 +164,7 @@ fn key_change_block_reverify_and_trust_new() {
     TrustedPeers::update(&home, |p| p.add(record(1, 6, PairingMethod::Pin))).unwrap();
     let peers = TrustedPeers::load(&home).unwrap();
     assert_eq!(decide(&peers, &id(1), &key(6)), Decision::Trusted);
-    assert_eq!(decide(&peers, &id(1), &key(1)).is_trusted(), false);
+    assert!(!decide(&peers, &id(1), &key(1)).is_trusted());
     assert!(!peers.get(&id(1)).unwrap().record.reverify_requested);
 
     // Trust new key: replaced at once; but never another peer's key or a
@@ -162,25 +176,37 @@ fn key_change_block_reverify_and_trust_new() {
     .unwrap();
     let peers = TrustedPeers::load(&home).unwrap();
     assert_eq!(decide(&peers, &id(2), &key(1)), Decision::Trusted);
-    assert_eq!(decide(&peers, &id(2), &key(2)).is_trusted(), false);
+    assert!(!decide(&peers, &id(2), &key(2)).is_trusted());
     let mut p = peers.clone();
     p.note_key_change(&id(2), key(6)).unwrap();
     assert_eq!(
-        core_err(p.resolve_key_change(&id(2), KeyChangeAction::TrustNewKey).unwrap_err()),
+        core_err(
+            p.resolve_key_change(&id(2), KeyChangeAction::TrustNewKey)
+                .unwrap_err()
+        ),
         honeylink_core::Error::KeyTrustedElsewhere
     );
     p.note_key_change(&id(2), key(5)).unwrap();
     assert_eq!(
-        core_err(p.resolve_key_change(&id(2), KeyChangeAction::TrustNewKey).unwrap_err()),
+        core_err(
+            p.resolve_key_change(&id(2), KeyChangeAction::TrustNewKey)
+                .unwrap_err()
+        ),
         honeylink_core::Error::PeerBlocked
     );
     assert_eq!(
-        core_err(p.resolve_key_change(&id(9), KeyChangeAction::Block).unwrap_err()),
+        core_err(
+            p.resolve_key_change(&id(9), KeyChangeAction::Block)
+                .unwrap_err()
+        ),
         honeylink_core::Error::PeerNotFound
     );
     let mut p = peers;
     assert_eq!(
-        core_err(p.resolve_key_change(&id(2), KeyChangeAction::Block).unwrap_err()),
+        core_err(
+            p.resolve_key_change(&id(2), KeyChangeAction::Block)
+                .unwrap_err()
+        ),
         honeylink_core::Error::NoPendingKey
     );
 }
@@ -207,9 +233,15 @@ fn lookup_rename_and_unpair_all() {
         Err(Error::AmbiguousPeer { matches, .. }) => assert_eq!(matches.len(), 3),
         other => panic!("{other:?}"),
     }
-    assert!(matches!(peers.find("ffff"), Err(Error::PeerNotFound { .. })));
+    assert!(matches!(
+        peers.find("ffff"),
+        Err(Error::PeerNotFound { .. })
+    ));
     assert!(matches!(peers.find(""), Err(Error::PeerNotFound { .. })));
-    assert!(matches!(peers.find("kitchen tablet"), Err(Error::PeerNotFound { .. })));
+    assert!(matches!(
+        peers.find("kitchen tablet"),
+        Err(Error::PeerNotFound { .. })
+    ));
 
     let removed = TrustedPeers::update(&home, |p| Ok(p.unpair_all())).unwrap();
     assert_eq!(removed.len(), 2);
@@ -265,15 +297,31 @@ fn corrupt_files_are_refused_and_left_as_they_were() {
     assert_corrupt(&home, &good[..good.len() / 2], "not a peers file");
     assert_corrupt(&home, "{\"version\": 1", "not a peers file");
     assert_corrupt(&home, "[]", "not a peers file");
-    assert_corrupt(&home, &good.replace("\"version\": 1", "\"version\": 2"), "version 2");
-    assert_corrupt(&home, &good.replace("\"peers\"", "\"peers_\""), "unknown field");
+    assert_corrupt(
+        &home,
+        &good.replace("\"version\": 1", "\"version\": 2"),
+        "version 2",
+    );
+    assert_corrupt(
+        &home,
+        &good.replace("\"peers\"", "\"peers_\""),
+        "unknown field",
+    );
     // Invalid key bytes: the all-zero key has small order.
     let zero = base64ct_encode(&[0u8; 32]);
     assert_corrupt(&home, &good.replace(&k1, &zero), "public key");
     assert_corrupt(&home, &good.replace(&k1, "not base64!"), "base64");
-    assert_corrupt(&home, &good.replace(&k1, &base64ct_encode(&[9u8; 31])), "32 bytes");
+    assert_corrupt(
+        &home,
+        &good.replace(&k1, &base64ct_encode(&[9u8; 31])),
+        "32 bytes",
+    );
     // A fingerprint that is not its key's.
-    assert_corrupt(&home, &good.replace(&fp1, &fp2), "fingerprint does not match");
+    assert_corrupt(
+        &home,
+        &good.replace(&fp1, &fp2),
+        "fingerprint does not match",
+    );
     // Two records for one id, or one key.
     let twice_id = good.replace(&id(2).to_string(), &id(1).to_string());
     assert_corrupt(&home, &twice_id, "id listed twice");
@@ -284,7 +332,11 @@ fn corrupt_files_are_refused_and_left_as_they_were() {
         &good.replace("2026-01-01T00:00:01Z", "2026-02-30T00:00:01Z"),
         "RFC 3339",
     );
-    assert_corrupt(&home, &good.replace("\"qr\"", "\"bluetooth\""), "unknown variant");
+    assert_corrupt(
+        &home,
+        &good.replace("\"qr\"", "\"bluetooth\""),
+        "unknown variant",
+    );
     assert_corrupt(&home, &good.replace("\"device 1\"", "\"\""), "name");
 }
 
@@ -309,7 +361,10 @@ fn unsafe_files_get_their_specific_error_and_stay() {
     chmod(&path, 0o644);
     let before = snapshot(home.root());
     let (a, b) = attempt(&home);
-    assert!(matches!(a, Error::TooOpen { .. }) && matches!(b, Error::TooOpen { .. }), "{a} / {b}");
+    assert!(
+        matches!(a, Error::TooOpen { .. }) && matches!(b, Error::TooOpen { .. }),
+        "{a} / {b}"
+    );
     assert_eq!(snapshot(home.root()), before);
     chmod(&path, 0o600);
 
@@ -319,7 +374,10 @@ fn unsafe_files_get_their_specific_error_and_stay() {
     big.set_len(MAX_PEERS_FILE_LEN + 1).unwrap();
     let before = snapshot(home.root());
     let (a, b) = attempt(&home);
-    assert!(matches!(a, Error::TooLarge { .. }) && matches!(b, Error::TooLarge { .. }), "{a} / {b}");
+    assert!(
+        matches!(a, Error::TooLarge { .. }) && matches!(b, Error::TooLarge { .. }),
+        "{a} / {b}"
+    );
     assert_eq!(snapshot(home.root()), before);
     fs::write(&path, &saved).unwrap();
 
@@ -329,7 +387,10 @@ fn unsafe_files_get_their_specific_error_and_stay() {
     std::os::unix::fs::symlink(&elsewhere, &path).unwrap();
     let before = snapshot(home.root());
     let (a, b) = attempt(&home);
-    assert!(matches!(a, Error::Symlink { .. }) && matches!(b, Error::Symlink { .. }), "{a} / {b}");
+    assert!(
+        matches!(a, Error::Symlink { .. }) && matches!(b, Error::Symlink { .. }),
+        "{a} / {b}"
+    );
     assert_eq!(snapshot(home.root()), before);
     assert_eq!(fs::read(&elsewhere).unwrap(), saved);
     fs::remove_file(&path).unwrap();
@@ -338,7 +399,10 @@ fn unsafe_files_get_their_specific_error_and_stay() {
     fs::create_dir(&path).unwrap();
     let before = snapshot(home.root());
     let (a, b) = attempt(&home);
-    assert!(matches!(a, Error::NotAFile { .. }) && matches!(b, Error::NotAFile { .. }), "{a} / {b}");
+    assert!(
+        matches!(a, Error::NotAFile { .. }) && matches!(b, Error::NotAFile { .. }),
+        "{a} / {b}"
+    );
     assert_eq!(snapshot(home.root()), before);
 }
 
@@ -397,7 +461,10 @@ fn ten_thousand_peers() {
     );
     // A linear scan of 10,000 records in a debug build takes tens of
     // microseconds; a hash lookup takes well under ten.
-    assert!(per_decision < std::time::Duration::from_micros(20), "{per_decision:?}");
+    assert!(
+        per_decision < std::time::Duration::from_micros(20),
+        "{per_decision:?}"
+    );
     // One more change is another full read-modify-write.
     TrustedPeers::update(&home, |p| p.remove(&id(5_000))).unwrap();
     assert_eq!(TrustedPeers::load(&home).unwrap().len(), 9_999);

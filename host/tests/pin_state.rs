@@ -24,7 +24,11 @@ fn missing_is_fresh_and_saved_state_survives() {
     assert_ne!(state, PinGuardState::default());
     pin_state::save(&home, &state).unwrap();
     assert_eq!(
-        fs::metadata(home.pin_guard_path()).unwrap().permissions().mode() & 0o777,
+        fs::metadata(home.pin_guard_path())
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
         0o600
     );
     assert_eq!(pin_state::load(&home).unwrap(), state);
@@ -53,7 +57,10 @@ fn corrupt_or_unsafe_state_is_an_error_and_stays() {
         assert_eq!(snapshot(home.root()), before);
     }
     fs::write(&path, vec![b' '; 5000]).unwrap();
-    assert!(matches!(pin_state::load(&home), Err(Error::TooLarge { .. })));
+    assert!(matches!(
+        pin_state::load(&home),
+        Err(Error::TooLarge { .. })
+    ));
     fs::write(&path, &good).unwrap();
     chmod(&path, 0o604);
     let before = snapshot(home.root());
@@ -75,7 +82,10 @@ fn corrupt_or_unsafe_state_is_an_error_and_stays() {
     ));
     fs::remove_file(&path).unwrap();
     fs::create_dir(&path).unwrap();
-    assert!(matches!(pin_state::load(&home), Err(Error::NotAFile { .. })));
+    assert!(matches!(
+        pin_state::load(&home),
+        Err(Error::NotAFile { .. })
+    ));
     assert!(matches!(
         pin_state::save(&home, &PinGuardState::default()),
         Err(Error::NotAFile { .. })

@@ -948,3 +948,60 @@ fn a_contextual_signature_never_serves_as_an_audit_signature() {
         Err(Error::InvalidSigningContext)
     );
 }
+
+/// A chain whose oldest records were pruned verifies from the first kept
+/// record under a continuation anchor, and only there: another position, a
+/// different previous hash, another key or a genesis record are refused.
+#[test]
+fn a_pruned_chain_verifies_from_its_continuation_anchor() {
+    let (records, head) = chain();
+    let kept = &records[4..];
+    let first = Record::decode(&kept[0]).unwrap();
+    let continuation = |key: SigningKey, seq: u64, prev_hash: [u8; 64]| Anchor::Continuation {
+        key: key.verifying_key(),
+        seq,
+        prev_hash,
+    };
+    assert_eq!(
+        verify(kept, continuation(key(1), 4, first.prev_hash), Some(head)),
+        Ok(head)
+    );
+    let mismatch = Err(Rejection {
+        index: 0,
+        reason: RejectionReason::AnchorMismatch,
+    });
+    assert_eq!(
+        verify(kept, continuation(key(1), 3, first.prev_hash), None),
+        mismatch
+    );
+    assert_eq!(
+        verify(kept, continuation(key(1), 4, [0; 64]), None),
+        mismatch
+    );
+    assert_eq!(
+        verify(kept, continuation(key(2), 4, first.prev_hash), None),
+        mismatch
+    );
+    // Dropping one more record from the front is caught.
+    assert_eq!(
+        verify(
+            &records[5..],
+            continuation(key(1), 4, first.prev_hash),
+            None
+        ),
+        mismatch
+    );
+    assert_eq!(
+        verify(&records, continuation(key(1), 0, [0; 64]), None),
+        Err(Rejection {
+            index: 0,
+            reason: RejectionReason::MisplacedGenesis,
+        })
+    );
+    // A later record edited still fails as usual.
+    let mut edited = kept.to_vec();
+    let last = edited.len() - 1;
+    let byte = edited[last].len() - 70;
+    edited[last][byte] ^= 1;
+    assert!(verify(&edited, continuation(key(1), 4, first.prev_hash), None).is_err());
+}

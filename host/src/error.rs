@@ -184,6 +184,81 @@ pub enum Error {
         /// Where it was found.
         location: Location,
     },
+    // --- Records: trusted peers, audit log, metrics, PIN guard state. ---
+    /// No trusted or blocked peer matches a lookup.
+    PeerNotFound {
+        /// What was looked up (an id prefix or a name).
+        query: String,
+    },
+    /// Several peers match a lookup; none was chosen.
+    AmbiguousPeer {
+        /// What was looked up.
+        query: String,
+        /// The matching peers, as `id (name)`.
+        matches: Vec<String>,
+    },
+    /// The audit chain does not verify: a record was edited, removed,
+    /// reordered, inserted, or the tail was cut.
+    AuditRejected {
+        /// The log segment holding the first bad record (the active log when
+        /// the chain ends too early).
+        path: PathBuf,
+        /// Its line number in that file, from 1.
+        line: u64,
+        /// The core's verdict.
+        rejection: honeylink_core::audit::Rejection,
+    },
+    /// An audit line's readable fields do not say what its signed record
+    /// says: the line was edited.
+    AuditLineMismatch {
+        /// The log segment.
+        path: PathBuf,
+        /// The line number, from 1.
+        line: u64,
+    },
+    /// An audit line is longer than any line HoneyLink writes.
+    LineTooLong {
+        /// The file.
+        path: PathBuf,
+        /// The line number, from 1 (0: found reading the file's end, where
+        /// appends look, without counting lines).
+        line: u64,
+        /// The longest line accepted, in bytes.
+        limit: usize,
+    },
+    /// The audit log has records but no chain head is kept, so a cut tail
+    /// could not be detected; nothing is appended until it is resolved.
+    AuditHeadMissing {
+        /// The log.
+        path: PathBuf,
+    },
+    /// The audit log's last records are not the chain head kept outside it
+    /// (its tail was cut, or the head is from another log); nothing is
+    /// appended.
+    AuditHeadMismatch {
+        /// The log.
+        path: PathBuf,
+        /// The kept head's sequence number.
+        head_seq: u64,
+        /// The last record's sequence number in the log, if any.
+        last_seq: Option<u64>,
+    },
+    /// No audit chain was started in this home (no records, no head).
+    AuditNotStarted {
+        /// The log.
+        path: PathBuf,
+    },
+    /// A new audit chain was asked for where one exists.
+    AuditExists {
+        /// The log.
+        path: PathBuf,
+    },
+    /// An audit log that was pruned can be verified only from a signing key
+    /// (the first record and its hash are gone).
+    AuditPruned {
+        /// The file that records where the kept chain starts.
+        path: PathBuf,
+    },
 }
 
 impl Error {
@@ -333,6 +408,77 @@ impl fmt::Display for Error {
                 f,
                 "a {entry} is stored in the {location} but no identity.json says whose it is; \
                  refusing to create a new identity over it"
+            ),
+            Self::PeerNotFound { query } => write!(
+                f,
+                "no paired or blocked device matches '{query}'; list them with: honeylink peers"
+            ),
+            Self::AmbiguousPeer { query, matches } => write!(
+                f,
+                "'{query}' matches {} devices ({}); give more of the id",
+                matches.len(),
+                matches.join(", ")
+            ),
+            Self::AuditRejected {
+                path,
+                line,
+                rejection,
+            } => write!(
+                f,
+                "{} does not verify at line {line} (record {}): {:?}; it was left as it is",
+                path.display(),
+                rejection.index,
+                rejection.reason
+            ),
+            Self::AuditLineMismatch { path, line } => write!(
+                f,
+                "{} line {line}: the readable fields differ from the signed record (the line \
+                 was edited); it was left as it is",
+                path.display()
+            ),
+            Self::LineTooLong { path, line, limit } => {
+                let which = if *line == 0 {
+                    "a line at the end".to_owned()
+                } else {
+                    format!("line {line}")
+                };
+                write!(
+                    f,
+                    "{} {which} is longer than {limit} bytes, more than HoneyLink ever writes; \
+                     it was left as it is",
+                    path.display()
+                )
+            }
+            Self::AuditHeadMissing { path } => write!(
+                f,
+                "{} has records but its chain head is missing, so a cut tail cannot be \
+                 detected; nothing was appended",
+                path.display()
+            ),
+            Self::AuditHeadMismatch {
+                path,
+                head_seq,
+                last_seq,
+            } => {
+                let last = last_seq.map_or_else(|| "none".to_owned(), |s| s.to_string());
+                write!(
+                    f,
+                    "{} ends at record {last}, but the kept chain head is record {head_seq}: \
+                     records were removed or the head belongs to another log; nothing was \
+                     appended",
+                    path.display()
+                )
+            }
+            Self::AuditNotStarted { path } => {
+                write!(f, "no audit chain was started in {}", path.display())
+            }
+            Self::AuditExists { path } => {
+                write!(f, "{} already holds an audit chain", path.display())
+            }
+            Self::AuditPruned { path } => write!(
+                f,
+                "the audit log was pruned (see {}); verify it against the device's signing key",
+                path.display()
             ),
         }
     }

@@ -16,6 +16,8 @@
 //!   logs/                      0700
 //!     audit.log                0600  signed audit records, JSON Lines
 //!     audit.head               0600  chain head when keys are in files
+//!     audit.<20-digit seq>.log 0600  closed audit segments (retention)
+//!     audit.pruned             0600  where the kept chain starts after pruning
 //!   .lock                      0600  exclusive lock for read-modify-write
 //! ```
 //!
@@ -195,6 +197,12 @@ impl Home {
     /// An existing file must pass the checks.
     pub fn open_append(&self, path: &Path) -> Result<File, Error> {
         open_private(path, OpenMode::CreateOrAppend)
+    }
+
+    /// Opens a private file for reading in pieces (a log read line by line
+    /// with a bounded reader); the handle passed the checks.
+    pub fn open_read(&self, path: &Path) -> Result<File, Error> {
+        open_private(path, OpenMode::Read)
     }
 }
 

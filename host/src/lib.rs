@@ -45,3 +45,9 @@ pub use error::Error;
 pub mod config;
 pub mod identity;
 pub mod keys;
+
+// --- Records: trusted peers, audit log, metrics, PIN guard state. ---
+pub mod audit_log;
+pub mod metrics;
+pub mod peers;
+pub mod pin_state;

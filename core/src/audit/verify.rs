@@ -15,6 +15,20 @@ pub enum Anchor {
     SigningKey(VerifyingKey),
     /// The SHA-512 of the first record's signed bytes.
     FirstRecordHash([u8; HASH_LEN]),
+    /// A chain whose oldest records were deliberately removed (retention):
+    /// the first record given must be record `seq` (at least 1), follow the
+    /// record whose hash is `prev_hash`, and be signed by `key`, the chain's
+    /// signing key at that point. What was removed is not verified, and
+    /// removing more records from the front is only caught if `seq` and
+    /// `prev_hash` come from somewhere the remover could not change.
+    Continuation {
+        /// The signing key of the first record kept.
+        key: VerifyingKey,
+        /// The first record's sequence number.
+        seq: u64,
+        /// SHA-512 of the last removed record's signed bytes.
+        prev_hash: [u8; HASH_LEN],
+    },
 }
 
 /// The anchor as compared: bytes only, so the verifier keeps one decoded key
@@ -23,6 +37,11 @@ pub enum Anchor {
 enum AnchorValue {
     Key([u8; 32]),
     Hash([u8; HASH_LEN]),
+    Continuation {
+        key: [u8; 32],
+        seq: u64,
+        prev_hash: [u8; HASH_LEN],
+    },
 }
 
 /// Why a record was rejected.
@@ -115,6 +134,15 @@ impl ChainVerifier {
             anchor: match anchor {
                 Anchor::SigningKey(key) => AnchorValue::Key(*key.as_bytes()),
                 Anchor::FirstRecordHash(hash) => AnchorValue::Hash(hash),
+                Anchor::Continuation {
+                    key,
+                    seq,
+                    prev_hash,
+                } => AnchorValue::Continuation {
+                    key: *key.as_bytes(),
+                    seq,
+                    prev_hash,
+                },
             },
             index: 0,
             next_seq: 0,
@@ -181,9 +209,35 @@ impl ChainVerifier {
             .map_err(|e| self.reject(index, RejectionReason::BadEncoding(e)))?;
 
         // Who signed: the anchor's key for the first record, then the chain's.
-        let key = match self.key {
-            Some(key) => key,
-            None => {
+        let key = match (self.key, self.anchor) {
+            (Some(key), _) => key,
+            (
+                None,
+                AnchorValue::Continuation {
+                    key,
+                    seq,
+                    prev_hash,
+                },
+            ) => {
+                // The first kept record of a pruned chain: it must sit where
+                // the anchor says, and the anchor's key must have signed it.
+                if seq == 0 || matches!(record.event, Event::Genesis { .. }) {
+                    return Err(self.reject(index, RejectionReason::MisplacedGenesis));
+                }
+                if record.seq != seq
+                    || !crate::crypto::ct::ct_eq_array(&record.prev_hash, &prev_hash)
+                    || !crate::crypto::ct::ct_eq_array(&record.signer, &key)
+                {
+                    return Err(self.reject(index, RejectionReason::AnchorMismatch));
+                }
+                let key = VerifyingKey::from_bytes(&key)
+                    .map_err(|e| self.reject(index, RejectionReason::BadEncoding(e)))?;
+                self.next_seq = seq;
+                self.head_hash = prev_hash;
+                self.key = Some(key);
+                key
+            }
+            (None, _) => {
                 let Event::Genesis { signing_key, .. } = record.event else {
                     return Err(self.reject(index, RejectionReason::MisplacedGenesis));
                 };
@@ -233,6 +287,7 @@ impl ChainVerifier {
                         crate::crypto::ct::ct_eq_array(&expected, key.as_bytes())
                     }
                     AnchorValue::Hash(hash) => crate::crypto::ct::ct_eq_array(&hash, &record.hash),
+                    AnchorValue::Continuation { .. } => false,
                 };
                 if !anchored {
                     return Err(self.reject(index, RejectionReason::AnchorMismatch));

@@ -1,0 +1,757 @@
+//! The audit log: verified by the core's chain and by its readable fields,
+//! truncation caught by the kept head, crashes repaired, retention pruning,
+//! and metrics counted only from a log that verifies.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::cast_possible_truncation
+)]
+
+mod common;
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use base64ct::{Base64, Encoding};
+use common::{chmod, home, id, key, signer, snapshot};
+use honeylink_core::audit::{
+    Anchor, ChainHead, Event, PairingFailure, REFUSAL_BUDGET, Record, RejectionReason, RotationKind,
+};
+use honeylink_core::identity::Fingerprint;
+use honeylink_core::pairing::PairingMethod;
+use honeylink_core::trust::{KeyChangeAction, RefusalReason};
+use honeylink_host::Error;
+use honeylink_host::audit_log::{AuditLog, FileHeadStore, HeadStore, MAX_LINE_LEN, Retention};
+use honeylink_host::home::Home;
+use honeylink_host::metrics::Metrics;
+
+const T0: u64 = 1_767_225_600; // 2026-01-01T00:00:00Z
+
+fn anchor() -> Anchor {
+    Anchor::SigningKey(signer(1).verifying_key())
+}
+
+fn fp(n: u32) -> Fingerprint {
+    Fingerprint::of(&key(n))
+}
+
+fn log(home: &Home) -> AuditLog<FileHeadStore> {
+    AuditLog::new(home, FileHeadStore::new(home))
+}
+
+/// A started log with `n` "paired" records after genesis.
+fn started(home: &Home, n: u32) -> AuditLog<FileHeadStore> {
+    let mut log = log(home);
+    log.start(&signer(1), id(0), T0).unwrap();
+    for i in 0..n {
+        log.append(&signer(1), T0 + u64::from(i) + 1, paired(i))
+            .unwrap();
+    }
+    log
+}
+
+fn paired(i: u32) -> Event {
+    Event::Paired {
+        method: PairingMethod::Qr,
+        peer: id(i),
+        fingerprint: fp(i),
+    }
+}
+
+fn lines(path: &Path) -> Vec<String> {
+    fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+fn write_lines(path: &Path, lines: &[String]) {
+    let mut text = lines.join("\n");
+    if !lines.is_empty() {
+        text.push('\n');
+    }
+    fs::write(path, text).unwrap();
+}
+
+/// Runs `verify` and an append, expects both to fail with `check`, and
+/// every file to be as it was.
+fn assert_refused(home: &Home, check: impl Fn(&Error) -> bool) {
+    assert_verify_refused(home, &check);
+    let before = snapshot(home.root());
+    let err = log(home)
+        .append(&signer(1), T0 + 999, paired(99))
+        .unwrap_err();
+    assert!(
+        check(&err) || matches!(err, Error::AuditHeadMismatch { .. }),
+        "append: {err:?}"
+    );
+    assert_eq!(snapshot(home.root()), before);
+}
+
+/// Runs `verify` (and metrics), expects them to fail with `check` and to
+/// leave every file as it was. Appends check only the chain's tail (they
+/// stay O(1)), so an edit deep in the log is caught here, not by them.
+fn assert_verify_refused(home: &Home, check: &impl Fn(&Error) -> bool) {
+    let before = snapshot(home.root());
+    let err = log(home).verify(anchor()).unwrap_err();
+    assert!(check(&err), "verify: {err:?}");
+    let err = Metrics::from_log(&log(home), anchor()).unwrap_err();
+    assert!(check(&err), "metrics: {err:?}");
+    assert_eq!(snapshot(home.root()), before);
+}
+
+#[test]
+fn lines_are_readable_and_the_chain_verifies() {
+    let (_dir, home) = home();
+    let mut log = started(&home, 3);
+    let head = log
+        .append(
+            &signer(1),
+            T0 + 10,
+            Event::KeyChangeDetected {
+                peer: id(1),
+                old: fp(1),
+                new: fp(2),
+                action: KeyChangeAction::Reverify,
+            },
+        )
+        .unwrap();
+    assert_eq!(head.seq, 4);
+    let path = home.audit_log_path();
+    assert_eq!(
+        fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert_eq!(
+        fs::metadata(home.audit_head_path())
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
+    let all = lines(&path);
+    assert_eq!(all.len(), 5);
+    assert!(all[0].contains("\"event\":\"genesis\""), "{}", all[0]);
+    assert!(all[1].contains("\"seq\":1"), "{}", all[1]);
+    assert!(
+        all[1].contains("\"time\":\"2026-01-01T00:00:01Z\""),
+        "{}",
+        all[1]
+    );
+    assert!(
+        all[1].contains(&format!("\"peer\":\"{}\"", id(0))),
+        "{}",
+        all[1]
+    );
+    assert!(all[1].contains("\"method\":\"qr\""), "{}", all[1]);
+    assert!(all[4].contains("\"action\":\"re-verify\""), "{}", all[4]);
+    let verified = log.verify(anchor()).unwrap();
+    assert_eq!(verified.head, head);
+    assert_eq!(verified.records, 5);
+    assert_eq!(verified.beyond_kept_head, 0);
+    assert_eq!(log.heads().load().unwrap(), Some(head));
+    // The first record's hash anchors too; another key does not.
+    let first = Base64::decode_vec(
+        serde_json::from_str::<serde_json::Value>(&all[0]).unwrap()["record"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let first = Record::decode(&first).unwrap().hash;
+    assert_eq!(
+        log.verify(Anchor::FirstRecordHash(first)).unwrap().head,
+        head
+    );
+    match log.verify(Anchor::SigningKey(signer(2).verifying_key())) {
+        Err(Error::AuditRejected {
+            line: 1, rejection, ..
+        }) => {
+            assert_eq!(rejection.reason, RejectionReason::AnchorMismatch);
+        }
+        other => panic!("{other:?}"),
+    }
+    // Appending with another key is the core's refusal.
+    assert!(matches!(
+        log.append(&signer(2), T0 + 11, paired(9)),
+        Err(Error::Core(honeylink_core::Error::WrongSigningKey))
+    ));
+    assert!(matches!(
+        log.start(&signer(1), id(0), T0),
+        Err(Error::AuditExists { .. })
+    ));
+}
+
+#[test]
+fn every_event_kind_round_trips_through_its_line() {
+    let (_dir, home) = home();
+    let mut log = started(&home, 0);
+    let events = [
+        Event::KeyGenerated { fingerprint: fp(1) },
+        Event::PairingFailed {
+            method: PairingMethod::Pin,
+            peer: None,
+            reason: PairingFailure::LockedOut,
+        },
+        Event::PairingFailed {
+            method: PairingMethod::Nfc,
+            peer: Some(id(3)),
+            reason: PairingFailure::KeyMismatch,
+        },
+        Event::Unpaired {
+            peer: id(1),
+            fingerprint: fp(1),
+        },
+        Event::DeviceBlocked { peer: id(1) },
+        Event::KeyBlocked { fingerprint: fp(2) },
+        Event::KeyRotated {
+            kind: RotationKind::Emergency,
+            old: fp(1),
+            new: fp(2),
+        },
+        Event::KeysDestroyed { fingerprint: fp(1) },
+        Event::SessionRefused {
+            reason: RefusalReason::IdentityMismatch,
+            peer: id(2),
+            fingerprint: fp(2),
+        },
+        Event::RefusalsSummarized {
+            window_start: u64::MAX,
+            suppressed: [u32::MAX; 4],
+        },
+    ];
+    for (i, event) in events.iter().enumerate() {
+        log.append(&signer(1), T0 + i as u64, *event).unwrap();
+    }
+    log.rotate_signing_key(&signer(1), &signer(2), T0 + 50)
+        .unwrap();
+    log.append(&signer(2), T0 + 51, paired(7)).unwrap();
+    assert!(matches!(
+        log.append(&signer(1), T0 + 52, paired(8)),
+        Err(Error::Core(honeylink_core::Error::WrongSigningKey))
+    ));
+    let mut seen = Vec::new();
+    log.verify_each(anchor(), |r| seen.push(r.event)).unwrap();
+    assert_eq!(seen.len(), 1 + events.len() + 2);
+    assert_eq!(&seen[1..=events.len()], &events);
+    let longest = lines(&home.audit_log_path())
+        .iter()
+        .map(String::len)
+        .max()
+        .unwrap();
+    assert!(longest < 900, "{longest}");
+    const { assert!(900 < MAX_LINE_LEN) };
+}
+
+#[test]
+fn an_edited_readable_field_is_caught() {
+    let (_dir, home) = home();
+    started(&home, 4);
+    let path = home.audit_log_path();
+    let mut all = lines(&path);
+    all[2] = all[2].replace("2026-01-01T00:00:02Z", "2026-01-01T00:00:03Z");
+    write_lines(&path, &all);
+    assert_verify_refused(&home, &|e: &Error| {
+        matches!(e, Error::AuditLineMismatch { line: 3, .. })
+    });
+    // Another field: the peer named.
+    let mut all = lines(&path);
+    all[2] = all[2].replace("2026-01-01T00:00:03Z", "2026-01-01T00:00:02Z");
+    all[2] = all[2].replace(&id(1).to_string(), &id(7).to_string());
+    write_lines(&path, &all);
+    assert_verify_refused(&home, &|e: &Error| {
+        matches!(e, Error::AuditLineMismatch { line: 3, .. })
+    });
+}
+
+#[test]
+fn an_edited_record_byte_is_caught() {
+    let (_dir, home) = home();
+    started(&home, 4);
+    let path = home.audit_log_path();
+    let mut all = lines(&path);
+    let mut line: serde_json::Value = serde_json::from_str(&all[3]).unwrap();
+    let mut record = Base64::decode_vec(line["record"].as_str().unwrap()).unwrap();
+    let last = record.len() - 1;
+    record[last] ^= 0x01;
+    line["record"] = Base64::encode_string(&record).into();
+    let edited = serde_json::to_string(&line).unwrap();
+    assert_ne!(edited, all[3]);
+    all[3] = edited;
+    write_lines(&path, &all);
+    assert_verify_refused(&home, &|e: &Error| match e {
+        Error::AuditRejected {
+            line, rejection, ..
+        } => *line == 4 && rejection.reason == RejectionReason::SignatureInvalid,
+        _ => false,
+    });
+    // The same edit in the last line is caught by appends too (the tail is
+    // no longer the kept head's record).
+    let (_dir, home) = common::home();
+    started(&home, 4);
+    let path = home.audit_log_path();
+    let mut all = lines(&path);
+    let last = all.len() - 1;
+    let mut line: serde_json::Value = serde_json::from_str(&all[last]).unwrap();
+    let mut record = Base64::decode_vec(line["record"].as_str().unwrap()).unwrap();
+    let end = record.len() - 1;
+    record[end] ^= 0x01;
+    line["record"] = Base64::encode_string(&record).into();
+    all[last] = serde_json::to_string(&line).unwrap();
+    write_lines(&path, &all);
+    assert_refused(&home, |e| matches!(e, Error::AuditRejected { .. }));
+}
+
+#[test]
+fn a_cut_tail_is_caught_by_the_kept_head() {
+    let (_dir, home) = home();
+    started(&home, 4);
+    let path = home.audit_log_path();
+    let mut all = lines(&path);
+    all.truncate(3);
+    write_lines(&path, &all);
+    assert_refused(&home, |e| match e {
+        Error::AuditRejected { rejection, .. } => matches!(
+            rejection.reason,
+            RejectionReason::Truncated {
+                head_seq: 4,
+                last_seq: Some(2)
+            }
+        ),
+        _ => false,
+    });
+    let err = log(&home)
+        .append(&signer(1), T0 + 9, paired(9))
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::AuditHeadMismatch {
+                head_seq: 4,
+                last_seq: Some(2),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    // Emptied entirely.
+    write_lines(&path, &[]);
+    assert_refused(&home, |e| match e {
+        Error::AuditRejected { rejection, .. } => {
+            matches!(
+                rejection.reason,
+                RejectionReason::Truncated { last_seq: None, .. }
+            )
+        }
+        _ => false,
+    });
+}
+
+#[test]
+fn a_missing_or_corrupt_head_is_refused() {
+    let (_dir, home) = home();
+    started(&home, 2);
+    let head_path = home.audit_head_path();
+    let saved = fs::read(&head_path).unwrap();
+    fs::remove_file(&head_path).unwrap();
+    assert_refused(&home, |e| matches!(e, Error::AuditHeadMissing { .. }));
+    for bad in [
+        &b""[..],
+        b"{",
+        b"{\"version\":2,\"seq\":2,\"hash\":\"\"}",
+        b"[1]",
+    ] {
+        fs::write(&head_path, bad).unwrap();
+        chmod(&head_path, 0o600);
+        assert_refused(
+            &home,
+            |e| matches!(e, Error::Corrupt { path, .. } if *path == head_path),
+        );
+    }
+    fs::write(&head_path, vec![b' '; 5000]).unwrap();
+    assert_refused(&home, |e| matches!(e, Error::TooLarge { .. }));
+    fs::write(&head_path, &saved).unwrap();
+    chmod(&head_path, 0o640);
+    assert_refused(&home, |e| matches!(e, Error::TooOpen { .. }));
+    chmod(&head_path, 0o600);
+    log(&home).verify(anchor()).unwrap();
+}
+
+#[test]
+fn bad_log_files_get_their_specific_error_and_stay() {
+    let (dir, home) = home();
+    started(&home, 2);
+    let path = home.audit_log_path();
+    let saved = fs::read(&path).unwrap();
+
+    // A line longer than the bound: never read whole.
+    let mut text = saved.clone();
+    text.extend(vec![b'x'; MAX_LINE_LEN + 10]);
+    text.push(b'\n');
+    fs::write(&path, &text).unwrap();
+    assert_refused(&home, |e| {
+        matches!(e, Error::LineTooLong { line: 4 | 0, .. })
+    });
+
+    // Garbage line, empty line.
+    for bad in [
+        "not json",
+        "",
+        "{\"seq\":1}",
+        "{\"seq\":1,\"time\":\"\",\"event\":\"\",\"fields\":{},\"record\":\"!!\"}",
+    ] {
+        let mut text = saved.clone();
+        text.extend(bad.as_bytes());
+        text.push(b'\n');
+        fs::write(&path, &text).unwrap();
+        assert_refused(&home, |e| {
+            matches!(e, Error::Corrupt { detail, .. }
+                if detail.starts_with("line 4") || detail.starts_with("a line at the end"))
+        });
+    }
+    fs::write(&path, &saved).unwrap();
+
+    chmod(&path, 0o644);
+    assert_refused(&home, |e| matches!(e, Error::TooOpen { .. }));
+    chmod(&path, 0o600);
+
+    let elsewhere = dir.path().join("elsewhere.log");
+    fs::rename(&path, &elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &path).unwrap();
+    assert_refused(&home, |e| matches!(e, Error::Symlink { .. }));
+    fs::remove_file(&path).unwrap();
+
+    fs::create_dir(&path).unwrap();
+    assert_refused(&home, |e| matches!(e, Error::NotAFile { .. }));
+    fs::remove_dir(&path).unwrap();
+    fs::rename(&elsewhere, &path).unwrap();
+    log(&home).verify(anchor()).unwrap();
+}
+
+#[test]
+fn a_crash_between_line_and_head_is_rolled_forward() {
+    let (_dir, home) = home();
+    let mut log = started(&home, 3);
+    let behind = log.heads().load().unwrap().unwrap();
+    let head = log.append(&signer(1), T0 + 20, paired(20)).unwrap();
+    // The crash: the line is on disk, the head is not.
+    log.heads().store(&behind).unwrap();
+    let verified = log.verify(anchor()).unwrap();
+    assert_eq!((verified.head, verified.beyond_kept_head), (head, 1));
+    assert_eq!(log.recover().unwrap(), head);
+    assert_eq!(log.heads().load().unwrap(), Some(head));
+    assert_eq!(log.verify(anchor()).unwrap().beyond_kept_head, 0);
+
+    // Two behind never happens by a crash: refused.
+    let two_behind = log.heads().load().unwrap().unwrap();
+    log.append(&signer(1), T0 + 21, paired(21)).unwrap();
+    log.append(&signer(1), T0 + 22, paired(22)).unwrap();
+    log.heads().store(&two_behind).unwrap();
+    assert_refused(&home, |e| {
+        matches!(
+            e,
+            Error::AuditHeadMismatch {
+                head_seq: 4,
+                last_seq: Some(6),
+                ..
+            }
+        )
+    });
+}
+
+#[test]
+fn a_torn_last_line_is_cut_by_the_next_append() {
+    let (_dir, home) = home();
+    let mut log = started(&home, 3);
+    let path = home.audit_log_path();
+    let whole = lines(&path);
+    let head = log.heads().load().unwrap().unwrap();
+    // The crash: half a line, no newline, head unchanged.
+    let mut file = fs::File::options().append(true).open(&path).unwrap();
+    file.write_all(&whole[2].as_bytes()[..100]).unwrap();
+    drop(file);
+    match log.verify(anchor()) {
+        Err(Error::Corrupt { detail, .. }) => assert!(detail.contains("line 5 is incomplete")),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(log.recover().unwrap(), head);
+    assert_eq!(lines(&path), whole);
+    let next = log.append(&signer(1), T0 + 30, paired(30)).unwrap();
+    assert_eq!(next.seq, head.seq + 1);
+    assert_eq!(log.verify(anchor()).unwrap().head, next);
+}
+
+#[test]
+fn retention_prunes_old_and_oversized_segments() {
+    let (_dir, home) = home();
+    let retention = Retention {
+        max_age_secs: 1000,
+        max_total_bytes: 40_000,
+        segment_bytes: 3000,
+    };
+    let mut log = log(&home).with_retention(retention);
+    log.start(&signer(1), id(0), T0).unwrap();
+    // 60 records over 6000 seconds: about 7 lines per segment.
+    for i in 0..60u32 {
+        log.append(&signer(1), T0 + 100 * u64::from(i + 1), paired(i))
+            .unwrap();
+    }
+    let segments = |home: &Home| {
+        let mut names: Vec<String> = fs::read_dir(home.logs_dir())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.starts_with("audit.0"))
+            .collect();
+        names.sort();
+        names
+    };
+    let before = segments(&home);
+    assert!(before.len() >= 5, "{before:?}");
+    assert_eq!(before[0], "audit.00000000000000000000.log");
+    log.verify(anchor()).unwrap();
+
+    // Nothing is old yet at the last record's time, and the size fits.
+    let now = T0 + 6000;
+    let report = log
+        .with_retention(Retention {
+            max_age_secs: 100_000,
+            ..retention
+        })
+        .prune(anchor(), now)
+        .unwrap();
+    assert!(report.removed.is_empty());
+
+    // By age: segments whose newest record is older than 1000 s go.
+    let mut log = self::log(&home).with_retention(retention);
+    let report = log.prune(anchor(), now).unwrap();
+    assert!(!report.removed.is_empty());
+    let verified = log.verify(anchor()).unwrap();
+    assert_eq!(verified.first_seq, report.first_kept_seq);
+    assert!(verified.first_seq > 0);
+    let kept = log.verify_each(anchor(), |_| {}).unwrap();
+    assert_eq!(kept.head.seq, 60);
+    // Every kept record is younger than the cutoff, except possibly those
+    // in the oldest kept segment's start.
+    let mut oldest_time = u64::MAX;
+    log.verify_each(anchor(), |r| oldest_time = oldest_time.min(r.time))
+        .unwrap();
+    assert!(oldest_time + 1000 + 1000 > now, "{oldest_time}");
+
+    // By size: a tighter total.
+    let mut log = self::log(&home).with_retention(Retention {
+        max_age_secs: u64::MAX,
+        max_total_bytes: 4000,
+        segment_bytes: 3000,
+    });
+    let report = log.prune(anchor(), now).unwrap();
+    assert!(!report.removed.is_empty());
+    let total: u64 = fs::read_dir(home.logs_dir())
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| {
+            e.file_name().to_string_lossy().starts_with("audit.")
+                && e.file_name().to_string_lossy().ends_with(".log")
+        })
+        .map(|e| e.metadata().unwrap().len())
+        .sum();
+    assert!(total <= 4000, "{total}");
+    log.verify(anchor()).unwrap();
+    // Appending continues the chain.
+    log.append(&signer(1), now + 1, paired(99)).unwrap();
+    assert_eq!(log.verify(anchor()).unwrap().head.seq, 61);
+
+    // After pruning, the genesis hash cannot anchor.
+    assert!(matches!(
+        log.verify(Anchor::FirstRecordHash([0; 64])),
+        Err(Error::AuditPruned { .. })
+    ));
+    // Deleting the oldest kept segment as well is not pruning: caught.
+    let remaining = segments(&home);
+    if let Some(oldest) = remaining.first() {
+        fs::remove_file(home.logs_dir().join(oldest)).unwrap();
+        match log.verify(anchor()) {
+            Err(Error::AuditRejected { rejection, .. }) => {
+                assert_eq!(rejection.reason, RejectionReason::AnchorMismatch);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
+fn pruning_refuses_a_chain_that_does_not_verify() {
+    let (_dir, home) = home();
+    let retention = Retention {
+        max_age_secs: 0,
+        max_total_bytes: 0,
+        segment_bytes: 1000,
+    };
+    let mut log = log(&home).with_retention(retention);
+    log.start(&signer(1), id(0), T0).unwrap();
+    for i in 0..10 {
+        log.append(&signer(1), T0 + u64::from(i), paired(i))
+            .unwrap();
+    }
+    let before = snapshot(home.root());
+    assert!(
+        log.prune(Anchor::SigningKey(signer(3).verifying_key()), T0 + 100)
+            .is_err()
+    );
+    assert_eq!(snapshot(home.root()), before);
+}
+
+#[test]
+fn refusal_floods_are_bounded_and_counted() {
+    let (_dir, home) = home();
+    let mut log = started(&home, 0);
+    let mut written = 0;
+    for i in 0..500u32 {
+        written += log
+            .record_refusal(&signer(1), T0 + 1, RefusalReason::Untrusted, id(i), fp(i))
+            .unwrap();
+    }
+    assert_eq!(written, usize::from(REFUSAL_BUDGET));
+    written += log.finish_refusals(&signer(1), T0 + 2).unwrap();
+    assert_eq!(written, usize::from(REFUSAL_BUDGET) + 1);
+    let metrics = Metrics::from_log(&log, anchor()).unwrap();
+    assert_eq!(metrics.sessions_refused(RefusalReason::Untrusted), 500);
+    assert_eq!(metrics.sessions_refused(RefusalReason::Blocked), 0);
+}
+
+#[test]
+fn metrics_count_a_known_log() {
+    let (_dir, home) = home();
+    let mut log = started(&home, 3); // 3 QR pairings
+    let key = signer(1);
+    let events = [
+        Event::Paired {
+            method: PairingMethod::Pin,
+            peer: id(5),
+            fingerprint: fp(5),
+        },
+        Event::PairingFailed {
+            method: PairingMethod::Pin,
+            peer: None,
+            reason: PairingFailure::HandshakeFailed,
+        },
+        Event::PairingFailed {
+            method: PairingMethod::Nfc,
+            peer: None,
+            reason: PairingFailure::TimedOut,
+        },
+        Event::KeyRotated {
+            kind: RotationKind::Manual,
+            old: fp(1),
+            new: fp(2),
+        },
+        Event::KeyChangeDetected {
+            peer: id(1),
+            old: fp(1),
+            new: fp(2),
+            action: KeyChangeAction::Block,
+        },
+        Event::KeyChangeDetected {
+            peer: id(1),
+            old: fp(1),
+            new: fp(3),
+            action: KeyChangeAction::TrustNewKey,
+        },
+        Event::SessionRefused {
+            reason: RefusalReason::KeyChanged,
+            peer: id(1),
+            fingerprint: fp(3),
+        },
+        Event::RefusalsSummarized {
+            window_start: T0,
+            suppressed: [4, 0, 2, 1],
+        },
+    ];
+    for event in events {
+        log.append(&key, T0 + 100, event).unwrap();
+    }
+    let m = Metrics::from_log(&log, anchor()).unwrap();
+    assert_eq!(m.pairings(PairingMethod::Qr, true), 3);
+    assert_eq!(m.pairings(PairingMethod::Pin, true), 1);
+    assert_eq!(m.pairings(PairingMethod::Pin, false), 1);
+    assert_eq!(m.pairings(PairingMethod::Nfc, false), 1);
+    assert_eq!(m.pairings(PairingMethod::Nfc, true), 0);
+    assert_eq!(m.rotations(RotationKind::Manual), 1);
+    assert_eq!(m.rotations(RotationKind::Emergency), 0);
+    assert_eq!(m.key_changes(KeyChangeAction::Block), 1);
+    assert_eq!(m.key_changes(KeyChangeAction::Reverify), 0);
+    assert_eq!(m.key_changes(KeyChangeAction::TrustNewKey), 1);
+    assert_eq!(m.sessions_refused(RefusalReason::Untrusted), 4);
+    assert_eq!(m.sessions_refused(RefusalReason::KeyChanged), 3);
+    assert_eq!(m.sessions_refused(RefusalReason::IdentityMismatch), 1);
+
+    let text = m.to_prometheus();
+    for expected in [
+        "# HELP key_pairing_total ",
+        "# TYPE key_pairing_total counter\n",
+        "key_pairing_total{method=\"qr\",result=\"success\"} 3\n",
+        "key_pairing_total{method=\"pin\",result=\"failure\"} 1\n",
+        "key_pairing_total{method=\"nfc\",result=\"success\"} 0\n",
+        "# TYPE key_rotation_total counter\n",
+        "key_rotation_total{reason=\"manual\"} 1\n",
+        "key_rotation_total{reason=\"emergency\"} 0\n",
+        "key_change_detected_total{action=\"block\"} 1\n",
+        "key_change_detected_total{action=\"re-verify\"} 0\n",
+        "key_change_detected_total{action=\"trust\"} 1\n",
+        "# TYPE session_refused_total counter\n",
+        "session_refused_total{reason=\"key_changed\"} 3\n",
+    ] {
+        assert!(text.contains(expected), "{expected:?} not in\n{text}");
+    }
+    assert_eq!(
+        text.lines().filter(|l| !l.starts_with('#')).count(),
+        6 + 2 + 3 + 4
+    );
+    let json = m.to_json();
+    let samples = json["key_pairing_total"]["samples"].as_array().unwrap();
+    let qr_ok = samples
+        .iter()
+        .find(|s| s["labels"]["method"] == "qr" && s["labels"]["result"] == "success")
+        .unwrap();
+    assert_eq!(qr_ok["value"], 3);
+    assert_eq!(json["key_rotation_total"]["type"], "counter");
+    assert_eq!(json["session_refused_total"]["samples"][0]["value"], 4);
+
+    // A log that does not verify gives an error, not numbers.
+    let path = home.audit_log_path();
+    let mut all = lines(&path);
+    all[1] = all[1].replace("\"qr\"", "\"pin\"");
+    write_lines(&path, &all);
+    assert!(matches!(
+        Metrics::from_log(&log, anchor()),
+        Err(Error::AuditLineMismatch { line: 2, .. })
+    ));
+}
+
+#[test]
+fn the_head_store_is_a_trait_the_log_uses() {
+    use std::cell::RefCell;
+    /// A head kept in memory (as a keychain would keep it).
+    struct Memory(RefCell<Option<ChainHead>>);
+    impl HeadStore for Memory {
+        fn load(&self) -> Result<Option<ChainHead>, Error> {
+            Ok(*self.0.borrow())
+        }
+        fn store(&self, head: &ChainHead) -> Result<(), Error> {
+            *self.0.borrow_mut() = Some(*head);
+            Ok(())
+        }
+    }
+    let (_dir, home) = home();
+    let mut log = AuditLog::new(&home, Memory(RefCell::new(None)));
+    log.start(&signer(1), id(0), T0).unwrap();
+    let head = log.append(&signer(1), T0 + 1, paired(1)).unwrap();
+    assert_eq!(*log.heads().0.borrow(), Some(head));
+    assert!(!home.audit_head_path().exists());
+    assert_eq!(log.verify(anchor()).unwrap().head, head);
+}

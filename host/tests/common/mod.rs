@@ -1,0 +1,86 @@
+//! Helpers shared by the host's record tests.
+
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::cast_possible_truncation
+)]
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use honeylink_core::crypto::SecretBytes;
+use honeylink_core::crypto::ed25519::SigningKey;
+use honeylink_core::crypto::x25519::{StaticPublicKey, StaticSecret};
+use honeylink_core::identity::{DeviceId, DeviceName};
+use honeylink_core::pairing::{PairingMethod, PendingPeer};
+use honeylink_core::trust::PeerRecord;
+use honeylink_host::home::Home;
+
+/// A fresh home in a temporary directory (kept alive by the returned guard).
+pub(crate) fn home() -> (tempfile::TempDir, Home) {
+    let dir = tempfile::tempdir().unwrap();
+    let home = Home::create(dir.path().join("home")).unwrap();
+    (dir, home)
+}
+
+/// A device id numbered `n`.
+pub(crate) fn id(n: u32) -> DeviceId {
+    let mut bytes = [0x5a; 16];
+    bytes[..4].copy_from_slice(&n.to_be_bytes());
+    DeviceId::from_bytes(bytes)
+}
+
+/// A valid X25519 public key numbered `n` (the public half of a secret).
+pub(crate) fn key(n: u32) -> StaticPublicKey {
+    let mut seed = [7u8; 32];
+    seed[..4].copy_from_slice(&n.to_be_bytes());
+    *StaticSecret::from_bytes(SecretBytes::new(seed)).public_key()
+}
+
+/// A peer record as a confirmed pairing makes it.
+pub(crate) fn record(n: u32, key_n: u32, method: PairingMethod) -> PeerRecord {
+    PendingPeer::hazmat_new(
+        id(n),
+        DeviceName::new(&format!("device {n}")).unwrap(),
+        key(key_n),
+        method,
+    )
+    .confirm(1_767_225_600 + u64::from(n))
+}
+
+/// An Ed25519 signing key from a byte.
+pub(crate) fn signer(b: u8) -> SigningKey {
+    SigningKey::from_seed(&SecretBytes::new([b; 32]))
+}
+
+/// Every file under `dir` with its bytes and mode, to compare before and
+/// after a refused operation.
+pub(crate) fn snapshot(dir: &Path) -> Vec<(PathBuf, Option<Vec<u8>>, u32)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            let meta = fs::symlink_metadata(&path).unwrap();
+            if meta.is_dir() {
+                stack.push(path.clone());
+                out.push((path, None, meta.permissions().mode()));
+            } else {
+                let bytes = fs::read(&path).ok();
+                out.push((path, bytes, meta.permissions().mode()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Sets a path's mode.
+pub(crate) fn chmod(path: &Path, mode: u32) {
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+}

@@ -136,6 +136,10 @@ pub enum Error {
     NotAKeyChange,
     /// A key-change action was requested but no presented key is pending.
     NoPendingKey,
+    /// A key-change action named a presented key that is no longer the
+    /// pending one (another key was presented since it was shown): show the
+    /// new one and ask again.
+    PendingKeyChanged,
     /// A trust-store image's MAC did not verify: corrupted, or forged without
     /// the device's secret.
     ImageAuthentication,
@@ -294,6 +298,9 @@ impl fmt::Display for Error {
             }
             Self::NotAKeyChange => f.write_str("the presented key is the trusted key"),
             Self::NoPendingKey => f.write_str("no presented key awaits a decision"),
+            Self::PendingKeyChanged => {
+                f.write_str("another key was presented since this one was shown; decide again")
+            }
             Self::ImageAuthentication => f.write_str("trust store image failed authentication"),
             Self::ValidityTooLong => f.write_str("pairing code validity exceeds 300 seconds"),
             Self::MissingPrefix => f.write_str("pairing text does not start with HL1:"),

@@ -401,7 +401,7 @@ fn a_rotation_without_the_new_keys_signature_is_refused() {
     let head = w.head().unwrap();
     // Forge a rotation record: signed by the old key, naming the new key,
     // but with a proof the new key never made (signed by the old key).
-    let statement_by_wrong_key = old.sign(b"not the rotation statement");
+    let statement_by_wrong_key = old.hazmat_sign(b"not the rotation statement");
     let mut w = AuditWriter::resume(head, old.verifying_key());
     // The writer only writes genuine rotations, so build the bad one by
     // writing a genuine rotation and replacing its proof, then re-signing
@@ -412,7 +412,7 @@ fn a_rotation_without_the_new_keys_signature_is_refused() {
     let proof_at = body_len - 64;
     let mut forged = genuine[..body_len].to_vec();
     forged[proof_at..].copy_from_slice(&statement_by_wrong_key.to_bytes());
-    let signature = old.sign(&forged);
+    let signature = old.hazmat_sign(&forged);
     forged.extend_from_slice(&signature.to_bytes());
     assert!(verify(&[genesis.clone(), genuine], anchor(), None).is_ok());
     assert_eq!(
@@ -632,7 +632,7 @@ fn a_rotation_proof_from_another_position_is_refused() {
     let mut forged = out[..n - 64].to_vec();
     let proof_at = forged.len() - 64;
     forged[proof_at..].copy_from_slice(&proof_a);
-    forged.extend_from_slice(&old.sign(&forged).to_bytes());
+    forged.extend_from_slice(&old.hazmat_sign(&forged).to_bytes());
     let mut genuine = records.clone();
     genuine.push(out[..n].to_vec());
     assert!(verify(&genuine, anchor(), None).is_ok());

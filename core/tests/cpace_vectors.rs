@@ -246,10 +246,10 @@ fn draft_shares_isk_and_key_confirmation() {
     kc.check("Ta", &initiator.tag().0);
     let ta = initiator.tag();
     let isk_a = verified(initiator, &responder.tag()).expect("Tb verifies");
-    isk_case.check("ISK", isk_a.expose_secret());
-    kc.check("ISK", isk_a.expose_secret());
+    isk_case.check("ISK", isk_a.expose_secret().unwrap());
+    kc.check("ISK", isk_a.expose_secret().unwrap());
     let isk_b = verified(responder, &ta).expect("Ta verifies");
-    isk_case.check("ISK", isk_b.expose_secret());
+    isk_case.check("ISK", isk_b.expose_secret().unwrap());
 }
 
 #[test]
@@ -392,9 +392,13 @@ fn pin_shaped_inputs_match_independent_computation() {
             "ISK",
             verified(initiator, &responder.tag())
                 .unwrap()
-                .expose_secret(),
+                .expose_secret()
+                .unwrap(),
         );
-        case.check("ISK", verified(responder, &ta).unwrap().expose_secret());
+        case.check(
+            "ISK",
+            verified(responder, &ta).unwrap().expose_secret().unwrap(),
+        );
         ran += 1;
     }
     assert_eq!(ran, 2, "{}", file.name);
@@ -459,8 +463,11 @@ fn same_pin_gives_same_isk_and_tags_verify() {
     assert_ne!(ta, tb, "the tags cover different messages");
     let isk_a: Isk = verified(a, &tb).expect("initiator accepts the responder's tag");
     let isk_b: Isk = verified(b, &ta).expect("responder accepts the initiator's tag");
-    assert_eq!(isk_a.expose_secret(), isk_b.expose_secret());
-    assert_ne!(isk_a.expose_secret(), &[0u8; 64]);
+    assert_eq!(
+        isk_a.expose_secret().unwrap(),
+        isk_b.expose_secret().unwrap()
+    );
+    assert_ne!(isk_a.expose_secret().unwrap(), &[0u8; 64]);
 }
 
 #[test]
@@ -679,6 +686,7 @@ fn secrets_are_redacted() {
     let isk = verified(a, &b.tag()).unwrap();
     let isk_hex: String = isk
         .expose_secret()
+        .unwrap()
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();

@@ -970,3 +970,53 @@ fn a_too_small_buffer_keeps_the_scanners_run() {
         Some(Error::OutOfOrder)
     );
 }
+
+/// Review finding: tickets were numbered from 0 by every creator, so a
+/// stale connection from an earlier code's run could present the same
+/// ticket to the next code's creator and end its live run. Tickets are now
+/// random: the earlier run's ticket is refused as another run's.
+#[test]
+fn a_ticket_from_an_earlier_codes_run_cannot_end_the_next_codes_run() {
+    let d = devices();
+    let mut rng = SeededRng::new([15; 32]);
+    let mut wire = [0u8; 512];
+    let mut first = responder(&d, PairingMethod::Qr, &mut rng);
+    let first_payload = scanned(&first);
+    let (_, n, _) = ProximityInitiator::start(
+        local(&d.stranger, "Old"),
+        PairingMethod::Qr,
+        &first_payload,
+        None,
+        &mut wire,
+        &mut rng,
+    )
+    .unwrap();
+    let message1 = wire[..n].to_vec();
+    let (_, stale_run) = first
+        .handle_message1(T0, &message1, &mut wire, &mut rng)
+        .unwrap();
+
+    let mut second = responder(&d, PairingMethod::Qr, &mut rng);
+    let payload = scanned(&second);
+    let (mut scanner, n, _) = ProximityInitiator::start(
+        local(&d.scanner, "Phone"),
+        PairingMethod::Qr,
+        &payload,
+        None,
+        &mut wire,
+        &mut rng,
+    )
+    .unwrap();
+    let message1 = wire[..n].to_vec();
+    let (n, run) = second
+        .handle_message1(T0 + 1, &message1, &mut wire, &mut rng)
+        .unwrap();
+    let message2 = wire[..n].to_vec();
+    assert_ne!(run, stale_run, "two creators handed out the same ticket");
+    assert_eq!(
+        second.handle_message3(T0 + 2, stale_run, &[0u8; 80]).err(),
+        Some(Error::WrongRun)
+    );
+    let (n, _, _) = scanner.handle_message2(&message2, &mut wire).unwrap();
+    assert!(second.handle_message3(T0 + 3, run, &wire[..n]).is_ok());
+}

@@ -54,7 +54,7 @@ fn hello(nonce: &[u8; 32], id: DeviceId) -> Vec<u8> {
 /// diverged, the handshakes below would fail with `Aead` instead.
 fn noise_inputs(isk: &cpace::Isk, sid: &SessionId) -> (Protocol, Prologue) {
     let mut bytes = [0u8; 32];
-    Prk::extract(sid.as_bytes(), isk.expose_secret())
+    Prk::extract(sid.as_bytes(), isk.expose_secret().unwrap())
         .expand(&[b"HoneyLink v1 PIN pairing PSK"], &mut bytes)
         .unwrap();
     let psk = Psk::new(bytes);

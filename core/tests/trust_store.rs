@@ -83,7 +83,7 @@ fn a_key_change_is_detected_and_each_action_does_what_it_says() {
     // Block: the old key stays trusted, the presented key is blocked anywhere.
     let mut store = fresh();
     store
-        .resolve_key_change(&id(1), KeyChangeAction::Block)
+        .resolve_key_change(&id(1), &key(5), KeyChangeAction::Block)
         .unwrap();
     assert_eq!(decide(&store, &id(1), &key(1)), Decision::Trusted);
     assert_eq!(decide(&store, &id(1), &key(5)), Decision::Blocked);
@@ -95,7 +95,7 @@ fn a_key_change_is_detected_and_each_action_does_what_it_says() {
     // for the known id is refused: no silent replacement.
     assert_eq!(store.add(peer(1, 5)), Err(Error::KeyChangeNotApproved));
     store
-        .resolve_key_change(&id(1), KeyChangeAction::Reverify)
+        .resolve_key_change(&id(1), &key(5), KeyChangeAction::Reverify)
         .unwrap();
     assert!(matches!(
         decide(&store, &id(1), &key(5)),
@@ -111,11 +111,11 @@ fn a_key_change_is_detected_and_each_action_does_what_it_says() {
     // Trust new key: replaced at once.
     let mut store = fresh();
     store
-        .resolve_key_change(&id(1), KeyChangeAction::TrustNewKey)
+        .resolve_key_change(&id(1), &key(5), KeyChangeAction::TrustNewKey)
         .unwrap();
     assert_eq!(decide(&store, &id(1), &key(5)), Decision::Trusted);
     assert_eq!(
-        store.resolve_key_change(&id(1), KeyChangeAction::TrustNewKey),
+        store.resolve_key_change(&id(1), &key(5), KeyChangeAction::TrustNewKey),
         Err(Error::NoPendingKey)
     );
     assert_eq!(
@@ -215,7 +215,7 @@ fn a_full_store_refuses_and_keeps_its_blocks() {
     // A key-change block that does not fit leaves everything as it was.
     store.note_key_change(&id(0), key(200)).unwrap();
     assert_eq!(
-        store.resolve_key_change(&id(0), KeyChangeAction::Block),
+        store.resolve_key_change(&id(0), &key(200), KeyChangeAction::Block),
         Err(Error::StoreFull)
     );
     assert_eq!(
@@ -336,7 +336,7 @@ fn a_reverify_request_admits_only_the_pending_key() {
         store.add(peer(1, 1)).unwrap();
         store.note_key_change(&id(1), key(5)).unwrap();
         store
-            .resolve_key_change(&id(1), KeyChangeAction::Reverify)
+            .resolve_key_change(&id(1), &key(5), KeyChangeAction::Reverify)
             .unwrap();
         store
     };
@@ -364,7 +364,35 @@ fn a_reverify_request_admits_only_the_pending_key() {
     // Blocking or trusting the pending key ends the request too.
     for action in [KeyChangeAction::Block, KeyChangeAction::TrustNewKey] {
         let mut store = requested();
-        store.resolve_key_change(&id(1), action).unwrap();
+        store.resolve_key_change(&id(1), &key(5), action).unwrap();
         assert!(!store.peer_by_id(&id(1)).unwrap().reverify_requested);
+    }
+}
+
+/// Review finding: the person's choice applies to the key they were shown.
+/// If another key was presented for the id in between (an attacker racing
+/// the decision), the choice is refused and nothing changes.
+#[test]
+fn a_key_change_decision_applies_only_to_the_key_that_was_shown() {
+    for action in [
+        KeyChangeAction::Block,
+        KeyChangeAction::Reverify,
+        KeyChangeAction::TrustNewKey,
+    ] {
+        let mut store = TrustStore::<8>::new();
+        store.add(peer(1, 1)).unwrap();
+        store.note_key_change(&id(1), key(5)).unwrap();
+        // The person is shown key 5; meanwhile key 6 is presented.
+        store.note_key_change(&id(1), key(6)).unwrap();
+        assert_eq!(
+            store.resolve_key_change(&id(1), &key(5), action),
+            Err(Error::PendingKeyChanged),
+            "{action:?}"
+        );
+        let record = store.peer_by_id(&id(1)).unwrap();
+        assert_eq!(record.pending_key, Some(key(6)));
+        assert!(!record.reverify_requested);
+        assert_eq!(decide(&store, &id(1), &key(1)), Decision::Trusted);
+        assert!(store.blocks().is_empty());
     }
 }

@@ -423,12 +423,15 @@ impl TrustedPeers {
     /// Returns the pending key.
     ///
     /// # Errors
-    /// Core `PeerNotFound`, `NoPendingKey`; for trust-new-key, core
+    /// Core `PeerNotFound`, `NoPendingKey`, `PendingKeyChanged` unless
+    /// `shown` (the key the person decided about) is still the pending key;
+    /// for trust-new-key, core
     /// `PeerBlocked` (the device or the new key is blocked) and
     /// `KeyTrustedElsewhere`. Nothing changes on error.
     pub fn resolve_key_change(
         &mut self,
         id: &DeviceId,
+        shown: &StaticPublicKey,
         action: KeyChangeAction,
     ) -> Result<StaticPublicKey, Error> {
         use honeylink_core::Error as Core;
@@ -437,6 +440,9 @@ impl TrustedPeers {
             .record
             .pending_key
             .ok_or(Error::Core(Core::NoPendingKey))?;
+        if pending != *shown {
+            return Err(Error::Core(Core::PendingKeyChanged));
+        }
         match action {
             KeyChangeAction::Block => {
                 self.block_key(pending);

@@ -146,7 +146,7 @@ fn key_change_block_reverify_and_trust_new() {
     let peers = TrustedPeers::load(&home).unwrap();
     assert_eq!(peers.get(&id(1)).unwrap().record.pending_key, Some(key(5)));
     TrustedPeers::update(&home, |p| {
-        p.resolve_key_change(&id(1), KeyChangeAction::Block)
+        p.resolve_key_change(&id(1), &key(5), KeyChangeAction::Block)
     })
     .unwrap();
     let peers = TrustedPeers::load(&home).unwrap();
@@ -158,7 +158,7 @@ fn key_change_block_reverify_and_trust_new() {
     // Re-verify: the next pairing may replace the key.
     TrustedPeers::update(&home, |p| {
         p.note_key_change(&id(1), key(6))?;
-        p.resolve_key_change(&id(1), KeyChangeAction::Reverify)
+        p.resolve_key_change(&id(1), &key(6), KeyChangeAction::Reverify)
     })
     .unwrap();
     TrustedPeers::update(&home, |p| p.add(record(1, 6, PairingMethod::Pin))).unwrap();
@@ -171,7 +171,7 @@ fn key_change_block_reverify_and_trust_new() {
     // blocked one.
     TrustedPeers::update(&home, |p| {
         p.note_key_change(&id(2), key(1))?;
-        p.resolve_key_change(&id(2), KeyChangeAction::TrustNewKey)
+        p.resolve_key_change(&id(2), &key(1), KeyChangeAction::TrustNewKey)
     })
     .unwrap();
     let peers = TrustedPeers::load(&home).unwrap();
@@ -181,7 +181,7 @@ fn key_change_block_reverify_and_trust_new() {
     p.note_key_change(&id(2), key(6)).unwrap();
     assert_eq!(
         core_err(
-            p.resolve_key_change(&id(2), KeyChangeAction::TrustNewKey)
+            p.resolve_key_change(&id(2), &key(6), KeyChangeAction::TrustNewKey)
                 .unwrap_err()
         ),
         honeylink_core::Error::KeyTrustedElsewhere
@@ -189,14 +189,21 @@ fn key_change_block_reverify_and_trust_new() {
     p.note_key_change(&id(2), key(5)).unwrap();
     assert_eq!(
         core_err(
-            p.resolve_key_change(&id(2), KeyChangeAction::TrustNewKey)
+            p.resolve_key_change(&id(2), &key(6), KeyChangeAction::TrustNewKey)
+                .unwrap_err()
+        ),
+        honeylink_core::Error::PendingKeyChanged
+    );
+    assert_eq!(
+        core_err(
+            p.resolve_key_change(&id(2), &key(5), KeyChangeAction::TrustNewKey)
                 .unwrap_err()
         ),
         honeylink_core::Error::PeerBlocked
     );
     assert_eq!(
         core_err(
-            p.resolve_key_change(&id(9), KeyChangeAction::Block)
+            p.resolve_key_change(&id(9), &key(5), KeyChangeAction::Block)
                 .unwrap_err()
         ),
         honeylink_core::Error::PeerNotFound
@@ -204,7 +211,7 @@ fn key_change_block_reverify_and_trust_new() {
     let mut p = peers;
     assert_eq!(
         core_err(
-            p.resolve_key_change(&id(2), KeyChangeAction::Block)
+            p.resolve_key_change(&id(2), &key(5), KeyChangeAction::Block)
                 .unwrap_err()
         ),
         honeylink_core::Error::NoPendingKey

@@ -45,6 +45,12 @@ pub enum Admission {
 /// refusal hide a later refusal of that key under a victim's id. A serious
 /// kind can be crowded out only by [`REFUSAL_BUDGET`] refusals of the same
 /// kind, which are themselves recorded, so such a flood is never silent.
+/// What such a flood can hide is *which* id it targeted: `KeyChanged` and
+/// `Blocked` refusals are cheap for anyone who knows a paired or blocked id
+/// (ids are sent to any prober), so eight decoy refusals under one id fill
+/// that reason's part and a ninth, under the real target's id, is only
+/// counted. A host that must name every targeted id keeps the window's
+/// refusals itself; the summary says how many were not named.
 ///
 /// So a flood writes at most `4 * REFUSAL_BUDGET` records and one summary
 /// per window, whatever reasons, ids and keys it presents. Sans-IO: the

@@ -56,9 +56,21 @@ impl SigningKey {
     }
 
     /// Signs `message` (deterministic, RFC 8032 Ed25519 "pure").
+    ///
+    /// Crate-private: this key signs audit records, so outside the core it
+    /// signs only through the audit writer or a domain-separated
+    /// `DeviceIdentity::sign`, never raw bytes.
     #[must_use]
-    pub fn sign(&self, message: &[u8]) -> Signature {
+    pub(crate) fn sign(&self, message: &[u8]) -> Signature {
         Signature(self.0.sign(message).to_bytes())
+    }
+
+    /// Signs raw `message` bytes, for published test vectors and attack
+    /// tests only (feature `hazmat-testing`).
+    #[cfg(feature = "hazmat-testing")]
+    #[must_use]
+    pub fn hazmat_sign(&self, message: &[u8]) -> Signature {
+        self.sign(message)
     }
 }
 

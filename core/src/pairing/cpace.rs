@@ -46,7 +46,7 @@
 //! let (mut isk_a, mut isk_b) = (Isk::empty(), Isk::empty());
 //! a.verify(&tb, &mut isk_a)?;
 //! b.verify(&ta, &mut isk_b)?;
-//! assert_eq!(isk_a.expose_secret(), isk_b.expose_secret());
+//! assert_eq!(isk_a.expose_secret()?, isk_b.expose_secret()?);
 //! # Ok::<(), honeylink_core::Error>(())
 //! ```
 //!
@@ -753,19 +753,36 @@ impl fmt::Debug for Share {
 /// transcript_ir(Ya, ADa, Yb, ADb))`. Feed it to a KDF with its own label
 /// before use (the draft recommends it). Zeroized on drop, redacted, not
 /// `Clone`.
-pub struct Isk(SecretBytes<ISK_LEN>);
+///
+/// A slot is filled only by a successful [`Confirming::verify`]; until then
+/// [`Isk::expose_secret`] refuses, so a caller that ignores a failed
+/// confirmation cannot go on with a known (all-zero or stale) key.
+pub struct Isk {
+    bytes: SecretBytes<ISK_LEN>,
+    verified: bool,
+}
 
 impl Isk {
-    /// An empty slot (all zeros) for [`Confirming::verify`] to fill.
+    /// An empty slot for [`Confirming::verify`] to fill.
     #[must_use]
     pub const fn empty() -> Self {
-        Self(SecretBytes::zero())
+        Self {
+            bytes: SecretBytes::zero(),
+            verified: false,
+        }
     }
 
-    /// The ISK bytes.
-    #[must_use]
-    pub const fn expose_secret(&self) -> &[u8; ISK_LEN] {
-        self.0.expose_secret()
+    /// The ISK bytes, once the peer's tag has verified.
+    ///
+    /// # Errors
+    /// [`Error::CpaceConfirmationFailed`] for a slot that no successful
+    /// [`Confirming::verify`] filled.
+    pub const fn expose_secret(&self) -> Result<&[u8; ISK_LEN], Error> {
+        if self.verified {
+            Ok(self.bytes.expose_secret())
+        } else {
+            Err(Error::CpaceConfirmationFailed)
+        }
     }
 }
 
@@ -875,11 +892,11 @@ impl Party {
                 .expose_secret()
                 .get(..end)
                 .ok_or(Error::BufferTooSmall { needed: end })?],
-            confirming.isk.0.expose_secret_mut(),
+            confirming.isk.bytes.expose_secret_mut(),
         );
         let mut mac_key = SecretBytes::<HASH_LEN>::zero();
         sha512_into(
-            &[MAC_KEY_LABEL, sid, confirming.isk.expose_secret()],
+            &[MAC_KEY_LABEL, sid, confirming.isk.bytes.expose_secret()],
             mac_key.expose_secret_mut(),
         );
         confirmation_tag(&mac_key, own, &mut confirming.tag.0)?;
@@ -941,13 +958,18 @@ impl Confirming {
     /// # Errors
     /// [`Error::CpaceConfirmationFailed`] if the tag is wrong: the peer used
     /// another PRS (PIN), CI, sid or transcript, or the message was altered.
+    /// The slot is then emptied, and refuses to expose anything.
     pub fn verify(self, peer_tag: &MacTag, isk: &mut Isk) -> Result<(), Error> {
         if ct_eq_array(self.peer_tag.expose_secret(), &peer_tag.0) {
-            isk.0
+            isk.bytes
                 .expose_secret_mut()
-                .copy_from_slice(self.isk.expose_secret());
+                .copy_from_slice(self.isk.bytes.expose_secret());
+            isk.verified = true;
             Ok(())
         } else {
+            // A slot reused from an earlier run must not keep its old key.
+            isk.bytes.expose_secret_mut().zeroize();
+            isk.verified = false;
             Err(Error::CpaceConfirmationFailed)
         }
     }
@@ -1064,9 +1086,44 @@ mod tests {
         let (a, b) = (a.receive(&yb, b"").unwrap(), b.receive(&ya, b"").unwrap());
         let ta = a.tag();
         let mut isk = Isk::empty();
+        assert_eq!(
+            isk.expose_secret(),
+            Err(Error::CpaceConfirmationFailed),
+            "an empty slot exposes nothing"
+        );
         assert_eq!(a.verify(&ta, &mut isk), Err(Error::CpaceConfirmationFailed));
-        assert_eq!(isk.expose_secret(), &[0; ISK_LEN], "untouched on failure");
+        assert_eq!(
+            isk.expose_secret(),
+            Err(Error::CpaceConfirmationFailed),
+            "a failed check leaves no usable key"
+        );
         b.verify(&ta, &mut isk).unwrap();
-        assert_ne!(isk.expose_secret(), &[0; ISK_LEN]);
+        let key = *isk.expose_secret().unwrap();
+        assert_ne!(key, [0; ISK_LEN]);
+    }
+
+    /// Review finding: a slot reused after a failed check must not keep the
+    /// earlier run's key for a caller that ignores the error.
+    #[test]
+    fn a_failed_check_empties_a_reused_slot() {
+        let mut rng = crate::testing::SeededRng::new([9; 32]);
+        let ids = (DeviceId::from_bytes([1; 16]), DeviceId::from_bytes([2; 16]));
+        let ci = ChannelId::new(b"t", &ids.0, &ids.1).unwrap();
+        let sid = SessionId::from_nonces(&[3; 32], &[4; 32]);
+        let prs = Prs::new(b"123456").unwrap();
+        let mut isk = Isk::empty();
+        for round in 0..2 {
+            let (a, ya) = Party::start(Role::Initiator, &prs, &ci, &sid, b"", &mut rng).unwrap();
+            let (b, yb) = Party::start(Role::Responder, &prs, &ci, &sid, b"", &mut rng).unwrap();
+            let (a, b) = (a.receive(&yb, b"").unwrap(), b.receive(&ya, b"").unwrap());
+            if round == 0 {
+                b.verify(&a.tag(), &mut isk).unwrap();
+                assert!(isk.expose_secret().is_ok());
+            } else {
+                let wrong = a.tag();
+                assert!(a.verify(&wrong, &mut isk).is_err());
+                assert_eq!(isk.expose_secret(), Err(Error::CpaceConfirmationFailed));
+            }
+        }
     }
 }

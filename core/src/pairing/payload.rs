@@ -266,7 +266,9 @@ impl PairingPayload {
             .ok_or(Error::ChecksumMismatch)?;
         let bytes = binary.expose_secret().get(..len).unwrap_or(&[]);
         let (payload, sum) = bytes.split_at(payload_len);
-        if checksum(payload) != sum {
+        // The checksum is a hash over the secret-carrying bytes: compared in
+        // constant time like everything derived from a secret.
+        if !crate::crypto::ct::ct_eq(&checksum(payload), sum) {
             return Err(Error::ChecksumMismatch);
         }
         Self::decode_binary(payload)

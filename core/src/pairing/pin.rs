@@ -220,7 +220,7 @@ fn noise_for<'a, R: TryCryptoRng + ?Sized>(
 ) -> Result<HandshakeState<'a>, Error> {
     let binding: [u8; HASH_LEN] = crate::wire::array_from_slice(sid.as_bytes())?;
     let mut psk = Psk::zero();
-    Prk::extract(sid.as_bytes(), isk.expose_secret())
+    Prk::extract(sid.as_bytes(), isk.expose_secret()?)
         .expand(&[b"HoneyLink v1 PIN pairing PSK"], psk.expose_secret_mut())?;
     HandshakeState::new(
         Protocol::XxPsk2(psk),
@@ -278,6 +278,14 @@ enum ResponderState<'a> {
 ///
 /// A call out of turn, with another run's ticket or with an output buffer
 /// that is too small is refused before anything changes.
+///
+/// **Known limit: the hello can be squatted.** The first hello that parses
+/// claims the PIN's only run, before any guess is made, so anyone in range
+/// can take every PIN shown (the genuine initiator then gets
+/// [`Error::PinUsed`]) without touching the guard. This denies PIN pairing
+/// while it lasts (as jamming the radio or the network would) but yields no
+/// guess and no key; the person sees the failure and can pair by QR or NFC,
+/// whose codes cannot be claimed without being seen.
 pub struct PinResponder<'a> {
     local: LocalDevice<'a>,
     guard: &'a mut PinGuard,

@@ -193,7 +193,10 @@ impl<'a> ProximityResponder<'a> {
     /// creator's clock); [`Error::Replayed`] for a message 1 already answered
     /// and [`Error::Busy`] while another run is live (send the scanner a busy
     /// answer; in both cases the live run is untouched);
-    /// [`Error::PayloadExhausted`] after [`MAX_RUNS_PER_PAYLOAD`] runs; the
+    /// [`Error::PayloadExhausted`] after [`MAX_RUNS_PER_PAYLOAD`] runs (a
+    /// genuine scanner that resends its message 1 because message 2 was lost
+    /// also gets `Replayed`: a host that wants to serve it resends the
+    /// message 2 it already sent on that connection); the
     /// handshake's errors, after which this run is dropped and the payload
     /// stays usable.
     pub fn handle_message1<R: TryCryptoRng + ?Sized>(
@@ -230,7 +233,10 @@ impl<'a> ProximityResponder<'a> {
         let len = run::respond(&mut handshake, &self.local, message1, out)?;
         // `respond` read a valid message 1, which begins with the ephemeral.
         *slot = *ephemeral.ok_or(Error::MessageTooShort)?;
-        let id = RunId::numbered(self.next_run);
+        // Random, not numbered: every creator would otherwise hand out the
+        // same tickets, and a stale connection from an earlier code's run
+        // could end this one.
+        let id = RunId::random(rng)?;
         self.next_run = self.next_run.saturating_add(1);
         self.run = Some(LiveRun {
             handshake,

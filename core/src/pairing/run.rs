@@ -19,13 +19,8 @@ use crate::wire::{HandshakePayload, PayloadFlags};
 pub struct RunId(u64);
 
 impl RunId {
-    /// The `n`th run of one responder.
-    pub(crate) const fn numbered(n: u64) -> Self {
-        Self(n)
-    }
-
-    /// A random ticket, for a responder that has a single run (a PIN), so
-    /// tickets of different responders differ too.
+    /// A random ticket, so tickets of different responders (an earlier
+    /// code's, an earlier PIN's) differ too.
     pub(crate) fn random<R: TryCryptoRng + ?Sized>(rng: &mut R) -> Result<Self, Error> {
         let mut bytes = [0u8; 8];
         crate::crypto::fill_random(rng, &mut bytes)?;

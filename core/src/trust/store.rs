@@ -244,13 +244,16 @@ impl<const N: usize> TrustStore<N> {
     /// Block and trust-new-key also end any re-verify request.
     ///
     /// # Errors
-    /// [`Error::PeerNotFound`]; [`Error::NoPendingKey`]; [`Error::StoreFull`]
+    /// [`Error::PeerNotFound`]; [`Error::NoPendingKey`];
+    /// [`Error::PendingKeyChanged`] unless `shown` (the key the person was
+    /// shown and decided about) is still the pending key; [`Error::StoreFull`]
     /// if a block does not fit; [`Error::PeerBlocked`] if the new key is
     /// blocked; [`Error::KeyTrustedElsewhere`] if it is another peer's.
     /// Nothing changes on error.
     pub fn resolve_key_change(
         &mut self,
         id: &DeviceId,
+        shown: &StaticPublicKey,
         action: KeyChangeAction,
     ) -> Result<(), Error> {
         let i = self.index_of(id).ok_or(Error::PeerNotFound)?;
@@ -259,6 +262,9 @@ impl<const N: usize> TrustStore<N> {
             .get(i)
             .and_then(|peer| peer.pending_key)
             .ok_or(Error::NoPendingKey)?;
+        if pending != *shown {
+            return Err(Error::PendingKeyChanged);
+        }
         match action {
             KeyChangeAction::Block => {
                 self.block_key(pending)?;

@@ -122,7 +122,9 @@ fn session<V: TrustView>(a: &DeviceIdentity, b: &DeviceIdentity, ta: &V, tb: &V,
 }
 
 fn main() {
-    banner("pairing", cfg!(feature = "fast"));
+    let fast = cfg!(feature = "fast");
+    banner("pairing", fast);
+    let build = if fast { "fast on" } else { "fast off" };
     let mut rng = SeededRng::new([9; 32]);
     let a = DeviceIdentity::generate(&mut rng).unwrap();
     let b = DeviceIdentity::generate(&mut rng).unwrap();
@@ -138,7 +140,7 @@ fn main() {
         SeededRng::new([3; 32]),
     );
     compare(
-        "pairing end to end, both sides in memory (vs a session handshake)",
+        &format!("pairing end to end, both sides in memory, vs a session handshake ({build})"),
         &mut [
             Candidate::new("session handshake (payloads + trust)", || {
                 session(&a, &b, &small_a, &small_b, &mut r1);
@@ -172,7 +174,7 @@ fn main() {
     let secret = StaticSecret::from_bytes(SecretBytes::new([0x42; 32]));
     let peer = PublicKey::from_bytes(*last_key.as_bytes());
     compare(
-        &format!("trust::decide over {PEERS} stored peers (vs one X25519 DH)"),
+        &format!("trust::decide over {PEERS} stored peers, vs one X25519 DH ({build})"),
         &mut [
             Candidate::new("one X25519 Diffie-Hellman", || {
                 black_box(secret.diffie_hellman(&peer).unwrap());

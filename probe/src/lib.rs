@@ -98,8 +98,9 @@ const PROBE_STACK: usize = 4 << 20;
 /// Bytes painted below the probe's frame.
 pub const PAINTED: usize = 2 << 20;
 /// Bytes left unpainted between the probe's frame and the painted area, so
-/// the painting function's own frame (and its red zone) is never painted.
-const GAP: usize = 1024;
+/// the painting function's own small frame (and the 128-byte red zone below
+/// it on x86-64) is never painted.
+const GAP: usize = 256;
 const PATTERN: usize = 0x5a5a_5a5a_5a5a_5a5a_u64 as usize;
 
 /// The address of a local of a non-inlined function: just below its
@@ -145,9 +146,10 @@ fn lowest_written(from: usize, len: usize) -> usize {
 }
 
 /// Runs `f` on a fresh thread and returns its result and the peak stack it
-/// used, in bytes, measured from the probe's frame (which adds a few dozen
-/// bytes: measure an empty closure for the baseline). `None` if `f` went
-/// deeper than [`PAINTED`] bytes or the thread could not start.
+/// used, in bytes, measured from the probe's frame (the call itself adds a
+/// few words). A call that stays within the first 256 bytes reads as 256.
+/// `None` if `f` went deeper than [`PAINTED`] bytes or the thread could not
+/// start.
 ///
 /// The estimate is a lower bound only in one rare case: a word that `f`
 /// wrote with exactly the pattern's value at the very bottom of its deepest
@@ -167,4 +169,36 @@ pub fn peak_stack<R: Send>(f: impl FnOnce() -> R + Send) -> Option<(R, usize)> {
             .ok()?;
         handle.join().ok().flatten()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A frame of known size measures at that size, give or take the
+    /// call's own few words.
+    #[test]
+    fn a_known_frame_measures_its_size() {
+        #[inline(never)]
+        fn uses(n: usize) -> u8 {
+            let mut local = [0u8; 8192];
+            for (i, b) in local.iter_mut().enumerate().take(n) {
+                *b = i as u8 | 1;
+            }
+            std::hint::black_box(&mut local);
+            local.iter().fold(0, |a, b| a ^ b)
+        }
+        let (_, used) = peak_stack(|| uses(8192)).unwrap_or_default();
+        assert!((8192..8192 + 512).contains(&used), "measured {used}");
+        // A call that uses almost nothing reads as the unpainted gap.
+        let (_, empty) = peak_stack(|| ()).unwrap_or_default();
+        assert_eq!(empty, GAP);
+    }
+
+    #[test]
+    fn counts_allocations_on_this_thread_only_inside_count_heap() {
+        // Without the global allocator installed nothing is counted.
+        let (_, used) = count_heap(|| std::hint::black_box(vec![0u8; 10]));
+        assert_eq!(used.allocations, 0);
+    }
 }

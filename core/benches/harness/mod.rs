@@ -7,7 +7,8 @@
 //! same round*. The figures printed are medians over rounds: the median time
 //! per operation and the median per-round ratio. `HL_BENCH_ROUNDS` (default
 //! 15) and `HL_BENCH_SAMPLE_MS` (default 20, the time one candidate runs per
-//! round) tune the run; `HL_BENCH_QUICK=1` is a smoke run (3 rounds of 2 ms).
+//! round) tune the run; `HL_BENCH_QUICK=1` is a smoke run (3 rounds of 2 ms);
+//! `HL_BENCH_FILTER=text` runs only the tables whose title contains `text`.
 //!
 //! Criterion and divan time each benchmark on its own, one after another, and
 //! print no ratio between two of them; a drift between the two runs lands
@@ -23,6 +24,8 @@ pub struct Candidate<'a> {
     pub name: String,
     /// Bytes one operation processes (0 for none), for throughput.
     pub bytes: usize,
+    /// Compare rates (operations per second) instead of times.
+    pub rate: bool,
     pub run: Box<dyn FnMut() + 'a>,
 }
 
@@ -31,6 +34,18 @@ impl<'a> Candidate<'a> {
         Self {
             name: name.into(),
             bytes: 0,
+            rate: false,
+            run: Box::new(run),
+        }
+    }
+
+    /// A candidate compared by rate: its ratio is (its operations per
+    /// second) / (the baseline's), above 1 when faster.
+    pub fn rate(name: impl Into<String>, run: impl FnMut() + 'a) -> Self {
+        Self {
+            name: name.into(),
+            bytes: 1,
+            rate: true,
             run: Box::new(run),
         }
     }
@@ -41,6 +56,7 @@ impl<'a> Candidate<'a> {
         Self {
             name: name.into(),
             bytes,
+            rate: false,
             run: Box::new(run),
         }
     }
@@ -122,6 +138,18 @@ fn calibrate(run: &mut dyn FnMut()) -> u64 {
 /// Times every candidate in the same run, interleaved; the first one is the
 /// baseline every ratio is taken against. Prints a table under `title`.
 pub fn compare(title: &str, candidates: &mut [Candidate<'_>]) -> Vec<Measured> {
+    if let Ok(filter) = std::env::var("HL_BENCH_FILTER")
+        && !title.contains(&filter)
+    {
+        return Vec::new();
+    }
+    if let Some(n) = std::env::var("HL_BENCH_PROFILE")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        profile(title, candidates, n);
+        return Vec::new();
+    }
     let rounds = rounds();
     let counts: Vec<u64> = candidates
         .iter_mut()
@@ -169,9 +197,68 @@ pub fn compare(title: &str, candidates: &mut [Candidate<'_>]) -> Vec<Measured> {
     results
 }
 
+/// Profiling mode (`HL_BENCH_PROFILE=n`): no timing; candidate `i` runs `n`
+/// times inside the non-inlined function `profile_slot_i`, so a profiler
+/// (`valgrind --tool=callgrind`, then `callgrind_annotate --inclusive=yes`)
+/// gives each candidate's instructions per operation as the slot's
+/// inclusive count divided by `n`.
+fn profile(title: &str, candidates: &mut [Candidate<'_>], n: u64) {
+    macro_rules! slots {
+        ($($name:ident = $id:literal),*) => {
+            [$({
+                #[inline(never)]
+                fn $name(run: &mut dyn FnMut(), n: u64) {
+                    // A distinct constant, so identical slots are not merged.
+                    black_box($id);
+                    for _ in 0..n {
+                        run();
+                    }
+                }
+                $name as fn(&mut dyn FnMut(), u64)
+            }),*]
+        };
+    }
+    let slots = slots!(
+        profile_slot_0 = 0,
+        profile_slot_1 = 1,
+        profile_slot_2 = 2,
+        profile_slot_3 = 3,
+        profile_slot_4 = 4,
+        profile_slot_5 = 5,
+        profile_slot_6 = 6,
+        profile_slot_7 = 7
+    );
+    println!("\n## {title} (profiling, {n} operations each)");
+    for (i, c) in candidates.iter_mut().enumerate() {
+        (c.run)();
+        if let Some(slot) = slots.get(i) {
+            slot(&mut *c.run, n);
+            println!("profile_slot_{i}: {}", c.name);
+        }
+    }
+}
+
 fn print_table(title: &str, candidates: &[Candidate<'_>], results: &[Measured]) {
     let throughput = candidates[0].bytes > 0;
     println!("\n## {title}");
+    if candidates[0].rate {
+        println!(
+            "{:<44} {:>12} {:>10} {:>9}  {}",
+            "candidate", "ns/op", "op/s", "ratio", "ratio IQR (rate vs first row)"
+        );
+        for m in results {
+            println!(
+                "{:<44} {:>12.1} {:>10.0} {:>9.3}  [{:.3}, {:.3}]",
+                m.name,
+                m.ns,
+                1e9 / m.ns,
+                m.ratio,
+                m.ratio_iqr.0,
+                m.ratio_iqr.1
+            );
+        }
+        return;
+    }
     if throughput {
         println!(
             "{:<44} {:>12} {:>10} {:>9}  {}",

@@ -66,7 +66,10 @@ fn main() {
             let (body, sig) = r.split_at(r.len() - 64);
             let sig = Signature::from_slice(sig).unwrap();
             public.verify(body, &sig).unwrap();
-            (body.to_vec(), ed25519_dalek::Signature::from_slice(&r[r.len() - 64..]).unwrap())
+            (
+                body.to_vec(),
+                ed25519_dalek::Signature::from_slice(&r[r.len() - 64..]).unwrap(),
+            )
         })
         .collect();
     let body = raw[1].0.clone();

@@ -326,7 +326,9 @@ type ClatterXx = clatter::NqHandshake<
     clatter::crypto::hash::Sha512,
 >;
 
-fn clatter_keys(secret: &[u8; 32]) -> clatter::KeyPair<[u8; 32], clatter::bytearray::SensitiveByteArray<[u8; 32]>> {
+fn clatter_keys(
+    secret: &[u8; 32],
+) -> clatter::KeyPair<[u8; 32], clatter::bytearray::SensitiveByteArray<[u8; 32]>> {
     use clatter::bytearray::ByteArray;
     use clatter::traits::Dh;
     let secret = clatter::bytearray::SensitiveByteArray::from_slice(secret);
@@ -340,10 +342,18 @@ fn clatter_xx(
     b: &clatter::KeyPair<[u8; 32], clatter::bytearray::SensitiveByteArray<[u8; 32]>>,
 ) {
     let pattern = clatter::handshakepattern::noise_xx();
-    let mut init = ClatterXx::new(pattern.clone(), prologue, true, Some(a.clone()), None, None, None)
-        .unwrap();
-    let mut resp = ClatterXx::new(pattern, prologue, false, Some(b.clone()), None, None, None)
-        .unwrap();
+    let mut init = ClatterXx::new(
+        pattern.clone(),
+        prologue,
+        true,
+        Some(a.clone()),
+        None,
+        None,
+        None,
+    )
+    .unwrap();
+    let mut resp =
+        ClatterXx::new(pattern, prologue, false, Some(b.clone()), None, None, None).unwrap();
     let mut wire = [0u8; 256];
     let mut payload = [0u8; 64];
     let n = init.write_message(&[], &mut wire).unwrap();
@@ -390,7 +400,11 @@ fn main() {
         init.read_message(&wire[..n], &mut payload).unwrap();
         let n = init.write_message(&[], &mut wire).unwrap();
         resp.read_message(&wire[..n], &mut payload).unwrap();
-        assert_eq!(init.handshake_hash(), &hi, "the floor must run the same handshake");
+        assert_eq!(
+            init.handshake_hash(),
+            &hi,
+            "the floor must run the same handshake"
+        );
     }
 
     let mut id_rng = BenchRng(3);
@@ -404,6 +418,10 @@ fn main() {
     let mut r4 = BenchRng(4);
     let mut r5 = BenchRng(5);
     let peer = *b.public_key().as_bytes();
+    // snow's and clatter's curve arithmetic (curve25519-dalek 4), for the
+    // breakdown: their Diffie-Hellman beside ours.
+    let old_secret = x25519_dalek_2::StaticSecret::from(a_bytes);
+    let old_peer = x25519_dalek_2::PublicKey::from(peer);
     let p = prologue.as_bytes().to_vec();
     compare(
         &format!(
@@ -428,8 +446,13 @@ fn main() {
             Candidate::new("  one X25519 Diffie-Hellman", || {
                 black_box(dh(&floor_a.secret, &peer));
             }),
+            Candidate::new("  one X25519 DH, x25519-dalek 2 (curve 4)", || {
+                black_box(old_secret.diffie_hellman(&old_peer));
+            }),
             Candidate::new("  one ours EphemeralSecret::generate", || {
-                black_box(honeylink_core::crypto::x25519::EphemeralSecret::generate(&mut r5).unwrap());
+                black_box(
+                    honeylink_core::crypto::x25519::EphemeralSecret::generate(&mut r5).unwrap(),
+                );
             }),
         ],
     );

@@ -50,7 +50,10 @@ fn local<'a>(identity: &'a DeviceIdentity, name: &str) -> LocalDevice<'a> {
     }
 }
 
-fn record(id: DeviceId, key: honeylink_core::crypto::x25519::StaticPublicKey) -> honeylink_core::trust::PeerRecord {
+fn record(
+    id: DeviceId,
+    key: honeylink_core::crypto::x25519::StaticPublicKey,
+) -> honeylink_core::trust::PeerRecord {
     PendingPeer::hazmat_new(id, DeviceName::new("Peer").unwrap(), key, PairingMethod::Qr).confirm(0)
 }
 
@@ -81,7 +84,9 @@ fn qr_pairing(creator: &DeviceIdentity, scanner: &DeviceIdentity, rng: &mut Seed
         rng,
     )
     .unwrap();
-    let (n, run) = responder.handle_message1(T0 + 1, &a[..n], &mut b, rng).unwrap();
+    let (n, run) = responder
+        .handle_message1(T0 + 1, &a[..n], &mut b, rng)
+        .unwrap();
     let (n, seen, keys) = initiator.handle_message2(&b[..n], &mut a).unwrap();
     let (other, other_keys) = responder.handle_message3(T0 + 2, run, &a[..n]).unwrap();
     black_box((seen, keys, other, other_keys));
@@ -96,17 +101,31 @@ fn pin_pairing(shower: &DeviceIdentity, typer: &DeviceIdentity, rng: &mut Seeded
     let mut a = [0u8; 512];
     let mut b = [0u8; 512];
     let (mut initiator, n) = PinInitiator::start(local(typer, "Phone"), pin, &mut a, rng).unwrap();
-    let n = responder.handle_hello(&mut guard, T0, &a[..n], &mut b, rng).unwrap();
+    let n = responder
+        .handle_hello(&mut guard, T0, &a[..n], &mut b, rng)
+        .unwrap();
     let n = initiator.handle_hello(&b[..n], &mut a, rng).unwrap();
-    let n = responder.handle_share(&mut guard, T0, &a[..n], &mut b, rng).unwrap();
-    let n = initiator.handle_share_and_tag(&b[..n], &mut a, rng).unwrap();
-    let n = responder.handle_tag(&mut guard, T0, &a[..n], &mut b, rng).unwrap();
+    let n = responder
+        .handle_share(&mut guard, T0, &a[..n], &mut b, rng)
+        .unwrap();
+    let n = initiator
+        .handle_share_and_tag(&b[..n], &mut a, rng)
+        .unwrap();
+    let n = responder
+        .handle_tag(&mut guard, T0, &a[..n], &mut b, rng)
+        .unwrap();
     let (n, seen, keys) = initiator.handle_noise2(&b[..n], &mut a).unwrap();
     let (other, other_keys) = responder.handle_noise3(T0 + 1, &a[..n]).unwrap();
     black_box((seen, keys, other, other_keys));
 }
 
-fn session<V: TrustView>(a: &DeviceIdentity, b: &DeviceIdentity, ta: &V, tb: &V, rng: &mut SeededRng) {
+fn session<V: TrustView>(
+    a: &DeviceIdentity,
+    b: &DeviceIdentity,
+    ta: &V,
+    tb: &V,
+    rng: &mut SeededRng,
+) {
     let mut wire = [0u8; 256];
     let mut responder = SessionResponder::new(b, PayloadFlags::empty(), rng).unwrap();
     let (mut initiator, n) =
@@ -130,9 +149,13 @@ fn main() {
     let b = DeviceIdentity::generate(&mut rng).unwrap();
 
     let mut small_a = TrustStore::<4>::new();
-    small_a.add(record(b.device_id(), *b.static_public_key())).unwrap();
+    small_a
+        .add(record(b.device_id(), *b.static_public_key()))
+        .unwrap();
     let mut small_b = TrustStore::<4>::new();
-    small_b.add(record(a.device_id(), *a.static_public_key())).unwrap();
+    small_b
+        .add(record(a.device_id(), *a.static_public_key()))
+        .unwrap();
 
     let (mut r1, mut r2, mut r3) = (
         SeededRng::new([1; 32]),

@@ -59,7 +59,11 @@ impl Aligned {
         let storage = vec![0xa5u8; len + 64];
         let address = storage.as_ptr() as usize + text_at;
         let start = (64 - address % 64) % 64;
-        Self { storage, start, len }
+        Self {
+            storage,
+            start,
+            len,
+        }
     }
     fn get(&mut self) -> &mut [u8] {
         &mut self.storage[self.start..self.start + self.len]
@@ -121,8 +125,10 @@ type ClatterXx = clatter::NqHandshake<
     clatter::crypto::cipher::ChaChaPoly,
     clatter::crypto::hash::Sha512,
 >;
-type ClatterTransport =
-    clatter::transportstate::TransportState<clatter::crypto::cipher::ChaChaPoly, clatter::crypto::hash::Sha512>;
+type ClatterTransport = clatter::transportstate::TransportState<
+    clatter::crypto::cipher::ChaChaPoly,
+    clatter::crypto::hash::Sha512,
+>;
 
 fn clatter_pair() -> (ClatterTransport, ClatterTransport) {
     use clatter::bytearray::ByteArray;
@@ -153,24 +159,28 @@ fn clatter_pair() -> (ClatterTransport, ClatterTransport) {
 
 fn main() {
     banner("transport", cfg!(feature = "fast"));
-    println!(
-        "# compiled with avx2: {}, avx512f: {}",
-        cfg!(target_feature = "avx2"),
-        cfg!(target_feature = "avx512f")
-    );
     for size in SIZES {
         let key = chacha20poly1305::ChaCha20Poly1305::new(&[7u8; 32].into());
         let mut raw_buf = Aligned::new(size + 16, 0);
         let mut raw_n = 0u64;
 
         let (i, r) = ours_outcomes();
-        let (mut s_send, mut s_recv) = (StreamSession::<STREAM_REKEY_INTERVAL>::new(i), StreamSession::<STREAM_REKEY_INTERVAL>::new(r));
+        let (mut s_send, mut s_recv) = (
+            StreamSession::<STREAM_REKEY_INTERVAL>::new(i),
+            StreamSession::<STREAM_REKEY_INTERVAL>::new(r),
+        );
         let mut stream_buf = Aligned::new(MAX_RECORD_LEN, 0);
 
         let (i, r) = ours_outcomes();
-        let (mut d_send, mut d_recv) = (DatagramSession::<DEFAULT_EPOCH_LEN>::new(i), DatagramSession::<DEFAULT_EPOCH_LEN>::new(r));
+        let (mut d_send, mut d_recv) = (
+            DatagramSession::<DEFAULT_EPOCH_LEN>::new(i),
+            DatagramSession::<DEFAULT_EPOCH_LEN>::new(r),
+        );
         let d_size = size.min(MAX_RECORD_LEN - DATAGRAM_OVERHEAD);
-        let mut dgram_buf = Aligned::new(MAX_RECORD_LEN, DatagramSession::<DEFAULT_EPOCH_LEN>::HEADER_LEN);
+        let mut dgram_buf = Aligned::new(
+            MAX_RECORD_LEN,
+            DatagramSession::<DEFAULT_EPOCH_LEN>::HEADER_LEN,
+        );
 
         let (mut sn_send, mut sn_recv) = snow_pair();
         let mut plain = Aligned::new(size, 0);

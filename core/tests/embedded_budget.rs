@@ -159,7 +159,10 @@ fn completes_on(flow: &str, side: Side, size: usize) -> bool {
 /// completes (between 1 KiB and 1 MiB).
 fn smallest_thread(flow: &str, side: Side) -> usize {
     let (mut low, mut high) = (1024usize, 1 << 20);
-    assert!(completes_on(flow, side, high), "{flow} {side:?} fails on 1 MiB");
+    assert!(
+        completes_on(flow, side, high),
+        "{flow} {side:?} fails on 1 MiB"
+    );
     if completes_on(flow, side, low) {
         return low;
     }
@@ -191,7 +194,9 @@ fn painted_peaks() -> BTreeMap<(&'static str, Side), usize> {
 #[ignore = "measurement; run in release with --ignored --nocapture"]
 fn stack_budget() {
     let peaks = painted_peaks();
-    println!("\n| flow | role | peak stack, painted (bytes) | smallest thread stack that completes (bytes) |");
+    println!(
+        "\n| flow | role | peak stack, painted (bytes) | smallest thread stack that completes (bytes) |"
+    );
     println!("|---|---|---:|---:|");
     for ((flow, side), peak) in &peaks {
         let thread = smallest_thread(flow, *side);
@@ -232,7 +237,10 @@ fn state_sizes() {
         ("SessionInitiator", size_of::<SessionInitiator<'_>>()),
         ("SessionResponder", size_of::<SessionResponder<'_>>()),
         ("StreamSession", size_of::<StreamSession>()),
-        ("DatagramSession (with its window)", size_of::<DatagramSession>()),
+        (
+            "DatagramSession (with its window)",
+            size_of::<DatagramSession>(),
+        ),
         ("ReplayWindow", size_of::<ReplayWindow>()),
         ("ProximityResponder", size_of::<ProximityResponder<'_>>()),
         ("ProximityInitiator", size_of::<ProximityInitiator<'_>>()),
@@ -245,7 +253,10 @@ fn state_sizes() {
         ("TrustStore<4>", size_of::<TrustStore<4>>()),
         ("TrustStore<16>", size_of::<TrustStore<16>>()),
         ("TrustStore<64>", size_of::<TrustStore<64>>()),
-        ("PendingPeer", size_of::<honeylink_core::pairing::PendingPeer>()),
+        (
+            "PendingPeer",
+            size_of::<honeylink_core::pairing::PendingPeer>(),
+        ),
     ];
     println!("\n| state | size_of (bytes) |");
     println!("|---|---:|");
@@ -298,7 +309,9 @@ fn primitive_stacks() {
     });
     row("HKDF-SHA512, 128-byte output", || {
         let mut okm = [0u8; 128];
-        Prk::extract(&[1; 64], b"ikm").expand(&[], &mut okm).unwrap();
+        Prk::extract(&[1; 64], b"ikm")
+            .expand(&[], &mut okm)
+            .unwrap();
         black_box(okm);
     });
     row("ChaCha20-Poly1305 seal of 64 bytes", || {

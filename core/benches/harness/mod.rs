@@ -226,7 +226,9 @@ fn profile(title: &str, candidates: &mut [Candidate<'_>], n: u64) {
         profile_slot_4 = 4,
         profile_slot_5 = 5,
         profile_slot_6 = 6,
-        profile_slot_7 = 7
+        profile_slot_7 = 7,
+        profile_slot_8 = 8,
+        profile_slot_9 = 9
     );
     println!("\n## {title} (profiling, {n} operations each)");
     for (i, c) in candidates.iter_mut().enumerate() {
@@ -290,14 +292,16 @@ fn print_table(title: &str, candidates: &[Candidate<'_>], results: &[Measured]) 
     }
 }
 
-/// The build this bench runs in, printed once at the top.
+/// The build this bench runs in, printed once at the top: the core's `fast`
+/// feature, and whether the compiler could assume AVX2 (as with
+/// `RUSTFLAGS="-C target-cpu=native"` on this machine) or had to pick the
+/// vector backends at run time.
 pub fn banner(bench: &str, fast: bool) {
-    let flags = std::env::var("HL_BENCH_RUSTFLAGS")
-        .or_else(|_| std::env::var("RUSTFLAGS"))
-        .unwrap_or_default();
     println!(
-        "# {bench}: honeylink-core `fast` feature {}, RUSTFLAGS \"{flags}\", {} rounds",
+        "# {bench}: honeylink-core `fast` feature {}, compiled for AVX2: {}, AVX-512F: {}, {} rounds",
         if fast { "ON" } else { "off" },
+        cfg!(target_feature = "avx2"),
+        cfg!(target_feature = "avx512f"),
         rounds()
     );
 }

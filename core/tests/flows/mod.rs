@@ -39,8 +39,7 @@ pub enum Side {
 
 /// Runs one call of one role and measures it.
 pub trait Meter {
-    fn step<R: Send>(&mut self, flow: &'static str, side: Side, f: impl FnOnce() -> R + Send)
-    -> R;
+    fn step<R: Send>(&mut self, flow: &'static str, side: Side, f: impl FnOnce() -> R + Send) -> R;
 }
 
 const T0: u64 = 1_800_000_000;
@@ -117,7 +116,9 @@ pub fn session_handshake<M: Meter>(
     m.step(F, Initiator, || {
         initiator.read_message2(&d.a_trusts, &m2[..n]).unwrap()
     });
-    let (n, _, a_keys) = m.step(F, Initiator, || initiator.write_message3(&mut wire).unwrap());
+    let (n, _, a_keys) = m.step(F, Initiator, || {
+        initiator.write_message3(&mut wire).unwrap()
+    });
     let m3 = wire;
     let b_keys = m.step(F, Responder, || {
         match responder.read_message3(&d.b_trusts, &m3[..n]).unwrap() {
@@ -174,7 +175,9 @@ pub fn qr_pairing<M: Meter>(m: &mut M, d: &Devices, rng_a: &mut SeededRng, rng_b
         .unwrap()
     });
     let mut code = [0u8; MAX_BINARY_LEN];
-    let len = m.step(F, Responder, || creator.payload().encode_binary(&mut code).unwrap());
+    let len = m.step(F, Responder, || {
+        creator.payload().encode_binary(&mut code).unwrap()
+    });
     let payload = m.step(F, Initiator, || {
         PairingPayload::decode_binary(&code[..len]).unwrap()
     });
@@ -192,7 +195,9 @@ pub fn qr_pairing<M: Meter>(m: &mut M, d: &Devices, rng_a: &mut SeededRng, rng_b
         .unwrap()
     });
     let (n, run) = m.step(F, Responder, || {
-        creator.handle_message1(T0 + 1, &a[..n], &mut b, rng_b).unwrap()
+        creator
+            .handle_message1(T0 + 1, &a[..n], &mut b, rng_b)
+            .unwrap()
     });
     let (n, seen, _) = m.step(F, Initiator, || {
         scanner.handle_message2(&b[..n], &mut a).unwrap()
@@ -222,20 +227,32 @@ pub fn pin_pairing<M: Meter>(m: &mut M, d: &Devices, rng_a: &mut SeededRng, rng_
         PinInitiator::start(local(&d.a, "Phone"), pin, &mut a, rng_a).unwrap()
     });
     let n = m.step(F, Responder, || {
-        shower.handle_hello(&mut guard, T0, &a[..n], &mut b, rng_b).unwrap()
+        shower
+            .handle_hello(&mut guard, T0, &a[..n], &mut b, rng_b)
+            .unwrap()
     });
-    let n = m.step(F, Initiator, || typer.handle_hello(&b[..n], &mut a, rng_a).unwrap());
+    let n = m.step(F, Initiator, || {
+        typer.handle_hello(&b[..n], &mut a, rng_a).unwrap()
+    });
     let n = m.step(F, Responder, || {
-        shower.handle_share(&mut guard, T0, &a[..n], &mut b, rng_b).unwrap()
+        shower
+            .handle_share(&mut guard, T0, &a[..n], &mut b, rng_b)
+            .unwrap()
     });
     let n = m.step(F, Initiator, || {
         typer.handle_share_and_tag(&b[..n], &mut a, rng_a).unwrap()
     });
     let n = m.step(F, Responder, || {
-        shower.handle_tag(&mut guard, T0, &a[..n], &mut b, rng_b).unwrap()
+        shower
+            .handle_tag(&mut guard, T0, &a[..n], &mut b, rng_b)
+            .unwrap()
     });
-    let (n, seen, _) = m.step(F, Initiator, || typer.handle_noise2(&b[..n], &mut a).unwrap());
-    let (other, _) = m.step(F, Responder, || shower.handle_noise3(T0 + 1, &a[..n]).unwrap());
+    let (n, seen, _) = m.step(F, Initiator, || {
+        typer.handle_noise2(&b[..n], &mut a).unwrap()
+    });
+    let (other, _) = m.step(F, Responder, || {
+        shower.handle_noise3(T0 + 1, &a[..n]).unwrap()
+    });
     assert_eq!(seen.id(), d.b.device_id());
     assert_eq!(other.id(), d.a.device_id());
 }

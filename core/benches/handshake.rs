@@ -21,6 +21,7 @@
 
 #![allow(
     missing_docs,
+    clippy::panic,
     unreachable_pub,
     clippy::unwrap_used,
     clippy::expect_used,

@@ -12,6 +12,7 @@
 
 #![allow(
     missing_docs,
+    clippy::panic,
     unreachable_pub,
     clippy::unwrap_used,
     clippy::expect_used,

@@ -101,7 +101,8 @@ pub const PAINTED: usize = 2 << 20;
 /// the painting function's own small frame (and the 128-byte red zone below
 /// it on x86-64) is never painted.
 const GAP: usize = 256;
-const PATTERN: usize = 0x5a5a_5a5a_5a5a_5a5a_u64 as usize;
+/// The paint: 0x5a in every byte of a word, whatever the word's width.
+const PATTERN: usize = usize::from_ne_bytes([0x5a; size_of::<usize>()]);
 
 /// The address of a local of a non-inlined function: just below its
 /// caller's stack pointer.
@@ -159,7 +160,8 @@ pub fn peak_stack<R: Send>(f: impl FnOnce() -> R + Send) -> Option<(R, usize)> {
         let handle = std::thread::Builder::new()
             .stack_size(PROBE_STACK)
             .spawn_scoped(scope, move || {
-                let top = stack_marker() - GAP;
+                // Word-aligned, so the painting writes whole aligned words.
+                let top = (stack_marker() - GAP) & !(size_of::<usize>() - 1);
                 paint(top, PAINTED);
                 let result = std::hint::black_box(f());
                 let low = lowest_written(top, PAINTED);
@@ -172,6 +174,7 @@ pub fn peak_stack<R: Send>(f: impl FnOnce() -> R + Send) -> Option<(R, usize)> {
 }
 
 #[cfg(test)]
+#[allow(clippy::cast_possible_truncation)]
 mod tests {
     use super::*;
 
@@ -189,10 +192,12 @@ mod tests {
             local.iter().fold(0, |a, b| a ^ b)
         }
         let (_, used) = peak_stack(|| uses(8192)).unwrap_or_default();
-        assert!((8192..8192 + 512).contains(&used), "measured {used}");
-        // A call that uses almost nothing reads as the unpainted gap.
+        // The call's own frames add a few hundred bytes at most (more in
+        // an unoptimised build).
+        assert!((8192..8192 + 1024).contains(&used), "measured {used}");
+        // A call that uses almost nothing reads as (about) the unpainted gap.
         let (_, empty) = peak_stack(|| ()).unwrap_or_default();
-        assert_eq!(empty, GAP);
+        assert!((GAP..1024).contains(&empty), "measured {empty}");
     }
 
     #[test]

@@ -245,8 +245,8 @@ fn print_table(title: &str, candidates: &[Candidate<'_>], results: &[Measured]) 
     println!("\n## {title}");
     if candidates[0].rate {
         println!(
-            "{:<44} {:>12} {:>10} {:>9}  {}",
-            "candidate", "ns/op", "op/s", "ratio", "ratio IQR (rate vs first row)"
+            "{:<44} {:>12} {:>10} {:>9}  ratio IQR (rate vs first row)",
+            "candidate", "ns/op", "op/s", "ratio"
         );
         for m in results {
             println!(
@@ -263,13 +263,13 @@ fn print_table(title: &str, candidates: &[Candidate<'_>], results: &[Measured]) 
     }
     if throughput {
         println!(
-            "{:<44} {:>12} {:>10} {:>9}  {}",
-            "candidate", "ns/op", "MB/s", "ratio", "ratio IQR (throughput vs first row)"
+            "{:<44} {:>12} {:>10} {:>9}  ratio IQR (throughput vs first row)",
+            "candidate", "ns/op", "MB/s", "ratio"
         );
     } else {
         println!(
-            "{:<44} {:>12} {:>9}  {}",
-            "candidate", "ns/op", "ratio", "ratio IQR (time vs first row)"
+            "{:<44} {:>12} {:>9}  ratio IQR (time vs first row)",
+            "candidate", "ns/op", "ratio"
         );
     }
     for (c, m) in candidates.iter().zip(results) {

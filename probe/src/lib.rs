@@ -1,0 +1,209 @@
+//! Test-only measuring tools for `honeylink-core`, kept out of the core
+//! because both need `unsafe` (which the core forbids):
+//!
+//! - [`CountingAlloc`], a global allocator over [`std::alloc::System`] that
+//!   counts, per thread, the heap calls made inside [`count_heap`]. A test
+//!   installs it with `#[global_allocator]` (a safe attribute) and shows that
+//!   a closure allocates nothing.
+//! - [`peak_stack`], which runs a closure on a fresh thread whose unused
+//!   stack has been painted with a pattern, and reports how deep the closure
+//!   wrote: the peak stack it needs, to the word.
+//!
+//! Never a dependency of anything but tests and measuring programs.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+thread_local! {
+    /// Whether this thread is inside `count_heap`, and its counts so far.
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+    static BYTES: Cell<u64> = const { Cell::new(0) };
+}
+
+/// A global allocator that forwards to [`System`] and counts, on the
+/// calling thread only, the allocations made inside [`count_heap`].
+/// Threads the test harness runs beside the measured one are not counted.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct CountingAlloc;
+
+fn note(size: usize) {
+    // `try_with`: during thread teardown the slots may be gone; the
+    // allocation is then simply not counted (nothing is measured then).
+    let counting = COUNTING.try_with(Cell::get).unwrap_or(false);
+    if counting {
+        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+        let _ = BYTES.try_with(|c| c.set(c.get() + size as u64));
+    }
+}
+
+// SAFETY: every method forwards to `System` with the caller's arguments
+// unchanged, so `System`'s guarantees are this allocator's; the counting
+// touches only const-initialised thread-locals without destructors, which
+// neither allocate nor unwind.
+#[allow(unsafe_code)]
+unsafe impl GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note(layout.size());
+        // SAFETY: forwarded unchanged (see above).
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note(layout.size());
+        // SAFETY: forwarded unchanged.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note(new_size);
+        // SAFETY: forwarded unchanged.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded unchanged.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+/// Heap use measured by [`count_heap`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeapUse {
+    /// Calls to `alloc`, `alloc_zeroed` and `realloc`.
+    pub allocations: u64,
+    /// Bytes those calls asked for.
+    pub bytes: u64,
+}
+
+/// Runs `f` and returns what it allocated on this thread. Counts only if
+/// [`CountingAlloc`] is the global allocator; otherwise reports zero, so a
+/// test must also check that a known allocation is seen (a control).
+pub fn count_heap<R>(f: impl FnOnce() -> R) -> (R, HeapUse) {
+    ALLOCATIONS.with(|c| c.set(0));
+    BYTES.with(|c| c.set(0));
+    COUNTING.with(|c| c.set(true));
+    let result = f();
+    COUNTING.with(|c| c.set(false));
+    let used = HeapUse {
+        allocations: ALLOCATIONS.with(Cell::get),
+        bytes: BYTES.with(Cell::get),
+    };
+    (result, used)
+}
+
+/// The stack the probe thread gets; [`peak_stack`] measures up to
+/// [`PAINTED`] bytes of it.
+const PROBE_STACK: usize = 4 << 20;
+/// Bytes painted below the probe's frame.
+pub const PAINTED: usize = 2 << 20;
+/// Bytes left unpainted between the probe's frame and the painted area, so
+/// the painting function's own small frame (and the 128-byte red zone below
+/// it on x86-64) is never painted.
+const GAP: usize = 256;
+/// The paint: 0x5a in every byte of a word, whatever the word's width.
+const PATTERN: usize = usize::from_ne_bytes([0x5a; size_of::<usize>()]);
+
+/// The address of a local of a non-inlined function: just below its
+/// caller's stack pointer.
+#[inline(never)]
+fn stack_marker() -> usize {
+    let local = 0u8;
+    std::hint::black_box(&local) as *const u8 as usize
+}
+
+/// Paints `[from - len, from)` with the pattern, word by word.
+#[inline(never)]
+#[allow(unsafe_code)]
+fn paint(from: usize, len: usize) {
+    let words = len / size_of::<usize>();
+    let bottom = from - words * size_of::<usize>();
+    for i in 0..words {
+        let at = (bottom + i * size_of::<usize>()) as *mut usize;
+        // SAFETY: the range lies inside this thread's stack mapping (the
+        // thread has `PROBE_STACK` bytes and the range is `GAP + PAINTED`
+        // below a frame near its top), below every live frame, and nothing
+        // else reads it before `f` runs.
+        unsafe { at.write_volatile(PATTERN) };
+    }
+}
+
+/// The lowest address in `[from - len, from)` whose word is not the
+/// pattern any more (`from` if none is).
+#[inline(never)]
+#[allow(unsafe_code)]
+fn lowest_written(from: usize, len: usize) -> usize {
+    let words = len / size_of::<usize>();
+    let bottom = from - words * size_of::<usize>();
+    for i in 0..words {
+        let at = bottom + i * size_of::<usize>();
+        // SAFETY: the same range `paint` wrote, still inside the stack
+        // mapping; `f`'s frames are gone, so nothing else uses it now.
+        if unsafe { (at as *const usize).read_volatile() } != PATTERN {
+            return at;
+        }
+    }
+    from
+}
+
+/// Runs `f` on a fresh thread and returns its result and the peak stack it
+/// used, in bytes, measured from the probe's frame (the call itself adds a
+/// few words). A call that stays within the first 256 bytes reads as 256.
+/// `None` if `f` went deeper than [`PAINTED`] bytes or the thread could not
+/// start.
+///
+/// The estimate is a lower bound only in one rare case: a word that `f`
+/// wrote with exactly the pattern's value at the very bottom of its deepest
+/// frame.
+pub fn peak_stack<R: Send>(f: impl FnOnce() -> R + Send) -> Option<(R, usize)> {
+    std::thread::scope(|scope| {
+        let handle = std::thread::Builder::new()
+            .stack_size(PROBE_STACK)
+            .spawn_scoped(scope, move || {
+                // Word-aligned, so the painting writes whole aligned words.
+                let top = (stack_marker() - GAP) & !(size_of::<usize>() - 1);
+                paint(top, PAINTED);
+                let result = std::hint::black_box(f());
+                let low = lowest_written(top, PAINTED);
+                let bottom = top - PAINTED;
+                (low > bottom).then_some((result, top + GAP - low))
+            })
+            .ok()?;
+        handle.join().ok().flatten()
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::cast_possible_truncation)]
+mod tests {
+    use super::*;
+
+    /// A frame of known size measures at that size, give or take the
+    /// call's own few words.
+    #[test]
+    fn a_known_frame_measures_its_size() {
+        #[inline(never)]
+        fn uses(n: usize) -> u8 {
+            let mut local = [0u8; 8192];
+            for (i, b) in local.iter_mut().enumerate().take(n) {
+                *b = i as u8 | 1;
+            }
+            std::hint::black_box(&mut local);
+            local.iter().fold(0, |a, b| a ^ b)
+        }
+        let (_, used) = peak_stack(|| uses(8192)).unwrap_or_default();
+        // The call's own frames add a few hundred bytes at most (more in
+        // an unoptimised build).
+        assert!((8192..8192 + 1024).contains(&used), "measured {used}");
+        // A call that uses almost nothing reads as (about) the unpainted gap.
+        let (_, empty) = peak_stack(|| ()).unwrap_or_default();
+        assert!((GAP..1024).contains(&empty), "measured {empty}");
+    }
+
+    #[test]
+    fn counts_allocations_on_this_thread_only_inside_count_heap() {
+        // Without the global allocator installed nothing is counted.
+        let (_, used) = count_heap(|| std::hint::black_box(vec![0u8; 10]));
+        assert_eq!(used.allocations, 0);
+    }
+}

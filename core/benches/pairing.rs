@@ -76,7 +76,7 @@ fn qr_pairing(creator: &DeviceIdentity, scanner: &DeviceIdentity, rng: &mut Seed
     let payload = PairingPayload::decode_text(std::str::from_utf8(&text[..len]).unwrap()).unwrap();
     let mut a = [0u8; 512];
     let mut b = [0u8; 512];
-    let (initiator, n, _) = ProximityInitiator::start(
+    let (mut initiator, n, _) = ProximityInitiator::start(
         local(scanner, "Phone"),
         PairingMethod::Qr,
         &payload,
@@ -93,30 +93,25 @@ fn qr_pairing(creator: &DeviceIdentity, scanner: &DeviceIdentity, rng: &mut Seed
     black_box((seen, keys, other, other_keys));
 }
 
-/// One PIN pairing: CPace on the PIN, then XXpsk2. Kept small: the PIN API is
-/// changing on another branch.
+/// One PIN pairing: CPace on the PIN, then XXpsk2.
 fn pin_pairing(shower: &DeviceIdentity, typer: &DeviceIdentity, rng: &mut SeededRng) {
     let mut guard = PinGuard::new();
-    let mut responder = PinResponder::new(local(shower, "Speaker"), &guard, T0, rng).unwrap();
+    let mut responder = PinResponder::new(local(shower, "Speaker"), &mut guard, T0, rng).unwrap();
     let pin = Pin::parse(std::str::from_utf8(responder.pin().expose_secret()).unwrap()).unwrap();
     let mut a = [0u8; 512];
     let mut b = [0u8; 512];
     let (mut initiator, n) = PinInitiator::start(local(typer, "Phone"), pin, &mut a, rng).unwrap();
-    let n = responder
-        .handle_hello(&mut guard, T0, &a[..n], &mut b, rng)
-        .unwrap();
+    let (n, run) = responder.handle_hello(T0, &a[..n], &mut b, rng).unwrap();
     let n = initiator.handle_hello(&b[..n], &mut a, rng).unwrap();
     let n = responder
-        .handle_share(&mut guard, T0, &a[..n], &mut b, rng)
+        .handle_share(T0, run, &a[..n], &mut b, rng)
         .unwrap();
     let n = initiator
         .handle_share_and_tag(&b[..n], &mut a, rng)
         .unwrap();
-    let n = responder
-        .handle_tag(&mut guard, T0, &a[..n], &mut b, rng)
-        .unwrap();
+    let n = responder.handle_tag(T0, run, &a[..n], &mut b, rng).unwrap();
     let (n, seen, keys) = initiator.handle_noise2(&b[..n], &mut a).unwrap();
-    let (other, other_keys) = responder.handle_noise3(T0 + 1, &a[..n]).unwrap();
+    let (other, other_keys) = responder.handle_noise3(T0 + 1, run, &a[..n]).unwrap();
     black_box((seen, keys, other, other_keys));
 }
 

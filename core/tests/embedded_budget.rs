@@ -294,7 +294,7 @@ fn primitive_stacks() {
     let peer = PublicKey::from_bytes([9; 32]);
     let aead = AeadKey::new(SecretBytes::new([1; 32]));
     let signing = SigningKey::from_seed(&SecretBytes::new([1; 32]));
-    let signature = signing.sign(b"record");
+    let signature = signing.hazmat_sign(b"record");
     let verifying = signing.verifying_key();
     println!("\n| primitive | peak stack, painted (bytes) |");
     println!("|---|---:|");
@@ -319,7 +319,7 @@ fn primitive_stacks() {
         black_box(aead.seal_in_place(&[0; 12], &[1; 64], &mut buffer).unwrap());
     });
     row("Ed25519 sign", || {
-        black_box(signing.sign(b"record"));
+        black_box(signing.hazmat_sign(b"record"));
     });
     row("Ed25519 verify (strict)", || {
         verifying.verify(b"record", &signature).unwrap();

@@ -184,7 +184,7 @@ pub fn qr_pairing<M: Meter>(m: &mut M, d: &Devices, rng_a: &mut SeededRng, rng_b
     });
     let mut a = [0u8; 512];
     let mut b = [0u8; 512];
-    let (scanner, n, _) = m.step(F, Initiator, || {
+    let (mut scanner, n, _) = m.step(F, Initiator, || {
         ProximityInitiator::start(
             local(&d.a, "Phone"),
             PairingMethod::Qr,
@@ -216,7 +216,7 @@ pub fn pin_pairing<M: Meter>(m: &mut M, d: &Devices, rng_a: &mut SeededRng, rng_
     const F: &str = "PIN pairing";
     let mut guard = PinGuard::new();
     let mut shower = m.step(F, Responder, || {
-        PinResponder::new(local(&d.b, "Speaker"), &guard, T0, rng_b).unwrap()
+        PinResponder::new(local(&d.b, "Speaker"), &mut guard, T0, rng_b).unwrap()
     });
     let digits = *shower.pin().expose_secret();
     let pin = m.step(F, Initiator, || {
@@ -227,32 +227,28 @@ pub fn pin_pairing<M: Meter>(m: &mut M, d: &Devices, rng_a: &mut SeededRng, rng_
     let (mut typer, n) = m.step(F, Initiator, || {
         PinInitiator::start(local(&d.a, "Phone"), pin, &mut a, rng_a).unwrap()
     });
-    let n = m.step(F, Responder, || {
-        shower
-            .handle_hello(&mut guard, T0, &a[..n], &mut b, rng_b)
-            .unwrap()
+    let (n, run) = m.step(F, Responder, || {
+        shower.handle_hello(T0, &a[..n], &mut b, rng_b).unwrap()
     });
     let n = m.step(F, Initiator, || {
         typer.handle_hello(&b[..n], &mut a, rng_a).unwrap()
     });
     let n = m.step(F, Responder, || {
         shower
-            .handle_share(&mut guard, T0, &a[..n], &mut b, rng_b)
+            .handle_share(T0, run, &a[..n], &mut b, rng_b)
             .unwrap()
     });
     let n = m.step(F, Initiator, || {
         typer.handle_share_and_tag(&b[..n], &mut a, rng_a).unwrap()
     });
     let n = m.step(F, Responder, || {
-        shower
-            .handle_tag(&mut guard, T0, &a[..n], &mut b, rng_b)
-            .unwrap()
+        shower.handle_tag(T0, run, &a[..n], &mut b, rng_b).unwrap()
     });
     let (n, seen, _) = m.step(F, Initiator, || {
         typer.handle_noise2(&b[..n], &mut a).unwrap()
     });
     let (other, _) = m.step(F, Responder, || {
-        shower.handle_noise3(T0 + 1, &a[..n]).unwrap()
+        shower.handle_noise3(T0 + 1, run, &a[..n]).unwrap()
     });
     assert_eq!(seen.id(), d.b.device_id());
     assert_eq!(other.id(), d.a.device_id());

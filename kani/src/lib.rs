@@ -9,10 +9,15 @@
 //!   body runs many times through [`shim`], a stand-in for `kani::any()` and
 //!   `kani::assume()` that draws from a deterministic generator.
 //!
-//! The harnesses prove that the constant-time comparisons in
-//! `honeylink_core::crypto::ct` (and the equality of the types built on
-//! them) agree with `==`. See `README.md` for why Kani itself does not run on
-//! the development machines.
+//! The harnesses state: the constant-time comparisons agree with `==`;
+//! every decoder of untrusted bytes is total and re-encodes what it
+//! accepts; the replay window matches a plain model; nonces never repeat or
+//! wrap; stream rekeying stays in step; the handshake refuses calls out of
+//! turn; text forms catch single-character changes; PIN draws have no
+//! modulo bias; the trust decision keeps its precedence; and the audit
+//! verifier yields nothing after a rejection. `README.md` lists each with its
+//! bounds and how it ran here, and says why Kani itself does not run on the
+//! development machines: here these are tests through the shim, not proofs.
 
 #[cfg(not(kani))]
 pub mod shim;

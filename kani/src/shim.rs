@@ -16,6 +16,11 @@
 //!   bounded by `assume` are usually in range;
 //! - and uniformly random values.
 //!
+//! [`choose`] picks an index below a bound. Under [`check`] it is drawn at
+//! random; under [`exhaust`] every value is taken in turn, and every
+//! combination of the choices a harness makes, so a harness over a small
+//! domain runs on the whole domain, not on a sample.
+//!
 //! [`assume`] with a false condition abandons the case, as Kani discards the
 //! paths that violate an assumption; [`check`] fails if too few cases
 //! survive, so a harness cannot pass by rejecting everything. The same seed
@@ -165,8 +170,75 @@ impl Generator {
     }
 }
 
+/// The choices of one run under [`exhaust`]: each `(value, bound)` in the
+/// order [`choose`] was called, and how many have been made in this run.
+#[derive(Debug, Default)]
+struct Enumeration {
+    path: Vec<(u64, u64)>,
+    depth: usize,
+}
+
+impl Enumeration {
+    /// The next choice below `bound`: the recorded one while replaying the
+    /// path, else 0 (and recorded).
+    fn next(&mut self, bound: u64) -> u64 {
+        let depth = self.depth;
+        self.depth = depth.saturating_add(1);
+        match self.path.get(depth) {
+            Some(&(value, recorded)) => {
+                assert_eq!(
+                    recorded, bound,
+                    "choice {depth} changed its bound between runs: the harness is not deterministic"
+                );
+                value
+            }
+            None => {
+                self.path.push((0, bound));
+                0
+            }
+        }
+    }
+
+    /// Moves to the next combination: the last choice that can grow grows,
+    /// the ones after it start again. False when every one is done.
+    fn advance(&mut self) -> bool {
+        while let Some((value, bound)) = self.path.last_mut() {
+            if value.saturating_add(1) < *bound {
+                *value += 1;
+                return true;
+            }
+            self.path.pop();
+        }
+        false
+    }
+}
+
 thread_local! {
     static GENERATOR: RefCell<Generator> = const { RefCell::new(Generator::new(0)) };
+    static ENUMERATION: RefCell<Option<Enumeration>> = const { RefCell::new(None) };
+}
+
+/// An index in `0..bound` (Kani: `any` with `assume(value < bound)`).
+/// Under [`exhaust`] each value in turn; otherwise drawn at random (and
+/// reported with the other draws if the case fails). A `bound` of 0 has no
+/// value: the case is abandoned, as an unsatisfiable assumption.
+#[must_use]
+pub fn choose(bound: u64) -> u64 {
+    assume(bound > 0);
+    let enumerated = ENUMERATION.with_borrow_mut(|e| e.as_mut().map(|e| e.next(bound)));
+    enumerated.unwrap_or_else(|| {
+        GENERATOR.with_borrow_mut(|generator| {
+            let value = generator.below(bound);
+            generator.drawn.push(value.to_le_bytes().to_vec());
+            value
+        })
+    })
+}
+
+/// [`choose`] for indexing: a `usize` in `0..bound`.
+#[must_use]
+pub fn choose_index(bound: usize) -> usize {
+    usize::try_from(choose(u64::try_from(bound).unwrap_or(u64::MAX))).unwrap_or(0)
 }
 
 /// A value of type `T` from this thread's generator (Kani: a symbolic value).
@@ -230,6 +302,62 @@ pub fn check(mut harness: impl FnMut()) {
         accepted >= total / MIN_ACCEPTED_ONE_IN,
         "only {accepted} of {total} cases satisfied the harness's assumptions"
     );
+    eprintln!("shim: {total} sampled cases, {accepted} past the harness's assumptions");
+}
+
+/// Runs `harness` on every combination of its [`choose`] calls, once for
+/// each generator seed in `0..seeds` (so values from [`any`] stay fixed
+/// while the choices are enumerated around them); returns how many runs
+/// there were. With `seeds` = 1 and no [`any`] calls this is the whole
+/// domain, exactly once.
+///
+/// # Panics
+/// If the harness fails on some combination (after printing the seed and
+/// the choices), or if fewer than one run in [`MIN_ACCEPTED_ONE_IN`] got
+/// past the harness's [`assume`] calls.
+pub fn exhaust(seeds: u64, mut harness: impl FnMut()) -> u64 {
+    silence_rejections();
+    let mut runs: u64 = 0;
+    let mut accepted: u64 = 0;
+    for seed in 0..seeds {
+        ENUMERATION.with_borrow_mut(|e| *e = Some(Enumeration::default()));
+        loop {
+            GENERATOR.with_borrow_mut(|generator| *generator = Generator::new(seed));
+            ENUMERATION.with_borrow_mut(|e| {
+                if let Some(e) = e.as_mut() {
+                    e.depth = 0;
+                }
+            });
+            runs = runs.saturating_add(1);
+            match panic::catch_unwind(AssertUnwindSafe(&mut harness)) {
+                Ok(()) => accepted = accepted.saturating_add(1),
+                Err(payload) if payload.is::<Rejected>() => {}
+                Err(payload) => {
+                    let choices = ENUMERATION.with_borrow_mut(Option::take);
+                    let drawn = GENERATOR.with_borrow(Generator::describe);
+                    eprintln!(
+                        "harness failed in shim seed {seed} at choices {:?}; values drawn:{drawn}",
+                        choices.map(|e| e.path).unwrap_or_default()
+                    );
+                    panic::resume_unwind(payload);
+                }
+            }
+            let more =
+                ENUMERATION.with_borrow_mut(|e| e.as_mut().is_some_and(Enumeration::advance));
+            if !more {
+                break;
+            }
+        }
+        ENUMERATION.with_borrow_mut(|e| *e = None);
+    }
+    assert!(
+        accepted >= runs / MIN_ACCEPTED_ONE_IN,
+        "only {accepted} of {runs} runs satisfied the harness's assumptions"
+    );
+    eprintln!(
+        "shim: {runs} runs, exhaustive over the harness's choices, {accepted} past its assumptions"
+    );
+    runs
 }
 
 /// Keeps the panic hook from printing a message for every abandoned case;
@@ -323,6 +451,40 @@ mod tests {
 
         let vacuous = panic::catch_unwind(|| check(|| assume(false)));
         assert!(vacuous.is_err());
+    }
+
+    /// `exhaust` visits every combination of choices exactly once, also
+    /// when a later choice's bound depends on an earlier one.
+    #[test]
+    fn exhaust_visits_every_combination_once() {
+        let seen = RefCell::new(Vec::new());
+        let runs = exhaust(1, || {
+            let a = choose(3);
+            let b = choose(a + 1);
+            seen.borrow_mut().push((a, b));
+        });
+        let mut seen = seen.into_inner();
+        assert_eq!(runs, 6);
+        seen.sort_unstable();
+        assert_eq!(seen, [(0, 0), (1, 0), (1, 1), (2, 0), (2, 1), (2, 2)]);
+
+        // Two seeds, values from `any` fixed within a seed.
+        let pairs = RefCell::new(Vec::new());
+        let runs = exhaust(2, || {
+            let x: u64 = any();
+            pairs.borrow_mut().push((x, choose(2)));
+        });
+        let pairs = pairs.into_inner();
+        assert_eq!(runs, 4);
+        let [(x0, c0), (x1, c1), (x2, c2), (x3, c3)] = pairs[..] else {
+            unreachable!("four runs, four pairs");
+        };
+        assert_eq!((x0, x2), (x1, x3));
+        assert_eq!([c0, c1, c2, c3], [0, 1, 0, 1]);
+
+        // A failure is reported, not swallowed.
+        let failing = panic::catch_unwind(|| exhaust(1, || assert!(choose(10) != 7)));
+        assert!(failing.is_err());
     }
 
     /// The same case number draws the same values.

@@ -120,8 +120,27 @@ impl ReplayWindow {
 
 #[cfg(feature = "hazmat-testing")]
 impl ReplayWindow {
+    /// Checks `counter` and, if it is fresh, commits it, as a datagram
+    /// session does once a record's tag has verified; for model checks of
+    /// the window alone. Testing only.
+    ///
+    /// # Errors
+    /// [`crate::Error::Replayed`] or [`crate::Error::TooOld`], with the
+    /// window unchanged.
+    pub fn hazmat_accept(&mut self, counter: u64) -> Result<(), crate::Error> {
+        match self.check(counter) {
+            Verdict::Fresh => {
+                self.commit(counter);
+                Ok(())
+            }
+            Verdict::Replayed => Err(crate::Error::Replayed),
+            Verdict::TooOld => Err(crate::Error::TooOld),
+        }
+    }
+
     /// The window's exact state as bytes, for state digests in tests.
-    pub(crate) fn hazmat_bytes(&self) -> [u8; BLOCKS * 8 + 9] {
+    #[must_use]
+    pub fn hazmat_bytes(&self) -> [u8; BLOCKS * 8 + 9] {
         let mut out = [0u8; BLOCKS * 8 + 9];
         for (chunk, block) in out.chunks_mut(8).zip(self.bitmap.iter()) {
             chunk.copy_from_slice(&block.to_le_bytes());

@@ -53,6 +53,15 @@ impl ImageKey {
         Self(key)
     }
 
+    /// An image key from its 64 raw bytes, so a test can authenticate an
+    /// image body of its own (HMAC-SHA512 under these bytes) and reach the
+    /// decoder behind the MAC. Testing only.
+    #[cfg(feature = "hazmat-testing")]
+    #[must_use]
+    pub const fn hazmat_from_bytes(key: SecretBytes<HASH_LEN>) -> Self {
+        Self(key)
+    }
+
     fn tag(&self, body: &[u8]) -> MacTag {
         MacTag::compute(self.0.expose_secret(), &[body])
     }

@@ -76,7 +76,11 @@ fn noise(out: &mut Out) {
                     tampers,
                     ..honest.clone()
                 };
-                out.put(target, &format!("m{}-{name}", message + 1), &to_bytes(&input));
+                out.put(
+                    target,
+                    &format!("m{}-{name}", message + 1),
+                    &to_bytes(&input),
+                );
             }
         }
     }
@@ -177,7 +181,11 @@ fn proximity(out: &mut Out) {
                         tampers,
                         ..honest.clone()
                     };
-                    out.put(target, &format!("{kind}-a{message}-{name}"), &to_bytes(&input));
+                    out.put(
+                        target,
+                        &format!("{kind}-a{message}-{name}"),
+                        &to_bytes(&input),
+                    );
                 }
             }
         }
@@ -202,9 +210,7 @@ fn transport(out: &mut Out) {
             send(b"three", Some(Edit::Truncate { len: 4 })),
             StreamStep::Replay { which: 0 },
             StreamStep::Lose,
-            StreamStep::Inject {
-                bytes: vec![0; 20],
-            },
+            StreamStep::Inject { bytes: vec![0; 20] },
             send(b"four", None),
         ],
     };
@@ -238,9 +244,7 @@ fn transport(out: &mut Out) {
                 edit: None,
             },
             dsend(b"flipped", Some(Edit::FlipBit { at: 3, bit: 7 })),
-            DatagramStep::Inject {
-                bytes: vec![0; 24],
-            },
+            DatagramStep::Inject { bytes: vec![0; 24] },
         ],
     };
     out.put("datagram_record", "reorder-replay", &to_bytes(&reorder));
@@ -260,11 +264,36 @@ fn transport(out: &mut Out) {
 
 fn chain(out: &mut Out) {
     use ChainEvent::*;
-    let events = vec![KeyGenerated, Paired, Rotate, SessionRefused, PairingFailed, RefusalsSummarized];
+    let events = vec![
+        KeyGenerated,
+        Paired,
+        Rotate,
+        SessionRefused,
+        PairingFailed,
+        RefusalsSummarized,
+    ];
     let edits = [
-        ("flip", ChainEdit::Bytes { record: 3, edit: Edit::FlipBit { at: 20, bit: 1 } }),
-        ("splice", ChainEdit::Bytes { record: 1, edit: Edit::SpliceOther }),
-        ("replay", ChainEdit::Bytes { record: 4, edit: Edit::Replay { earlier: 1 } }),
+        (
+            "flip",
+            ChainEdit::Bytes {
+                record: 3,
+                edit: Edit::FlipBit { at: 20, bit: 1 },
+            },
+        ),
+        (
+            "splice",
+            ChainEdit::Bytes {
+                record: 1,
+                edit: Edit::SpliceOther,
+            },
+        ),
+        (
+            "replay",
+            ChainEdit::Bytes {
+                record: 4,
+                edit: Edit::Replay { earlier: 1 },
+            },
+        ),
         ("drop-last", ChainEdit::Drop { record: 6 }),
         ("drop-middle", ChainEdit::Drop { record: 2 }),
         ("duplicate", ChainEdit::Duplicate { record: 2 }),
@@ -280,7 +309,11 @@ fn chain(out: &mut Out) {
                 edit: edit.clone(),
             };
             let anchor = if hash_anchor { "hash" } else { "key" };
-            out.put("audit_chain", &format!("{name}-{anchor}"), &to_bytes(&input));
+            out.put(
+                "audit_chain",
+                &format!("{name}-{anchor}"),
+                &to_bytes(&input),
+            );
         }
     }
     // Records of a chain signed by the key `audit_record` rewrites with.
@@ -302,9 +335,27 @@ fn image(out: &mut Out) {
         ("genuine", false, vec![]),
         ("flip", false, vec![Edit::FlipBit { at: 30, bit: 0 }]),
         ("flip-remac", true, vec![Edit::FlipBit { at: 30, bit: 0 }]),
-        ("truncate-remac", true, vec![Edit::Remove { at: 20, len: 1 }]),
-        ("version-remac", true, vec![Edit::Overwrite { at: 8, bytes: vec![2] }]),
-        ("long-varint-remac", true, vec![Edit::Overwrite { at: 9, bytes: vec![0x80, 0] }]),
+        (
+            "truncate-remac",
+            true,
+            vec![Edit::Remove { at: 20, len: 1 }],
+        ),
+        (
+            "version-remac",
+            true,
+            vec![Edit::Overwrite {
+                at: 8,
+                bytes: vec![2],
+            }],
+        ),
+        (
+            "long-varint-remac",
+            true,
+            vec![Edit::Overwrite {
+                at: 9,
+                bytes: vec![0x80, 0],
+            }],
+        ),
     ];
     for (name, remac, edits) in edits {
         let input = ImageInput {
@@ -346,8 +397,12 @@ fn payloads(out: &mut Out) {
 
     let hints = [
         None,
-        Some(TransportHint::Socket("192.0.2.7:4433".parse().expect("address"))),
-        Some(TransportHint::Socket("[2001:db8::1]:4433".parse().expect("address"))),
+        Some(TransportHint::Socket(
+            "192.0.2.7:4433".parse().expect("address"),
+        )),
+        Some(TransportHint::Socket(
+            "[2001:db8::1]:4433".parse().expect("address"),
+        )),
         Some(TransportHint::Ble([1, 2, 3, 4, 5, 6])),
     ];
     for (i, hint) in hints.into_iter().enumerate() {
@@ -370,7 +425,11 @@ fn payloads(out: &mut Out) {
         .expect("valid");
         let mut binary = [0u8; MAX_BINARY_LEN];
         let b = payload.encode_binary(&mut binary).expect("fits");
-        out.put("pairing_payload_binary", &format!("payload-{i}"), &binary[..b]);
+        out.put(
+            "pairing_payload_binary",
+            &format!("payload-{i}"),
+            &binary[..b],
+        );
         let mut text = [0u8; MAX_TEXT_LEN];
         let t = payload.encode_text(&mut text).expect("fits");
         out.put("pairing_payload_text", &format!("payload-{i}"), &text[..t]);
@@ -389,15 +448,27 @@ fn text(out: &mut Out) {
     let ids = identities();
     for (i, id) in ids.iter().enumerate() {
         let fingerprint = id.fingerprint().to_string();
-        out.put("fingerprint_text", &format!("fingerprint-{i}"), fingerprint.as_bytes());
+        out.put(
+            "fingerprint_text",
+            &format!("fingerprint-{i}"),
+            fingerprint.as_bytes(),
+        );
         let typed = fingerprint.replace('-', " ").to_lowercase();
         out.put("fingerprint_text", &format!("typed-{i}"), typed.as_bytes());
         let device_id = id.device_id().to_string();
-        out.put("device_id_text", &format!("device-id-{i}"), device_id.as_bytes());
+        out.put(
+            "device_id_text",
+            &format!("device-id-{i}"),
+            device_id.as_bytes(),
+        );
         let upper = device_id.to_uppercase();
         out.put("device_id_text", &format!("upper-{i}"), upper.as_bytes());
         let name = local(i).name;
-        out.put("device_name", &format!("name-{i}"), name.as_str().as_bytes());
+        out.put(
+            "device_name",
+            &format!("name-{i}"),
+            name.as_str().as_bytes(),
+        );
         let mut encoded = vec![0u8; base32::encoded_len(32)];
         base32::encode(id.static_public_key().as_bytes(), &mut encoded).expect("sized");
         out.put("base32", &format!("key-{i}"), &encoded);

@@ -36,7 +36,10 @@ fuzz_target!(|input: ChainInput| {
     } else {
         Anchor::SigningKey(first_key.verifying_key())
     };
-    assert!(verify(&records, anchor, head), "the honest chain did not verify");
+    assert!(
+        verify(&records, anchor, head),
+        "the honest chain did not verify"
+    );
     let (other, _, _) = write(input.seed ^ 0xa5a5, &input.events);
     let mut altered = records.clone();
     alter(&mut altered, &input.edit, &other);

@@ -61,7 +61,10 @@ fuzz_target!(|data: &[u8]| {
     let signer_at = 8 + 1 + varint_len(record.seq) + varint_len(record.time) + 64;
     let body = n - SIGNATURE_LEN;
     assert_eq!(out[..signer_at], data[..signer_at]);
-    assert_eq!(&out[signer_at..signer_at + 32], key.verifying_key().as_bytes());
+    assert_eq!(
+        &out[signer_at..signer_at + 32],
+        key.verifying_key().as_bytes()
+    );
     assert_eq!(&data[signer_at..signer_at + 32], &record.signer);
     assert_eq!(
         out[signer_at + 32..body],

@@ -62,7 +62,10 @@ impl Sender {
     }
 
     fn history(&self) -> Vec<Vec<u8>> {
-        self.order.iter().map(|c| self.sealed[c].0.clone()).collect()
+        self.order
+            .iter()
+            .map(|c| self.sealed[c].0.clone())
+            .collect()
     }
 }
 
@@ -131,11 +134,12 @@ fuzz_target!(|input: DatagramInput| {
                     receiver.hazmat_state_digest(),
                     "rejecting a record ({error:?}) changed the session"
                 );
-                let counter = record
-                    .first_chunk::<8>()
-                    .map(|c| u64::from_be_bytes(*c));
+                let counter = record.first_chunk::<8>().map(|c| u64::from_be_bytes(*c));
                 if let Some(counter) = counter
-                    && sender.sealed.get(&counter).is_some_and(|(g, _)| *g == record)
+                    && sender
+                        .sealed
+                        .get(&counter)
+                        .is_some_and(|(g, _)| *g == record)
                     && highest.is_none_or(|h| counter > h)
                     && counter / L <= epoch + 1
                 {

@@ -31,7 +31,9 @@ fn session(send: [u8; 32], receive: [u8; 32]) -> Session {
 fn seal(sender: &mut Session, plaintext: &[u8]) -> Vec<u8> {
     let mut record = plaintext.to_vec();
     record.resize(plaintext.len() + Session::OVERHEAD, 0);
-    let n = sender.seal_in_place(&mut record, plaintext.len()).expect("seal");
+    let n = sender
+        .seal_in_place(&mut record, plaintext.len())
+        .expect("seal");
     record.truncate(n);
     record
 }

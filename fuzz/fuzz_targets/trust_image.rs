@@ -28,10 +28,17 @@ fuzz_target!(|input: ImageInput| {
         .expect("fits");
     image.truncate(n);
     let (body, tag) = image.split_at(n - MAC_LEN);
-    assert_eq!(mac(body), tag, "the fuzzer's image MAC disagrees with the core's");
+    assert_eq!(
+        mac(body),
+        tag,
+        "the fuzzer's image MAC disagrees with the core's"
+    );
     let (back, generation) = TrustStore::<CAPACITY>::from_image(&image, &key).expect("genuine");
     assert_eq!(generation, input.generation);
-    assert_eq!((back.peers(), back.blocks()), (store.peers(), store.blocks()));
+    assert_eq!(
+        (back.peers(), back.blocks()),
+        (store.peers(), store.blocks())
+    );
 
     let mut edited = image.clone();
     for edit in input.edits.iter().take(4) {
@@ -53,7 +60,11 @@ fuzz_target!(|input: ImageInput| {
             assert_eq!(&again[..n], edited.as_slice(), "one encoding per store");
             let peers = read.peers();
             for (i, a) in peers.iter().enumerate() {
-                assert!(peers[i + 1..].iter().all(|b| a.id != b.id && a.key != b.key));
+                assert!(
+                    peers[i + 1..]
+                        .iter()
+                        .all(|b| a.id != b.id && a.key != b.key)
+                );
             }
         }
         Err(_) => assert_ne!(edited, image, "the genuine image was refused"),

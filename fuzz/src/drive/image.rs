@@ -103,7 +103,9 @@ pub fn build(ops: &[StoreOp]) -> TrustStore<CAPACITY> {
                 );
                 store.add(peer.confirm(name.as_str().len() as u64))
             }
-            StoreOp::BlockDevice { who } => store.block_device(ids[usize::from(who) % 3].device_id()),
+            StoreOp::BlockDevice { who } => {
+                store.block_device(ids[usize::from(who) % 3].device_id())
+            }
             StoreOp::BlockKey { who } => {
                 store.block_key(*ids[usize::from(who) % 3].static_public_key())
             }

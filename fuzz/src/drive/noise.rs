@@ -150,10 +150,13 @@ pub fn run(psk: bool, input: &HandshakeInput, alterable: &[usize]) -> HandshakeR
         responder: r,
     };
 
-    for (index, (writer_is_init, payload_in)) in
-        [(true, &input.payloads[0]), (false, &input.payloads[1]), (true, &input.payloads[2])]
-            .into_iter()
-            .enumerate()
+    for (index, (writer_is_init, payload_in)) in [
+        (true, &input.payloads[0]),
+        (false, &input.payloads[1]),
+        (true, &input.payloads[2]),
+    ]
+    .into_iter()
+    .enumerate()
     {
         let (writer, reader) = if writer_is_init {
             (&mut init, &mut resp)

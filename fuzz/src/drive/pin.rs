@@ -9,7 +9,9 @@
 //! The responder reads 0, 2, 4 and 6; the initiator reads 1, 3 and 5.
 
 use arbitrary::Arbitrary;
-use honeylink_core::pairing::{MAX_PAIRING_MESSAGE_LEN, PendingPeer, Pin, PinGuard, PinInitiator, PinResponder};
+use honeylink_core::pairing::{
+    MAX_PAIRING_MESSAGE_LEN, PendingPeer, Pin, PinGuard, PinInitiator, PinResponder,
+};
 
 use crate::seed::{Encode, Writer};
 use crate::tamper::{Tamper, Transcript};

@@ -222,9 +222,7 @@ fn drive(input: &ProximityInput, t: &mut Transcript<'_>, report: &mut ProximityR
     let now = now + input.delay();
     if let Ok((peer, outcome)) = responder.handle_message3(now, run, &m) {
         report.responder = Some((peer, *outcome.handshake_hash()));
-        report.replay_after = responder
-            .handle_message1(now, &m1, &mut out, &mut rr)
-            .err();
+        report.replay_after = responder.handle_message1(now, &m1, &mut out, &mut rr).err();
     }
 }
 

@@ -143,7 +143,10 @@ pub fn run(input: &SessionInput, alterable: &[usize]) -> SessionReport {
 
 fn drive(input: &SessionInput, t: &mut Transcript<'_>, report: &mut SessionReport) {
     let ids = identities();
-    let (trust_i, trust_r) = (input.initiator_trust.store(1), input.responder_trust.store(0));
+    let (trust_i, trust_r) = (
+        input.initiator_trust.store(1),
+        input.responder_trust.store(0),
+    );
     let (mut ri, mut rr) = (rng(input.seed, 0), rng(input.seed, 1));
     let mut out = vec![0u8; 1024];
     let (mut initiator, n) =
@@ -200,11 +203,17 @@ pub fn check(input: &SessionInput, report: &SessionReport) {
     let ids = identities();
     let altered = |i: usize| report.altered.get(i).copied().unwrap_or(false);
     if let Some(verdict) = &report.initiator_verdict {
-        assert!(!altered(0) && !altered(1), "a verdict on an altered message");
+        assert!(
+            !altered(0) && !altered(1),
+            "a verdict on an altered message"
+        );
         assert_eq!(verdict.id, ids[1].device_id());
         assert_eq!(&verdict.key, ids[1].static_public_key());
         assert_eq!(verdict.flags, PayloadFlags::HEADLESS);
-        assert!(input.initiator_trust.matches(&verdict.decision), "{verdict:?}");
+        assert!(
+            input.initiator_trust.matches(&verdict.decision),
+            "{verdict:?}"
+        );
         let wrote = matches!(report.message3, Some(Ok(_)));
         assert_eq!(wrote, verdict.decision.is_trusted(), "{report:?}");
         if !wrote {
@@ -214,11 +223,20 @@ pub fn check(input: &SessionInput, report: &SessionReport) {
         assert!(report.message3.is_none());
     }
     if let Some(verdict) = &report.responder_verdict {
-        assert!(!report.altered.iter().any(|a| *a), "a verdict on an altered message");
+        assert!(
+            !report.altered.iter().any(|a| *a),
+            "a verdict on an altered message"
+        );
         assert_eq!(verdict.id, ids[0].device_id());
         assert_eq!(&verdict.key, ids[0].static_public_key());
-        assert!(input.responder_trust.matches(&verdict.decision), "{verdict:?}");
-        assert_eq!(report.responder_hash.is_some(), verdict.decision.is_trusted());
+        assert!(
+            input.responder_trust.matches(&verdict.decision),
+            "{verdict:?}"
+        );
+        assert_eq!(
+            report.responder_hash.is_some(),
+            verdict.decision.is_trusted()
+        );
     } else {
         assert!(report.responder_hash.is_none());
     }
@@ -227,7 +245,11 @@ pub fn check(input: &SessionInput, report: &SessionReport) {
         assert_eq!(report.transport_ok, Some(true), "the session keys differ");
     }
     let honest = !report.altered.iter().any(|a| *a);
-    if honest && input.initiator_trust == Trust::Trusted && input.responder_trust == Trust::Trusted {
-        assert!(report.responder_hash.is_some(), "an honest session failed: {report:?}");
+    if honest && input.initiator_trust == Trust::Trusted && input.responder_trust == Trust::Trusted
+    {
+        assert!(
+            report.responder_hash.is_some(),
+            "an honest session failed: {report:?}"
+        );
     }
 }

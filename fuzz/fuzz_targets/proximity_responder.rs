@@ -1,0 +1,24 @@
+//! `ProximityResponder` (the device that shows the QR code or writes the
+//! NFC tag): the Noise messages it reads (1 and 3) altered by the fuzzer,
+//! the scanner playing honestly, QR or NFC, either clock, any validity and
+//! transport hint, and the clock advancing by the fuzzer's delay.
+//!
+//! Properties (shared with `proximity_initiator`, checked by
+//! `drive::proximity::check`):
+//! - An unaltered run in time pairs both sides: each holds the other's
+//!   real id, name and key with the method used, and the same handshake
+//!   hash.
+//! - A side that completes read only unaltered messages (for the code:
+//!   the scanned payload is the one shown, whatever its spelling).
+//! - Once paired, the code is spent: message 1 again is refused with
+//!   `PayloadUsed`.
+
+#![no_main]
+
+use honeylink_fuzz::drive::proximity::{ProximityInput, RESPONDER_READS, check, run};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|input: ProximityInput| {
+    let report = run(&input, &RESPONDER_READS);
+    check(&input, &report);
+});

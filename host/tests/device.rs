@@ -96,10 +96,7 @@ fn init_creates_then_opens_unchanged() {
 fn open_without_identity_is_no_identity() {
     let dir = tempfile::tempdir().unwrap();
     for root in [dir.path().join("missing"), dir.path().to_path_buf()] {
-        assert!(matches!(
-            Device::open(&root),
-            Err(Error::NoIdentity { .. })
-        ));
+        assert!(matches!(Device::open(&root), Err(Error::NoIdentity { .. })));
     }
 }
 
@@ -133,10 +130,7 @@ fn every_change_writes_its_record() {
     device
         .confirm_pairing(pending(2, PairingMethod::Pin), 12)
         .unwrap();
-    assert_eq!(
-        device.decide(&id(1), &key(1)).unwrap(),
-        Decision::Trusted
-    );
+    assert_eq!(device.decide(&id(1), &key(1)).unwrap(), Decision::Trusted);
     device
         .pairing_failed(
             PairingMethod::Pin,
@@ -251,7 +245,10 @@ fn rotation_keeps_the_chain_and_unpairs_everyone() {
     unpaired.sort_by_key(|i| i.to_string());
     assert_eq!(unpaired, [id(1), id(2)]);
     assert_eq!(device.info().device_id, old_info.device_id);
-    assert_ne!(device.info().ed25519_public_key, old_info.ed25519_public_key);
+    assert_ne!(
+        device.info().ed25519_public_key,
+        old_info.ed25519_public_key
+    );
     assert_eq!(device.info().audit_key, old_info.ed25519_public_key);
 
     // Peers: the trusted ones gone, the blocked device still blocked.
@@ -264,12 +261,20 @@ fn rotation_keeps_the_chain_and_unpairs_everyone() {
     let tail: Vec<_> = all.iter().rev().take(4).rev().map(|e| e.name).collect();
     assert_eq!(
         tail,
-        ["signing_key_rotation", "key_rotated", "unpaired", "unpaired"]
+        [
+            "signing_key_rotation",
+            "key_rotated",
+            "unpaired",
+            "unpaired"
+        ]
     );
     let rotated = all.iter().find(|e| e.name == "key_rotated").unwrap();
     assert_eq!(rotated.fields["reason"], "emergency");
     assert!(matches!(rotated.event, Event::KeyRotated { .. }));
-    assert_eq!(device.metrics().unwrap().rotations(RotationKind::Emergency), 1);
+    assert_eq!(
+        device.metrics().unwrap().rotations(RotationKind::Emergency),
+        1
+    );
 
     // The new keys load; the old key files' contents are nowhere.
     drop(device);
@@ -345,7 +350,10 @@ fn destroy_erases_everything() {
         "identity.json",
         "config.toml",
     ] {
-        assert!(erased.iter().any(|e| e == expected), "{expected}: {erased:?}");
+        assert!(
+            erased.iter().any(|e| e == expected),
+            "{expected}: {erased:?}"
+        );
     }
     assert!(!Home::exists(&root));
     assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);

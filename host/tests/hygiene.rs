@@ -16,7 +16,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use base64ct::{Base64, Base64Url, Base64UrlUnpadded, Base64Unpadded, Encoding};
+use base64ct::{Base64, Base64Unpadded, Base64Url, Base64UrlUnpadded, Encoding};
 use getrandom::SysRng;
 use honeylink_core::audit::{PairingFailure, RotationKind};
 use honeylink_core::identity::{DeviceIdentity, DeviceName};
@@ -121,11 +121,13 @@ fn hygiene_child() {
     println!("{report:?}");
     record_secrets(secrets_out, &device);
     println!("{:?}", device.verify_audit().unwrap());
-    device
-        .audit_entries(|entry| println!("{entry:?}"))
-        .unwrap();
+    device.audit_entries(|entry| println!("{entry:?}")).unwrap();
     let metrics = device.metrics().unwrap();
-    println!("{metrics:?}\n{}\n{}", metrics.to_prometheus(), metrics.to_json());
+    println!(
+        "{metrics:?}\n{}\n{}",
+        metrics.to_prometheus(),
+        metrics.to_json()
+    );
     println!("{:?}", device.peers().unwrap().peers());
     // An error's text too.
     println!("{:?}", device.unpair(&other.device_id(), tick()).err());
@@ -207,7 +209,9 @@ fn assert_clean(what: &str, haystack: &[u8], secrets: &[Vec<u8>]) {
     for (i, secret) in secrets.iter().enumerate() {
         for needle in encodings(secret) {
             assert!(
-                !haystack.windows(needle.len()).any(|w| w == needle.as_slice()),
+                !haystack
+                    .windows(needle.len())
+                    .any(|w| w == needle.as_slice()),
                 "secret {i} found in {what} ({:?})",
                 String::from_utf8_lossy(&needle)
             );
@@ -246,8 +250,7 @@ fn no_secret_is_written_anywhere() {
     .unwrap();
     assert!(der.windows(32).any(|w| w == secrets[4].as_slice()));
     assert!(
-        std::panic::catch_unwind(|| assert_clean("a key file", &device_key_pem, &secrets))
-            .is_err()
+        std::panic::catch_unwind(|| assert_clean("a key file", &device_key_pem, &secrets)).is_err()
     );
 
     assert_clean("the child's stdout and stderr", &output, &secrets);

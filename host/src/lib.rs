@@ -51,3 +51,7 @@ pub mod audit_log;
 pub mod metrics;
 pub mod peers;
 pub mod pin_state;
+
+// --- The device: every change with its audit record; rotation; destruction. ---
+pub mod device;
+pub mod rotation;

@@ -51,3 +51,6 @@ pub mod audit_log;
 pub mod metrics;
 pub mod peers;
 pub mod pin_state;
+
+// --- Transport: framed TCP connections for pairing and sessions. ---
+pub mod transport;

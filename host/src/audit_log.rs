@@ -154,14 +154,26 @@ struct StoredPosition {
     version: u32,
     seq: u64,
     hash: String,
+    /// In `audit.pruned`: the key that signs record `seq` (base64).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    key: Option<String>,
 }
 
 impl StoredPosition {
     fn encode(seq: u64, hash: &[u8; HASH_LEN]) -> Result<Vec<u8>, Error> {
+        Self::encode_with_key(seq, hash, None)
+    }
+
+    fn encode_with_key(
+        seq: u64,
+        hash: &[u8; HASH_LEN],
+        key: Option<&[u8; 32]>,
+    ) -> Result<Vec<u8>, Error> {
         let mut bytes = serde_json::to_vec(&Self {
             version: STATE_FILE_VERSION,
             seq,
             hash: Base64::encode_string(hash),
+            key: key.map(|k| Base64::encode_string(k)),
         })
         .map_err(|e| Error::corrupt("audit state", e.to_string()))?;
         bytes.push(b'\n');
@@ -169,6 +181,13 @@ impl StoredPosition {
     }
 
     fn decode(path: &Path, bytes: &[u8]) -> Result<(u64, [u8; HASH_LEN]), Error> {
+        Self::decode_with_key(path, bytes).map(|(seq, hash, _)| (seq, hash))
+    }
+
+    fn decode_with_key(
+        path: &Path,
+        bytes: &[u8],
+    ) -> Result<(u64, [u8; HASH_LEN], Option<VerifyingKey>), Error> {
         let stored: Self =
             serde_json::from_slice(bytes).map_err(|e| Error::corrupt(path, e.to_string()))?;
         if stored.version != STATE_FILE_VERSION {
@@ -179,9 +198,24 @@ impl StoredPosition {
         }
         let mut hash = [0u8; HASH_LEN];
         match Base64::decode(&stored.hash, &mut hash) {
-            Ok(decoded) if decoded.len() == HASH_LEN => Ok((stored.seq, hash)),
-            _ => Err(Error::corrupt(path, "hash is not base64 of 64 bytes")),
+            Ok(decoded) if decoded.len() == HASH_LEN => {}
+            _ => return Err(Error::corrupt(path, "hash is not base64 of 64 bytes")),
         }
+        let key = match &stored.key {
+            None => None,
+            Some(text) => {
+                let mut key = [0u8; 32];
+                match Base64::decode(text, &mut key) {
+                    Ok(decoded) if decoded.len() == 32 => {}
+                    _ => return Err(Error::corrupt(path, "key is not base64 of 32 bytes")),
+                }
+                Some(
+                    VerifyingKey::from_bytes(&key)
+                        .map_err(|_| Error::corrupt(path, "key is not an Ed25519 public key"))?,
+                )
+            }
+        };
+        Ok((stored.seq, hash, key))
     }
 }
 
@@ -242,7 +276,19 @@ pub struct AuditLog<H: HeadStore> {
 #[derive(Clone, Copy, Debug)]
 struct Tail {
     head: ChainHead,
+    event: Event,
     signer: VerifyingKey,
+}
+
+/// The chain's last record, as [`AuditLog::last_locked`] finds it.
+#[derive(Clone, Copy, Debug)]
+pub struct LastRecord {
+    /// Its position and hash.
+    pub head: ChainHead,
+    /// What it records.
+    pub event: Event,
+    /// The key that must sign the next record.
+    pub next_signer: VerifyingKey,
 }
 
 /// The position of a line, for error messages.
@@ -289,13 +335,39 @@ impl<H: HeadStore> AuditLog<H> {
         now: u64,
     ) -> Result<ChainHead, Error> {
         let lock = self.home.lock()?;
-        let active = self.home.audit_log_path();
-        if self.heads.load()?.is_some() || !self.segments()?.is_empty() || file_len(&active)? > 0 {
-            return Err(Error::AuditExists { path: active });
+        self.start_locked(&lock, key, device_id, now)
+    }
+
+    /// [`AuditLog::start`] under a lock the caller holds.
+    ///
+    /// # Errors
+    /// As [`AuditLog::start`].
+    pub fn start_locked(
+        &mut self,
+        lock: &HomeLock,
+        key: &SigningKey,
+        device_id: DeviceId,
+        now: u64,
+    ) -> Result<ChainHead, Error> {
+        if !self.is_empty()? {
+            return Err(Error::AuditExists {
+                path: self.home.audit_log_path(),
+            });
         }
         let mut out = [0u8; MAX_RECORD_LEN];
         let (writer, len) = AuditWriter::genesis(key, device_id, now, &mut out)?;
-        self.write_record(&lock, &writer, out.get(..len).unwrap_or_default())
+        self.write_record(lock, &writer, out.get(..len).unwrap_or_default())
+    }
+
+    /// Whether the log has never been started: no record, no segment, no
+    /// kept head.
+    ///
+    /// # Errors
+    /// File and head store errors.
+    pub fn is_empty(&self) -> Result<bool, Error> {
+        Ok(self.heads.load()?.is_none()
+            && self.segments()?.is_empty()
+            && file_len(&self.home.audit_log_path())? == 0)
     }
 
     /// Appends a signed record of `event` and returns the new head; when it
@@ -344,11 +416,25 @@ impl<H: HeadStore> AuditLog<H> {
         now: u64,
     ) -> Result<ChainHead, Error> {
         let lock = self.home.lock()?;
-        let tail = self.recover_locked(&lock)?;
+        self.rotate_signing_key_locked(&lock, old, new, now)
+    }
+
+    /// [`AuditLog::rotate_signing_key`] under a lock the caller holds.
+    ///
+    /// # Errors
+    /// As [`AuditLog::append`].
+    pub fn rotate_signing_key_locked(
+        &mut self,
+        lock: &HomeLock,
+        old: &SigningKey,
+        new: &SigningKey,
+        now: u64,
+    ) -> Result<ChainHead, Error> {
+        let tail = self.recover_locked(lock)?;
         let mut writer = AuditWriter::resume(tail.head, tail.signer);
         let mut out = [0u8; MAX_RECORD_LEN];
         let len = writer.rotate_signing_key(old, new, now, &mut out)?;
-        self.write_record(&lock, &writer, out.get(..len).unwrap_or_default())
+        self.write_record(lock, &writer, out.get(..len).unwrap_or_default())
     }
 
     /// Records a refused session through the flood control: the record if
@@ -365,15 +451,46 @@ impl<H: HeadStore> AuditLog<H> {
         peer: DeviceId,
         fingerprint: Fingerprint,
     ) -> Result<usize, Error> {
+        let events = self.admit(now, reason, peer, fingerprint);
+        if events.is_empty() {
+            return Ok(0);
+        }
+        let lock = self.home.lock()?;
+        self.append_all_locked(&lock, key, now, &events)
+    }
+
+    /// [`AuditLog::record_refusal`] under a lock the caller holds.
+    ///
+    /// # Errors
+    /// As [`AuditLog::append`].
+    pub fn record_refusal_locked(
+        &mut self,
+        lock: &HomeLock,
+        key: &SigningKey,
+        now: u64,
+        reason: RefusalReason,
+        peer: DeviceId,
+        fingerprint: Fingerprint,
+    ) -> Result<usize, Error> {
+        let events = self.admit(now, reason, peer, fingerprint);
+        self.append_all_locked(lock, key, now, &events)
+    }
+
+    fn admit(
+        &mut self,
+        now: u64,
+        reason: RefusalReason,
+        peer: DeviceId,
+        fingerprint: Fingerprint,
+    ) -> Vec<Event> {
         let (summary, admission) = self.limiter.admit(now, reason, peer, fingerprint);
-        let events = summary
+        summary
             .into_iter()
             .chain(match admission {
                 Admission::Record(event) => Some(event),
                 Admission::Counted => None,
             })
-            .collect::<Vec<_>>();
-        self.append_all(key, now, &events)
+            .collect()
     }
 
     /// Writes the summary of a refusal window that has ended by `now`, if
@@ -397,15 +514,80 @@ impl<H: HeadStore> AuditLog<H> {
         self.append_all(key, now, summary.as_slice())
     }
 
+    /// [`AuditLog::flush_refusals`] (`finish` false) or
+    /// [`AuditLog::finish_refusals`] (`finish` true) under a lock the caller
+    /// holds.
+    ///
+    /// # Errors
+    /// As [`AuditLog::append`].
+    pub fn flush_refusals_locked(
+        &mut self,
+        lock: &HomeLock,
+        key: &SigningKey,
+        now: u64,
+        finish: bool,
+    ) -> Result<usize, Error> {
+        let summary = self.limiter.flush(if finish { u64::MAX } else { now });
+        self.append_all_locked(lock, key, now, summary.as_slice())
+    }
+
     fn append_all(&mut self, key: &SigningKey, now: u64, events: &[Event]) -> Result<usize, Error> {
         if events.is_empty() {
             return Ok(0);
         }
         let lock = self.home.lock()?;
+        self.append_all_locked(&lock, key, now, events)
+    }
+
+    fn append_all_locked(
+        &mut self,
+        lock: &HomeLock,
+        key: &SigningKey,
+        now: u64,
+        events: &[Event],
+    ) -> Result<usize, Error> {
         for event in events {
-            self.append_locked(&lock, key, now, *event)?;
+            self.append_locked(lock, key, now, *event)?;
         }
         Ok(events.len())
+    }
+
+    /// The chain's last record, after repairing what a crash left (as
+    /// [`AuditLog::recover`]): its head, its event, and the key that signs
+    /// the next record (the new key after a signing-key rotation).
+    ///
+    /// # Errors
+    /// As [`AuditLog::recover`].
+    pub fn last_locked(&self, lock: &HomeLock) -> Result<LastRecord, Error> {
+        let tail = self.recover_locked(lock)?;
+        Ok(LastRecord {
+            head: tail.head,
+            event: tail.event,
+            next_signer: tail.signer,
+        })
+    }
+
+    /// The anchor to verify this log with, for a device whose chain started
+    /// with `genesis_key` (`identity.json`'s `audit_key`): that key, or
+    /// after pruning the key that signed the first record kept (as recorded
+    /// when pruning), with where the kept chain starts.
+    ///
+    /// # Errors
+    /// File errors, a corrupt `audit.pruned`.
+    pub fn anchor(&self, genesis_key: VerifyingKey) -> Result<Anchor, Error> {
+        let path = self.pruned_path();
+        let Some(bytes) = self
+            .home
+            .read_private_if_exists(&path, MAX_STATE_FILE_LEN)?
+        else {
+            return Ok(Anchor::SigningKey(genesis_key));
+        };
+        let (seq, prev_hash, key) = StoredPosition::decode_with_key(&path, &bytes)?;
+        Ok(Anchor::Continuation {
+            key: key.unwrap_or(genesis_key),
+            seq,
+            prev_hash,
+        })
     }
 
     /// Repairs what a crash during an append left (see the module docs):
@@ -492,6 +674,7 @@ impl<H: HeadStore> AuditLog<H> {
                 seq: last.seq,
                 hash: last.hash,
             },
+            event: last.event,
             signer,
         })
     }
@@ -759,6 +942,7 @@ impl<H: HeadStore> AuditLog<H> {
             last_time: u64,
             last_seq: u64,
             last_hash: [u8; HASH_LEN],
+            next_signer: [u8; 32],
         }
         let mut stats: Vec<Option<Segment>> = Vec::new();
         let (verified, files) = self.walk(anchor, |file, record, len| {
@@ -772,6 +956,10 @@ impl<H: HeadStore> AuditLog<H> {
                     last_time: record.time,
                     last_seq: record.seq,
                     last_hash: record.hash,
+                    next_signer: match record.event {
+                        Event::SigningKeyRotation { new_key, .. } => new_key,
+                        _ => record.signer,
+                    },
                 });
             }
         })?;
@@ -789,16 +977,20 @@ impl<H: HeadStore> AuditLog<H> {
                 break;
             }
             total -= segment.bytes;
-            cut = Some((segment.last_seq + 1, segment.last_hash));
+            cut = Some((segment.last_seq + 1, segment.last_hash, segment.next_signer));
             report.removed.push(path.clone());
         }
-        let Some((seq, hash)) = cut else {
+        let Some((seq, hash, signer)) = cut else {
             return Ok(report);
         };
         // Record the cut first: a crash before the deletions leaves segments
-        // that verification skips and the next prune deletes.
-        self.home
-            .write_private(&self.pruned_path(), &StoredPosition::encode(seq, &hash)?)?;
+        // that verification skips and the next prune deletes. The key that
+        // signs the first kept record goes with it, so a chain whose signing
+        // key was rotated before the cut still has its anchor.
+        self.home.write_private(
+            &self.pruned_path(),
+            &StoredPosition::encode_with_key(seq, &hash, Some(&signer))?,
+        )?;
         for path in &report.removed {
             std::fs::remove_file(path).map_err(|e| Error::io("delete", path, e))?;
         }
@@ -1046,8 +1238,9 @@ fn render_line(record: &Record<'_>, signed: &[u8]) -> Option<Vec<u8>> {
     serde_json::to_vec(&line).ok()
 }
 
-/// An event's name and readable fields.
-fn describe(event: &Event) -> (&'static str, Map<String, Value>) {
+/// An event's name and readable fields, as the audit line shows them.
+#[must_use]
+pub fn describe(event: &Event) -> (&'static str, Map<String, Value>) {
     let id = |id: &DeviceId| Value::String(id.to_string());
     let fp = |fp: &Fingerprint| Value::String(fp.to_string());
     let b64 = |bytes: &[u8]| Value::String(Base64::encode_string(bytes));

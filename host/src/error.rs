@@ -340,6 +340,23 @@ pub enum Error {
         /// What it should hold.
         expected: &'static str,
     },
+
+    // ---- The device (device.rs, rotation.rs) ----
+    /// The audit chain verifies but is not this device's: it belongs to
+    /// another device id, or its current signing key is not the one in
+    /// `identity.json`.
+    AuditNotThisDevice {
+        /// The audit log.
+        path: PathBuf,
+        /// What differs.
+        detail: &'static str,
+    },
+    /// `identity.json` changed since this device was opened (another
+    /// process rotated or destroyed the identity); nothing was changed.
+    IdentityChanged {
+        /// `identity.json`.
+        path: PathBuf,
+    },
 }
 
 impl Error {
@@ -556,6 +573,17 @@ impl fmt::Display for Error {
             Self::AuditExists { path } => {
                 write!(f, "{} already holds an audit chain", path.display())
             }
+            Self::AuditNotThisDevice { path, detail } => write!(
+                f,
+                "{} verifies, but {detail}: it is not this device's log",
+                path.display()
+            ),
+            Self::IdentityChanged { path } => write!(
+                f,
+                "{} changed while this command ran (another HoneyLink process rotated or \
+                 destroyed the identity); nothing was changed, run the command again",
+                path.display()
+            ),
             Self::AuditPruned { path } => write!(
                 f,
                 "the audit log was pruned (see {}); verify it against the device's signing key",

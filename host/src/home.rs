@@ -18,6 +18,7 @@
 //!     audit.head               0600  chain head when keys are in files
 //!     audit.<20-digit seq>.log 0600  closed audit segments (retention)
 //!     audit.pruned             0600  where the kept chain starts after pruning
+//!   rotation.json              0600  journal of a rotation in progress
 //!   .lock                      0600  exclusive lock for read-modify-write
 //! ```
 //!
@@ -152,6 +153,10 @@ impl Home {
     /// keychain.
     pub fn audit_head_path(&self) -> PathBuf {
         self.logs_dir().join("audit.head")
+    }
+    /// `rotation.json`: the journal of an identity rotation in progress.
+    pub fn rotation_journal_path(&self) -> PathBuf {
+        self.root.join("rotation.json")
     }
     /// `.lock`: the file [`Home::lock`] locks.
     pub fn lock_path(&self) -> PathBuf {
@@ -414,6 +419,79 @@ pub(crate) fn write_new(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     file.sync_all().map_err(|e| Error::io("flush", path, e))
 }
 
+/// Passes of random data [`erase_file`] writes over a file (spec 8.2).
+pub const ERASE_PASSES: u32 = 3;
+
+/// Overwrites the whole of the regular file at `path` with random data
+/// (getrandom's `SysRng`) `passes` times, flushing (`fsync`) after each
+/// pass; its length is kept. Returns the length. Refuses a link, anything
+/// but a regular file, and a file of another user.
+///
+/// This overwrites the blocks the file system shows at `path`; what it
+/// cannot reach (SSD wear levelling, copy-on-write file systems, snapshots,
+/// backups, journals) is described in the README.
+pub fn overwrite_file(path: &Path, passes: u32) -> Result<u64, Error> {
+    use rand_core::TryRng;
+    use std::io::{Seek, SeekFrom};
+
+    let mut file = OpenOptions::new()
+        .write(true)
+        .custom_flags(nofollow())
+        .open(path)
+        .map_err(|e| classify_open_error(path, e))?;
+    let meta = file.metadata().map_err(|e| Error::io("inspect", path, e))?;
+    if !meta.is_file() {
+        return Err(Error::NotAFile { path: path.into() });
+    }
+    let user = rustix::process::geteuid().as_raw();
+    if meta.uid() != user {
+        return Err(Error::NotOwned {
+            path: path.into(),
+            owner: meta.uid(),
+            user,
+        });
+    }
+    let len = meta.len();
+    let mut block = vec![0u8; 64 * 1024];
+    for _ in 0..passes {
+        file.seek(SeekFrom::Start(0))
+            .map_err(|e| Error::io("overwrite", path, e))?;
+        let mut left = len;
+        while left > 0 {
+            let n = usize::try_from(left.min(block.len() as u64)).unwrap_or(block.len());
+            let chunk = block.get_mut(..n).unwrap_or_default();
+            getrandom::SysRng
+                .try_fill_bytes(chunk)
+                .map_err(|e| Error::io("draw random bytes for", path, std::io::Error::other(e)))?;
+            file.write_all(chunk)
+                .map_err(|e| Error::io("overwrite", path, e))?;
+            left -= n as u64;
+        }
+        file.sync_all().map_err(|e| Error::io("flush", path, e))?;
+    }
+    Ok(len)
+}
+
+/// Overwrites the file at `path` [`ERASE_PASSES`] times ([`overwrite_file`]),
+/// then deletes it and flushes its directory. `false` when nothing was
+/// there.
+pub fn erase_file(path: &Path) -> Result<bool, Error> {
+    match fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(Error::io("inspect", path, e)),
+        Ok(meta) if meta.file_type().is_symlink() => {
+            return Err(Error::Symlink { path: path.into() });
+        }
+        Ok(_) => {}
+    }
+    overwrite_file(path, ERASE_PASSES)?;
+    fs::remove_file(path).map_err(|e| Error::io("delete", path, e))?;
+    match path.parent() {
+        Some(dir) => sync_dir(dir).map(|()| true),
+        None => Ok(true),
+    }
+}
+
 /// Flushes a directory, so a rename or removal in it survives a crash.
 pub(crate) fn sync_dir(dir: &Path) -> Result<(), Error> {
     File::open(dir)
@@ -429,6 +507,44 @@ mod tests {
 
     fn mode_of(path: &Path) -> u32 {
         fs::symlink_metadata(path).unwrap().mode() & 0o777
+    }
+
+    #[test]
+    fn overwrite_changes_every_byte_run_and_keeps_length() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secret");
+        // 100 KiB + 3: more than one block, not a multiple of it.
+        let original: Vec<u8> = (0..102_403u32).map(|i| (i % 251) as u8).collect();
+        fs::write(&path, &original).unwrap();
+        let mut before = original.clone();
+        for _ in 0..ERASE_PASSES {
+            assert_eq!(overwrite_file(&path, 1).unwrap(), original.len() as u64);
+            let after = fs::read(&path).unwrap();
+            assert_eq!(after.len(), original.len());
+            // Random data: no 32-byte window of the previous contents survives.
+            for (old, new) in before.chunks(32).zip(after.chunks(32)) {
+                assert_ne!(old, new);
+            }
+            before = after;
+        }
+        assert!(erase_file(&path).unwrap());
+        assert!(!Home::exists(&path));
+        assert!(!erase_file(&path).unwrap());
+    }
+
+    #[test]
+    fn erase_refuses_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("target");
+        fs::write(&target, b"keep").unwrap();
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        assert!(matches!(erase_file(&link), Err(Error::Symlink { .. })));
+        assert!(matches!(
+            overwrite_file(&link, 1),
+            Err(Error::Symlink { .. })
+        ));
+        assert_eq!(fs::read(&target).unwrap(), b"keep");
     }
 
     #[test]

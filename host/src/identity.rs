@@ -56,6 +56,10 @@ pub struct IdentityInfo {
     pub created: u64,
     /// Where the secret keys are kept.
     pub secrets: Location,
+    /// The Ed25519 key the device's audit chain starts with (its genesis
+    /// record's signer): the verification anchor. Equal to
+    /// `ed25519_public_key` until the first rotation.
+    pub audit_key: VerifyingKey,
 }
 
 impl IdentityInfo {
@@ -75,6 +79,7 @@ impl IdentityInfo {
             fingerprint: identity.fingerprint(),
             created,
             secrets,
+            audit_key: identity.verifying_key(),
         }
     }
 
@@ -92,6 +97,8 @@ impl IdentityInfo {
             created: rfc3339(self.created)
                 .ok_or_else(|| Error::corrupt(&path, "creation time out of range"))?,
             secrets: self.secrets,
+            audit_key: (self.audit_key != self.ed25519_public_key)
+                .then(|| hex(self.audit_key.as_bytes())),
         };
         let mut json =
             serde_json::to_vec_pretty(&record).map_err(|e| Error::corrupt(&path, e.to_string()))?;
@@ -138,6 +145,12 @@ impl IdentityInfo {
         }
         let created = parse_rfc3339(&record.created)
             .ok_or_else(|| corrupt("created is not an RFC 3339 UTC time (YYYY-MM-DDTHH:MM:SSZ)"))?;
+        let audit_key = match &record.audit_key {
+            None => ed25519_public_key,
+            Some(text) => unhex(text)
+                .and_then(|k| VerifyingKey::from_bytes(&k).ok())
+                .ok_or_else(|| corrupt("audit_key is not an Ed25519 public key"))?,
+        };
         Ok(Some(Self {
             device_id,
             name,
@@ -146,6 +159,7 @@ impl IdentityInfo {
             fingerprint,
             created,
             secrets: record.secrets,
+            audit_key,
         }))
     }
 }
@@ -162,12 +176,15 @@ struct Record {
     fingerprint: String,
     created: String,
     secrets: Location,
+    /// Absent until the first rotation (then the audit chain's first key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    audit_key: Option<String>,
 }
 
-/// A device with its identity loaded or created, and its key storage (for
-/// rotation, destruction and the audit head).
+/// An identity loaded or created, with its key storage (for rotation,
+/// destruction and the audit head). [`crate::device::Device`] builds on it.
 #[derive(Debug)]
-pub struct Device {
+pub struct LoadedIdentity {
     /// The identity with its secret keys.
     pub identity: DeviceIdentity,
     /// The public facts, as in `identity.json`.
@@ -189,7 +206,7 @@ pub fn create(
     config: &Config,
     name: DeviceName,
     now: u64,
-) -> Result<Device, Error> {
+) -> Result<LoadedIdentity, Error> {
     let path = home.identity_path();
     if Home::exists(&path) {
         return Err(Error::IdentityExists { path });
@@ -229,7 +246,7 @@ pub fn create(
             return Err(e);
         }
     };
-    Ok(Device {
+    Ok(LoadedIdentity {
         identity,
         info,
         storage,
@@ -239,7 +256,7 @@ pub fn create(
 
 /// Loads the device identity: `identity.json`, then both keys through the
 /// storage policy, each checked against its recorded public key.
-pub fn load(home: &Home, lock: &HomeLock, config: &Config) -> Result<Device, Error> {
+pub fn load(home: &Home, lock: &HomeLock, config: &Config) -> Result<LoadedIdentity, Error> {
     let mut info = IdentityInfo::read(home)?.ok_or_else(|| Error::NoIdentity {
         path: home.identity_path(),
     })?;
@@ -274,7 +291,7 @@ pub fn load(home: &Home, lock: &HomeLock, config: &Config) -> Result<Device, Err
         info.secrets = Location::Keychain;
         info.save(home, lock)?;
     }
-    Ok(Device {
+    Ok(LoadedIdentity {
         identity,
         info,
         storage,
@@ -290,7 +307,7 @@ pub fn load_or_create(
     config: &Config,
     name: DeviceName,
     now: u64,
-) -> Result<(Device, bool), Error> {
+) -> Result<(LoadedIdentity, bool), Error> {
     if Home::exists(&home.identity_path()) {
         load(home, lock, config).map(|device| (device, false))
     } else {
@@ -323,7 +340,7 @@ fn missing(
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     let mut text = String::with_capacity(bytes.len() * 2);
     for b in bytes {
         let _ = write!(text, "{b:02x}");
@@ -331,7 +348,7 @@ fn hex(bytes: &[u8]) -> String {
     text
 }
 
-fn unhex(text: &str) -> Option<[u8; KEY_LEN]> {
+pub(crate) fn unhex(text: &str) -> Option<[u8; KEY_LEN]> {
     let digits = text.as_bytes();
     if digits.len() != KEY_LEN * 2 {
         return None;

@@ -186,6 +186,17 @@ impl TrustedPeers {
         Ok(out)
     }
 
+    /// Writes these peers to `trusted_peers.json` (atomic, flushed), under
+    /// a lock the caller holds: for a change computed from a
+    /// [`TrustedPeers::load`] made under the same lock, written after the
+    /// audit record that reports it.
+    ///
+    /// # Errors
+    /// The write's.
+    pub fn save_locked(&self, home: &Home, _lock: &HomeLock) -> Result<(), Error> {
+        home.write_private(&home.trusted_peers_path(), &self.to_json()?)
+    }
+
     /// The number of paired devices (trusted or blocked).
     #[must_use]
     pub fn len(&self) -> usize {

@@ -347,15 +347,15 @@ fn audit_head_and_lengths() {
     let (_dir, home) = home();
     let store = FileStore::new(home.clone(), None);
     assert!(store.get(SecretEntry::AuditHead).unwrap().is_none());
-    let head = [3u8; 40];
+    let head = [3u8; 72];
     store.set(SecretEntry::AuditHead, &head).unwrap();
     assert_eq!(*store.get(SecretEntry::AuditHead).unwrap().unwrap(), head);
     assert_eq!(fs::read(home.audit_head_path()).unwrap(), head);
     assert!(matches!(
-        store.set(SecretEntry::AuditHead, &[0u8; 39]),
+        store.set(SecretEntry::AuditHead, &[0u8; 71]),
         Err(Error::SecretLength {
-            expected: 40,
-            found: 39,
+            expected: 72,
+            found: 71,
             ..
         })
     ));
@@ -367,13 +367,13 @@ fn audit_head_and_lengths() {
             ..
         })
     ));
-    fs::write(home.audit_head_path(), [0u8; 41]).unwrap();
+    fs::write(home.audit_head_path(), [0u8; 73]).unwrap();
     assert!(matches!(
         store.get(SecretEntry::AuditHead),
         Err(Error::KeyFile {
             problem: KeyFileProblem::Length {
-                expected: 40,
-                found: 41
+                expected: 72,
+                found: 73
             },
             ..
         })

@@ -213,9 +213,9 @@ fn child_no_session_bus() {
     loaded
         .storage
         .secrets()
-        .set(SecretEntry::AuditHead, &[4u8; 40])
+        .set(SecretEntry::AuditHead, &[4u8; 72])
         .unwrap();
-    assert_eq!(std::fs::read(home.audit_head_path()).unwrap(), [4u8; 40]);
+    assert_eq!(std::fs::read(home.audit_head_path()).unwrap(), [4u8; 72]);
 
     // keychain mode with keys in files: still an error, not a silent file use.
     let err = identity::load(&home, &lock, &config(StorageMode::Keychain)).unwrap_err();
@@ -307,7 +307,7 @@ fn child_real_keychain() {
     loaded
         .storage
         .secrets()
-        .set(SecretEntry::AuditHead, &[6u8; 40])
+        .set(SecretEntry::AuditHead, &[6u8; 72])
         .unwrap();
     assert_eq!(
         *loaded
@@ -316,7 +316,7 @@ fn child_real_keychain() {
             .get(SecretEntry::AuditHead)
             .unwrap()
             .unwrap(),
-        [6u8; 40]
+        [6u8; 72]
     );
     assert!(!Home::exists(&home.audit_head_path()));
     // Rotation primitives: replace (atomic per key), store refuses, delete.

@@ -183,6 +183,8 @@ impl FileStore {
             SecretEntry::DeviceKey => self.home.device_key_path(),
             SecretEntry::SigningKey => self.home.signing_key_path(),
             SecretEntry::AuditHead => self.home.audit_head_path(),
+            SecretEntry::NewDeviceKey => staged_path(self.home.device_key_path()),
+            SecretEntry::NewSigningKey => staged_path(self.home.signing_key_path()),
         }
     }
 
@@ -258,11 +260,18 @@ impl SecretStore for FileStore {
     }
 }
 
+/// `<path>.new`: where a rotation stages a key.
+fn staged_path(path: PathBuf) -> PathBuf {
+    let mut name = path.into_os_string();
+    name.push(".new");
+    PathBuf::from(name)
+}
+
 /// The algorithm OID of a key entry.
 fn oid_of(entry: SecretEntry) -> ObjectIdentifier {
     match entry {
-        SecretEntry::SigningKey => ED25519_OID,
-        SecretEntry::DeviceKey | SecretEntry::AuditHead => X25519_OID,
+        SecretEntry::SigningKey | SecretEntry::NewSigningKey => ED25519_OID,
+        SecretEntry::DeviceKey | SecretEntry::NewDeviceKey | SecretEntry::AuditHead => X25519_OID,
     }
 }
 
@@ -462,8 +471,10 @@ fn parse_private_key_info(
 pub(crate) fn public_key_of(entry: SecretEntry, secret: &[u8; KEY_LEN]) -> [u8; KEY_LEN] {
     let bytes = SecretBytes::new(*secret);
     match entry {
-        SecretEntry::SigningKey => *SigningKey::from_seed(&bytes).verifying_key().as_bytes(),
-        SecretEntry::DeviceKey | SecretEntry::AuditHead => {
+        SecretEntry::SigningKey | SecretEntry::NewSigningKey => {
+            *SigningKey::from_seed(&bytes).verifying_key().as_bytes()
+        }
+        SecretEntry::DeviceKey | SecretEntry::NewDeviceKey | SecretEntry::AuditHead => {
             *StaticSecret::from_bytes(bytes).public_key().as_bytes()
         }
     }

@@ -27,7 +27,9 @@ use crate::Error;
 /// The keychain service name of every HoneyLink entry.
 pub const KEYCHAIN_SERVICE: &str = "honeylink";
 
-/// A usable OS keychain, holding the entries of one device.
+/// A usable OS keychain, holding the entries of one device. Cloning shares
+/// the connection.
+#[derive(Clone)]
 pub struct Keychain {
     store: Arc<CredentialStore>,
     device_id: DeviceId,

@@ -26,7 +26,9 @@ mod keychain;
 
 use std::fmt;
 
+use honeylink_core::audit::ChainHead;
 use honeylink_core::crypto::SecretBytes;
+use honeylink_core::crypto::hash::HASH_LEN;
 use honeylink_core::identity::DeviceId;
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
@@ -38,14 +40,15 @@ pub use keychain::{KEYCHAIN_SERVICE, Keychain};
 pub(crate) use file::public_key_of;
 
 use crate::Error;
+use crate::audit_log::HeadStore;
 use crate::config::StorageMode;
 use crate::home::Home;
 
 /// Length of each secret key (X25519 secret, Ed25519 seed).
 pub const KEY_LEN: usize = 32;
-/// Length of the audit head entry: a 32-byte record hash and an 8-byte
-/// sequence number.
-pub const AUDIT_HEAD_LEN: usize = 32 + 8;
+/// Length of the audit head entry: an 8-byte sequence number (big-endian)
+/// and the 64-byte SHA-512 hash of the record at that position.
+pub const AUDIT_HEAD_LEN: usize = 8 + HASH_LEN;
 
 /// A secret kept by a [`SecretStore`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -57,11 +60,38 @@ pub enum SecretEntry {
     /// The audit chain's head, kept beside the keys so that truncating the
     /// log is detected.
     AuditHead,
+    /// A rotation's new X25519 key, staged until the rotation commits
+    /// (`keys/device_key.pem.new`, keychain `device_key.new`).
+    NewDeviceKey,
+    /// A rotation's new Ed25519 seed, staged until the rotation commits
+    /// (`keys/signing_key.pem.new`, keychain `signing_key.new`).
+    NewSigningKey,
 }
 
 impl SecretEntry {
     /// The two secret keys.
     pub const KEYS: [Self; 2] = [Self::DeviceKey, Self::SigningKey];
+    /// The two staged keys of a rotation, in the order of [`SecretEntry::KEYS`].
+    pub const STAGED: [Self; 2] = [Self::NewDeviceKey, Self::NewSigningKey];
+    /// Every entry.
+    pub const ALL: [Self; 5] = [
+        Self::DeviceKey,
+        Self::SigningKey,
+        Self::AuditHead,
+        Self::NewDeviceKey,
+        Self::NewSigningKey,
+    ];
+
+    /// The entry a staged key replaces when its rotation commits (itself
+    /// for the others).
+    #[must_use]
+    pub const fn target(self) -> Self {
+        match self {
+            Self::NewDeviceKey => Self::DeviceKey,
+            Self::NewSigningKey => Self::SigningKey,
+            other => other,
+        }
+    }
 
     /// The entry's name in the keychain and in file names.
     #[must_use]
@@ -70,6 +100,8 @@ impl SecretEntry {
             Self::DeviceKey => "device_key",
             Self::SigningKey => "signing_key",
             Self::AuditHead => "audit_head",
+            Self::NewDeviceKey => "device_key.new",
+            Self::NewSigningKey => "signing_key.new",
         }
     }
 
@@ -77,15 +109,17 @@ impl SecretEntry {
     #[must_use]
     pub const fn secret_len(self) -> usize {
         match self {
-            Self::DeviceKey | Self::SigningKey => KEY_LEN,
+            Self::DeviceKey | Self::SigningKey | Self::NewDeviceKey | Self::NewSigningKey => {
+                KEY_LEN
+            }
             Self::AuditHead => AUDIT_HEAD_LEN,
         }
     }
 
-    /// Whether the entry is one of the two secret keys.
+    /// Whether the entry is a secret key (one of the two, or a staged one).
     #[must_use]
     pub const fn is_key(self) -> bool {
-        matches!(self, Self::DeviceKey | Self::SigningKey)
+        !matches!(self, Self::AuditHead)
     }
 
     /// Refuses a secret of the wrong length for this entry.
@@ -108,6 +142,8 @@ impl fmt::Display for SecretEntry {
             Self::DeviceKey => "X25519 device key",
             Self::SigningKey => "Ed25519 signing key",
             Self::AuditHead => "audit chain head",
+            Self::NewDeviceKey => "new X25519 device key (rotation)",
+            Self::NewSigningKey => "new Ed25519 signing key (rotation)",
         })
     }
 }
@@ -146,11 +182,56 @@ pub trait SecretStore {
     fn delete(&self, entry: SecretEntry) -> Result<bool, Error>;
 }
 
+/// The audit chain's head kept as the [`SecretEntry::AuditHead`] entry of a
+/// [`SecretStore`] (the keychain, when the keys are there): sequence number
+/// (8 bytes, big-endian) then the record's SHA-512 hash.
+///
+/// In the keychain, the head is out of reach of an attacker who can write
+/// the home's files but not the keychain: such an attacker cannot cut the
+/// log's tail (or replace the log) without the verification noticing,
+/// even with the key files at hand, because the head they would need to
+/// write is not a file.
+#[derive(Debug)]
+pub struct SecretHeadStore<S: SecretStore>(pub S);
+
+impl<S: SecretStore> HeadStore for SecretHeadStore<S> {
+    fn load(&self) -> Result<Option<ChainHead>, Error> {
+        let Some(bytes) = self.0.get(SecretEntry::AuditHead)? else {
+            return Ok(None);
+        };
+        SecretEntry::AuditHead.check_len(bytes.len())?;
+        let (seq, hash) = bytes.split_at(8);
+        let seq = u64::from_be_bytes(seq.try_into().map_err(|_| Error::SecretLength {
+            entry: SecretEntry::AuditHead,
+            expected: AUDIT_HEAD_LEN,
+            found: bytes.len(),
+        })?);
+        let hash: [u8; HASH_LEN] = hash.try_into().map_err(|_| Error::SecretLength {
+            entry: SecretEntry::AuditHead,
+            expected: AUDIT_HEAD_LEN,
+            found: bytes.len(),
+        })?;
+        Ok(Some(ChainHead { seq, hash }))
+    }
+
+    fn store(&self, head: &ChainHead) -> Result<(), Error> {
+        let mut bytes = [0u8; AUDIT_HEAD_LEN];
+        let (seq, hash) = bytes.split_at_mut(8);
+        seq.copy_from_slice(&head.seq.to_be_bytes());
+        hash.copy_from_slice(&head.hash);
+        self.0.set(SecretEntry::AuditHead, &bytes)
+    }
+}
+
 /// A line for the person running HoneyLink (the library never prints).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Notice(String);
 
 impl Notice {
+    pub(crate) const fn new(text: String) -> Self {
+        Self(text)
+    }
+
     /// The text.
     #[must_use]
     pub fn as_str(&self) -> &str {

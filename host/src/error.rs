@@ -340,6 +340,28 @@ pub enum Error {
         /// What it should hold.
         expected: &'static str,
     },
+    /// This device refused a session with a peer (trust decided so, or the
+    /// person chose to block a changed key).
+    SessionRefused {
+        /// The peer's id.
+        peer: honeylink_core::identity::DeviceId,
+        /// Why.
+        reason: honeylink_core::trust::RefusalReason,
+    },
+
+    // --- The command line: what a person answered or typed. ---
+    /// The person declined (or `--on-key-change` chose to refuse).
+    Declined {
+        /// What was declined.
+        what: &'static str,
+    },
+    /// A question needs an answer and there is no terminal to ask on.
+    NeedsConfirmation {
+        /// What needed confirming.
+        what: &'static str,
+    },
+    /// A command line that parses but cannot be carried out as given.
+    Usage(String),
 
     // ---- The device (device.rs, rotation.rs) ----
     /// The audit chain verifies but is not this device's: it belongs to
@@ -618,6 +640,23 @@ impl fmt::Display for Error {
             Self::BadFrame { peer, detail } => write!(f, "{peer} sent {detail}"),
             Self::PeerRefused { peer, refusal } => write!(f, "{peer} refused: {refusal}"),
             Self::BadSetting { name, expected } => write!(f, "{name} must be {expected}"),
+            Self::SessionRefused { peer, reason } => {
+                use honeylink_core::trust::RefusalReason as R;
+                let why = match reason {
+                    R::Untrusted => "Untrusted Device: it is not paired with this device",
+                    R::Blocked => "the device or its key is blocked",
+                    R::KeyChanged => "the device presented a different key than the one trusted",
+                    R::IdentityMismatch => "a trusted key was presented under another device id",
+                };
+                write!(f, "refused the session with {peer}: {why}")
+            }
+            Self::Declined { what } => write!(f, "{what}: declined"),
+            Self::NeedsConfirmation { what } => write!(
+                f,
+                "{what} needs confirmation and there is no terminal to ask on; pass --yes to \
+                 confirm"
+            ),
+            Self::Usage(what) => f.write_str(what),
         }
     }
 }

@@ -507,9 +507,34 @@ impl Connection {
         (self.reader, self.writer, self._slot.map(SlotGuard))
     }
 
+    /// A handle that can close this connection from another thread (to end
+    /// a blocked read when the exchange is over elsewhere).
+    ///
+    /// # Errors
+    /// [`Error::Network`] when the socket cannot be duplicated.
+    pub fn closer(&self) -> Result<Closer, Error> {
+        self.writer
+            .stream
+            .try_clone()
+            .map(Closer)
+            .map_err(|e| network("configure", self.reader.peer, e))
+    }
+
     /// Closes both directions (best effort: the peer may be gone).
     pub fn close(self) {
         let _ = self.writer.stream.shutdown(Shutdown::Both);
+    }
+}
+
+/// Closes a connection from another thread ([`Connection::closer`]).
+#[derive(Debug)]
+pub struct Closer(TcpStream);
+
+impl Closer {
+    /// Shuts the connection down in both directions (best effort); a read
+    /// blocked on it returns.
+    pub fn close(&self) {
+        let _ = self.0.shutdown(Shutdown::Both);
     }
 }
 
@@ -898,6 +923,18 @@ impl Incoming {
     #[must_use]
     pub const fn peer(&self) -> SocketAddr {
         self.peer
+    }
+
+    /// A handle that can close this connection from another thread, even
+    /// while its preamble is awaited.
+    ///
+    /// # Errors
+    /// [`Error::Network`] when the socket cannot be duplicated.
+    pub fn closer(&self) -> Result<Closer, Error> {
+        self.stream
+            .try_clone()
+            .map(Closer)
+            .map_err(|e| network("configure", self.peer, e))
     }
 
     /// Reads the preamble within [`Timeouts::read`]; returns the connection

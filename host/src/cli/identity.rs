@@ -18,7 +18,10 @@ pub(crate) fn identity_json(device: &Device, created_now: bool) -> serde_json::V
         "fingerprint": info.fingerprint.to_string(),
         "created": time(info.created),
         "created_now": created_now,
-        "keys": info.secrets.to_string(),
+        "keys": match info.secrets {
+            honeylink_host::keys::Location::Keychain => "keychain",
+            honeylink_host::keys::Location::File => "file",
+        },
         "home": device.home().root().display().to_string(),
     })
 }

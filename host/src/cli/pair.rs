@@ -100,7 +100,7 @@ fn refusal_for(error: &Error) -> Refusal {
         },
         Error::Core(Core::CpaceConfirmationFailed) => Refusal::WrongPin,
         Error::Core(Core::PeerBlocked) => Refusal::Blocked,
-        Error::Declined { .. } => Refusal::Declined,
+        Error::Declined { .. } | Error::NeedsConfirmation { .. } => Refusal::Declined,
         _ => Refusal::PairingFailed,
     }
 }
@@ -115,7 +115,7 @@ fn audited_failure(error: &Error) -> Option<PairingFailure> {
         Error::Core(Core::LockedOut { .. }) => PairingFailure::LockedOut,
         Error::Core(Core::KeyMismatch | Core::DeviceIdMismatch) => PairingFailure::KeyMismatch,
         Error::Core(Core::PeerBlocked) => PairingFailure::Blocked,
-        Error::Declined { .. } => PairingFailure::Rejected,
+        Error::Declined { .. } | Error::NeedsConfirmation { .. } => PairingFailure::Rejected,
         Error::PeerRefused {
             refusal: Refusal::WrongPin,
             ..

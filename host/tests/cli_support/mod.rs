@@ -18,17 +18,17 @@ use std::time::Duration;
 use serde_json::Value;
 
 /// Short time limits so failures show quickly.
-pub const TIMEOUT_MS: &str = "3000";
+pub(crate) const TIMEOUT_MS: &str = "3000";
 
 /// A device: a temporary home with its keys in files.
-pub struct Dev {
+pub(crate) struct Dev {
     _dir: tempfile::TempDir,
-    pub home: PathBuf,
+    pub(crate) home: PathBuf,
 }
 
 impl Dev {
     /// A home with `storage = "file"`, not yet initialised.
-    pub fn blank() -> Self {
+    pub(crate) fn blank() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let home = dir.path().join("home");
         std::fs::create_dir(&home).unwrap();
@@ -39,14 +39,14 @@ impl Dev {
     }
 
     /// An initialised device named `name`.
-    pub fn new(name: &str) -> Self {
+    pub(crate) fn new(name: &str) -> Self {
         let dev = Self::blank();
         let out = dev.run(&["init", "--name", name]);
         assert!(out.status.success(), "{}", text(&out));
         dev
     }
 
-    pub fn command(&self, args: &[&str]) -> Command {
+    pub(crate) fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_honeylink"));
         command
             .arg("--home")
@@ -60,12 +60,12 @@ impl Dev {
     }
 
     /// Runs to the end.
-    pub fn run(&self, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, args: &[&str]) -> Output {
         self.command(args).output().unwrap()
     }
 
     /// Runs to the end with `input` on standard input.
-    pub fn run_with_input(&self, args: &[&str], input: &str) -> Output {
+    pub(crate) fn run_with_input(&self, args: &[&str], input: &str) -> Output {
         let mut child = self
             .command(args)
             .stdin(Stdio::piped())
@@ -78,11 +78,11 @@ impl Dev {
     }
 
     /// Starts in the background with JSON lines on standard output.
-    pub fn spawn(&self, args: &[&str]) -> Running {
+    pub(crate) fn spawn(&self, args: &[&str]) -> Running {
         self.spawn_with_input(args, None)
     }
 
-    pub fn spawn_with_input(&self, args: &[&str], input: Option<&str>) -> Running {
+    pub(crate) fn spawn_with_input(&self, args: &[&str], input: Option<&str>) -> Running {
         let mut command = self.command(args);
         command.stdout(Stdio::piped()).stderr(Stdio::piped());
         if input.is_some() {
@@ -98,15 +98,15 @@ impl Dev {
     }
 
     /// The JSON of `id`.
-    pub fn id(&self) -> Value {
+    pub(crate) fn id(&self) -> Value {
         json_of(&self.run(&["--json", "id"]))
     }
 
-    pub fn device_id(&self) -> String {
+    pub(crate) fn device_id(&self) -> String {
         self.id()["device_id"].as_str().unwrap().to_owned()
     }
 
-    pub fn peers(&self) -> Value {
+    pub(crate) fn peers(&self) -> Value {
         json_of(&self.run(&["--json", "peers"]))
     }
 }
@@ -125,14 +125,14 @@ fn lines_of(stdout: ChildStdout) -> mpsc::Receiver<String> {
 }
 
 /// A command running in the background.
-pub struct Running {
-    pub child: Child,
+pub(crate) struct Running {
+    pub(crate) child: Child,
     lines: mpsc::Receiver<String>,
 }
 
 impl Running {
     /// The next JSON line whose `event` is `event` (others are skipped).
-    pub fn event(&self, event: &str) -> Value {
+    pub(crate) fn event(&self, event: &str) -> Value {
         loop {
             let line = self
                 .lines
@@ -147,7 +147,7 @@ impl Running {
     }
 
     /// Waits for the end; status code and standard error.
-    pub fn finish(mut self) -> (i32, String) {
+    pub(crate) fn finish(mut self) -> (i32, String) {
         let status = wait_timeout(&mut self.child, Duration::from_secs(20));
         let mut err = String::new();
         if let Some(mut stderr) = self.child.stderr.take() {
@@ -156,7 +156,7 @@ impl Running {
         (status, err)
     }
 
-    pub fn kill(mut self) -> String {
+    pub(crate) fn kill(mut self) -> String {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let mut err = String::new();
@@ -182,7 +182,7 @@ fn wait_timeout(child: &mut Child, limit: Duration) -> i32 {
 }
 
 /// Standard output and error, for assertion messages.
-pub fn text(out: &Output) -> String {
+pub(crate) fn text(out: &Output) -> String {
     format!(
         "status {:?}\nstdout:\n{}\nstderr:\n{}",
         out.status.code(),
@@ -192,7 +192,7 @@ pub fn text(out: &Output) -> String {
 }
 
 /// The last JSON document on standard output.
-pub fn json_of(out: &Output) -> Value {
+pub(crate) fn json_of(out: &Output) -> Value {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let last = stdout
         .lines()
@@ -202,7 +202,7 @@ pub fn json_of(out: &Output) -> Value {
 }
 
 /// Every JSON document on standard output.
-pub fn events_of(out: &Output) -> Vec<Value> {
+pub(crate) fn events_of(out: &Output) -> Vec<Value> {
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}")))
@@ -210,7 +210,7 @@ pub fn events_of(out: &Output) -> Vec<Value> {
 }
 
 /// The JSON error on standard error.
-pub fn error_of(out: &Output) -> Value {
+pub(crate) fn error_of(out: &Output) -> Value {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let line = stderr
         .lines()
@@ -220,7 +220,7 @@ pub fn error_of(out: &Output) -> Value {
 }
 
 /// Pairs `shower` and `scanner` by QR code; returns the code's text.
-pub fn pair_qr(shower: &Dev, scanner: &Dev) -> String {
+pub(crate) fn pair_qr(shower: &Dev, scanner: &Dev) -> String {
     let running = shower.spawn(&["--json", "--yes", "pair", "qr", "--listen", "127.0.0.1:0"]);
     let code = running.event("code");
     let text = code["text"].as_str().unwrap().to_owned();
@@ -236,7 +236,7 @@ fn text_of_pair(out: &Output) -> String {
 }
 
 /// The address in a `listening` event.
-pub fn listening(running: &Running) -> String {
+pub(crate) fn listening(running: &Running) -> String {
     running.event("listening")["address"]
         .as_str()
         .unwrap()
@@ -244,7 +244,7 @@ pub fn listening(running: &Running) -> String {
 }
 
 /// Copies `from` to `to` (a file in a home), keeping it private.
-pub fn copy_private(from: &Path, to: &Path) {
+pub(crate) fn copy_private(from: &Path, to: &Path) {
     std::fs::copy(from, to).unwrap();
     std::fs::set_permissions(to, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
 }

@@ -384,7 +384,11 @@ impl Connection {
     ///
     /// # Errors
     /// [`Error::TimedOut`]; [`Error::Network`] (refused, unreachable).
-    pub fn connect(peer: SocketAddr, exchange: Exchange, timeouts: Timeouts) -> Result<Self, Error> {
+    pub fn connect(
+        peer: SocketAddr,
+        exchange: Exchange,
+        timeouts: Timeouts,
+    ) -> Result<Self, Error> {
         let stream = TcpStream::connect_timeout(&peer, timeouts.connect).map_err(|e| {
             if is_timeout(&e) {
                 Error::TimedOut {
@@ -690,7 +694,12 @@ impl FrameReader {
         self.read_timeout = saved;
         first?;
         let frame_by = Instant::now() + self.read_timeout;
-        self.read_exact_by(1..LENGTH_PREFIX_LEN, frame_by, "the rest of a message", true)?;
+        self.read_exact_by(
+            1..LENGTH_PREFIX_LEN,
+            frame_by,
+            "the rest of a message",
+            true,
+        )?;
         let prefix: [u8; LENGTH_PREFIX_LEN] = self
             .buffer
             .first_chunk::<LENGTH_PREFIX_LEN>()
@@ -900,9 +909,12 @@ impl Listener {
         let slot = Slot(Arc::clone(&self.open));
         if taken >= self.limit {
             // Best effort: the refusal is a courtesy to a well-behaved peer.
-            if let Ok(mut connection) = Connection::from_stream(stream, peer, self.timeouts, None)
-            {
-                connection.writer.stream.set_write_timeout(Some(Duration::from_millis(200))).ok();
+            if let Ok(mut connection) = Connection::from_stream(stream, peer, self.timeouts, None) {
+                connection
+                    .writer
+                    .stream
+                    .set_write_timeout(Some(Duration::from_millis(200)))
+                    .ok();
                 let _ = connection.send(&Frame::Refused(Refusal::AtCapacity));
                 connection.close();
             }
@@ -1052,19 +1064,37 @@ mod tests {
         let _c = raw_client(l.local_addr(), b"GET / HTTP/1.1\r\n\r\n");
         let err = accept(&l).open().unwrap_err();
         assert!(
-            matches!(err, Error::BadPreamble { detail: "not a HoneyLink connection", .. }),
+            matches!(
+                err,
+                Error::BadPreamble {
+                    detail: "not a HoneyLink connection",
+                    ..
+                }
+            ),
             "{err:?}"
         );
         let _c = raw_client(l.local_addr(), b"HLNK\x09\x01");
         let err = accept(&l).open().unwrap_err();
         assert!(
-            matches!(err, Error::BadPreamble { detail: "an unknown protocol version", .. }),
+            matches!(
+                err,
+                Error::BadPreamble {
+                    detail: "an unknown protocol version",
+                    ..
+                }
+            ),
             "{err:?}"
         );
         let _c = raw_client(l.local_addr(), b"HLNK\x01\x63");
         let err = accept(&l).open().unwrap_err();
         assert!(
-            matches!(err, Error::BadPreamble { detail: "an unknown exchange", .. }),
+            matches!(
+                err,
+                Error::BadPreamble {
+                    detail: "an unknown exchange",
+                    ..
+                }
+            ),
             "{err:?}"
         );
     }
@@ -1079,7 +1109,13 @@ mod tests {
         s.limit_frames(1024);
         let err = s.receive().unwrap_err();
         assert!(
-            matches!(err, Error::FrameTooLarge { len: 60000, max: 1024 }),
+            matches!(
+                err,
+                Error::FrameTooLarge {
+                    len: 60000,
+                    max: 1024
+                }
+            ),
             "{err:?}"
         );
         assert!(s.reader.buffer.capacity() < 1024);
@@ -1118,7 +1154,13 @@ mod tests {
         let started = Instant::now();
         let err = accept(&l).open().unwrap_err();
         assert!(
-            matches!(err, Error::TimedOut { waiting_for: "the preamble", .. }),
+            matches!(
+                err,
+                Error::TimedOut {
+                    waiting_for: "the preamble",
+                    ..
+                }
+            ),
             "{err:?}"
         );
         assert!(started.elapsed() < Duration::from_secs(2));
@@ -1137,7 +1179,13 @@ mod tests {
         let started = Instant::now();
         let err = s.receive_within(Duration::from_secs(5)).unwrap_err();
         assert!(
-            matches!(err, Error::TimedOut { waiting_for: "the rest of a message", .. }),
+            matches!(
+                err,
+                Error::TimedOut {
+                    waiting_for: "the rest of a message",
+                    ..
+                }
+            ),
             "{err:?}"
         );
         assert!(started.elapsed() < Duration::from_millis(900));
@@ -1153,7 +1201,13 @@ mod tests {
         drop(c);
         let err = s.receive().unwrap_err();
         assert!(
-            matches!(err, Error::PeerClosed { mid_frame: true, .. }),
+            matches!(
+                err,
+                Error::PeerClosed {
+                    mid_frame: true,
+                    ..
+                }
+            ),
             "{err:?}"
         );
         let c = raw_client(l.local_addr(), b"HLNK\x01\x02");
@@ -1161,7 +1215,13 @@ mod tests {
         drop(c);
         let err = s.receive().unwrap_err();
         assert!(
-            matches!(err, Error::PeerClosed { mid_frame: false, .. }),
+            matches!(
+                err,
+                Error::PeerClosed {
+                    mid_frame: false,
+                    ..
+                }
+            ),
             "{err:?}"
         );
     }
@@ -1174,7 +1234,11 @@ mod tests {
         let held = accept(&l);
         assert_eq!(l.open_connections(), 1);
         let mut second = Connection::connect(addr, Exchange::Session, quick()).unwrap();
-        assert!(l.accept_within(Duration::from_millis(200)).unwrap().is_none());
+        assert!(
+            l.accept_within(Duration::from_millis(200))
+                .unwrap()
+                .is_none()
+        );
         let err = second.receive_message().unwrap_err();
         assert!(
             matches!(

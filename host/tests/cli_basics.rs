@@ -1,7 +1,12 @@
 //! End to end: `init`, `id`, `peers`, `--help`, exit codes, JSON errors,
 //! `completions`, `doctor`, `audit`, `metrics`, `demo`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod cli_support;
 
@@ -26,7 +31,10 @@ fn init_creates_once_and_shows_the_same_identity_after() {
     // For people: the fingerprint in its groups, and where the keys are.
     let human = dev.run(&["id"]);
     let out = String::from_utf8_lossy(&human.stdout);
-    assert!(out.contains(first["fingerprint"].as_str().unwrap()), "{out}");
+    assert!(
+        out.contains(first["fingerprint"].as_str().unwrap()),
+        "{out}"
+    );
     assert!(out.contains("in files under"), "{out}");
 }
 
@@ -59,19 +67,33 @@ fn exit_codes_and_json_errors() {
     let error = error_of(&out);
     assert_eq!(error["kind"], "usage");
     assert_eq!(error["exit_code"], 2);
-    assert!(error["message"].as_str().unwrap().contains("honeylink init"));
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("honeylink init")
+    );
     assert!(out.stdout.is_empty());
     // Storage: a world-readable home is refused.
     let dev = Dev::new("Laptop");
-    std::fs::set_permissions(&dev.home, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-        .unwrap();
+    std::fs::set_permissions(
+        &dev.home,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
     let out = dev.run(&["--json", "id"]);
     assert_eq!(out.status.code(), Some(5), "{}", text(&out));
     assert_eq!(error_of(&out)["kind"], "storage");
-    std::fs::set_permissions(&dev.home, std::os::unix::fs::PermissionsExt::from_mode(0o700))
-        .unwrap();
+    std::fs::set_permissions(
+        &dev.home,
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
     // Network: nothing listens there.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let out = dev.run(&["--json", "connect", &port.to_string(), "--message", "x"]);
     assert_eq!(out.status.code(), Some(6), "{}", text(&out));
     assert_eq!(error_of(&out)["kind"], "network");
@@ -117,7 +139,15 @@ fn peers_audit_metrics_and_doctor_on_a_fresh_device() {
         .iter()
         .map(|c| c["check"].as_str().unwrap())
         .collect();
-    for check in ["home", "keys", "keychain", "trusted peers", "audit chain", "clock", "PIN pairing"] {
+    for check in [
+        "home",
+        "keys",
+        "keychain",
+        "trusted peers",
+        "audit chain",
+        "clock",
+        "PIN pairing",
+    ] {
         assert!(names.contains(&check), "{names:?}");
     }
     // A corrupt peers file: doctor says which and fails with storage.
@@ -152,7 +182,10 @@ fn rotate_and_destroy_with_yes() {
     assert_eq!(rotated["old_fingerprint"], before["fingerprint"]);
     assert_ne!(rotated["new_fingerprint"], before["fingerprint"]);
     assert_eq!(dev.id()["fingerprint"], rotated["new_fingerprint"]);
-    assert_eq!(json_of(&dev.run(&["--json", "audit", "verify"]))["verified"], true);
+    assert_eq!(
+        json_of(&dev.run(&["--json", "audit", "verify"]))["verified"],
+        true
+    );
     let out = dev.run(&["--json", "--yes", "destroy"]);
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(json_of(&out)["destroyed"], rotated["new_fingerprint"]);

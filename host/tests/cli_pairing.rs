@@ -1,6 +1,11 @@
 //! End to end: every pairing method over loopback, and its failures.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod cli_support;
 
@@ -59,7 +64,10 @@ fn the_code_is_written_as_png_and_svg_and_is_version_7() {
     let svg_text = std::fs::read_to_string(&svg).unwrap();
     assert!(svg_text.contains("<svg"), "{svg_text}");
     for path in [&png, &svg] {
-        assert_eq!(std::fs::metadata(path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
     let out = phone.run(&["--yes", "pair", "scan", code["text"].as_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out));
@@ -69,7 +77,16 @@ fn the_code_is_written_as_png_and_svg_and_is_version_7() {
 #[test]
 fn an_unused_code_expires() {
     let laptop = Dev::new("Laptop");
-    let running = laptop.spawn(&["--json", "--yes", "pair", "qr", "--listen", "127.0.0.1:0", "--ttl", "1"]);
+    let running = laptop.spawn(&[
+        "--json",
+        "--yes",
+        "pair",
+        "qr",
+        "--listen",
+        "127.0.0.1:0",
+        "--ttl",
+        "1",
+    ]);
     running.event("code");
     let (status, err) = running.finish();
     assert_eq!(status, 4, "{err}");
@@ -90,8 +107,26 @@ fn a_code_taken_to_another_device_fails() {
     let laptop = Dev::new("Laptop");
     let tablet = Dev::new("Tablet");
     let phone = Dev::new("Phone");
-    let shown = laptop.spawn(&["--json", "--yes", "pair", "qr", "--listen", "127.0.0.1:0", "--ttl", "3"]);
-    let other = tablet.spawn(&["--json", "--yes", "pair", "qr", "--listen", "127.0.0.1:0", "--ttl", "3"]);
+    let shown = laptop.spawn(&[
+        "--json",
+        "--yes",
+        "pair",
+        "qr",
+        "--listen",
+        "127.0.0.1:0",
+        "--ttl",
+        "3",
+    ]);
+    let other = tablet.spawn(&[
+        "--json",
+        "--yes",
+        "pair",
+        "qr",
+        "--listen",
+        "127.0.0.1:0",
+        "--ttl",
+        "3",
+    ]);
     let code = shown.event("code");
     let tablet_addr = other.event("code")["address"].as_str().unwrap().to_owned();
     let out = phone.run(&[
@@ -117,7 +152,13 @@ fn declining_on_the_showing_side_refuses_both() {
     // No --yes and no terminal: the laptop cannot ask, so it declines.
     let running = laptop.spawn(&["--json", "pair", "qr", "--listen", "127.0.0.1:0"]);
     let code = running.event("code");
-    let out = phone.run(&["--json", "--yes", "pair", "scan", code["text"].as_str().unwrap()]);
+    let out = phone.run(&[
+        "--json",
+        "--yes",
+        "pair",
+        "scan",
+        code["text"].as_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(4), "{}", text(&out));
     assert_eq!(error_of(&out)["refusal"], "declined");
     let (status, err) = running.finish();
@@ -136,7 +177,16 @@ fn pin_pairing_with_the_pin_given_or_on_standard_input() {
     let pin = shown["pin"].as_str().unwrap();
     assert_eq!(pin.len(), 6);
     let addr = shown["address"].as_str().unwrap();
-    let out = tablet.run(&["--json", "--yes", "pair", "pin", "--connect", addr, "--pin", pin]);
+    let out = tablet.run(&[
+        "--json",
+        "--yes",
+        "pair",
+        "pin",
+        "--connect",
+        addr,
+        "--pin",
+        pin,
+    ]);
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(json_of(&out)["method"], "pin");
     assert_eq!(running.finish().0, 0);
@@ -145,7 +195,14 @@ fn pin_pairing_with_the_pin_given_or_on_standard_input() {
     let running = laptop.spawn(&["--json", "--yes", "pair", "pin", "--listen", "127.0.0.1:0"]);
     let shown = running.event("pin");
     let out = phone.run_with_input(
-        &["--json", "--yes", "pair", "pin", "--connect", shown["address"].as_str().unwrap()],
+        &[
+            "--json",
+            "--yes",
+            "pair",
+            "pin",
+            "--connect",
+            shown["address"].as_str().unwrap(),
+        ],
         &format!("{}\n", shown["pin"].as_str().unwrap()),
     );
     assert!(out.status.success(), "{}", text(&out));
@@ -155,7 +212,11 @@ fn pin_pairing_with_the_pin_given_or_on_standard_input() {
 
 fn wrong(pin: &str) -> String {
     let mut digits: Vec<u8> = pin.bytes().collect();
-    digits[5] = if digits[5] == b'9' { b'0' } else { digits[5] + 1 };
+    digits[5] = if digits[5] == b'9' {
+        b'0'
+    } else {
+        digits[5] + 1
+    };
     String::from_utf8(digits).unwrap()
 }
 
@@ -186,7 +247,10 @@ fn wrong_pins_lock_pin_pairing_across_restarts() {
     let out = laptop.run(&["--json", "--yes", "pair", "pin", "--listen", "127.0.0.1:0"]);
     assert_eq!(out.status.code(), Some(4), "{}", text(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("locked after repeated wrong PINs until"), "{stderr}");
+    assert!(
+        stderr.contains("locked after repeated wrong PINs until"),
+        "{stderr}"
+    );
     let doctor = json_of(&laptop.run(&["--json", "doctor"]));
     let pin = doctor["checks"]
         .as_array()
@@ -195,7 +259,10 @@ fn wrong_pins_lock_pin_pairing_across_restarts() {
         .find(|c| c["check"] == "PIN pairing")
         .unwrap()
         .clone();
-    assert!(pin["detail"].as_str().unwrap().starts_with("locked until"), "{pin}");
+    assert!(
+        pin["detail"].as_str().unwrap().starts_with("locked until"),
+        "{pin}"
+    );
     assert!(peer_ids(&laptop).is_empty());
 }
 
@@ -218,7 +285,14 @@ fn nfc_pairing_from_a_written_record() {
     assert_eq!(written["file"], record.to_str().unwrap());
     let bytes = std::fs::read(&record).unwrap();
     assert_eq!(bytes[0] & 0x07, 0x04, "an NDEF external record");
-    let out = tablet.run(&["--json", "--yes", "pair", "nfc", "--read", record.to_str().unwrap()]);
+    let out = tablet.run(&[
+        "--json",
+        "--yes",
+        "pair",
+        "nfc",
+        "--read",
+        record.to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(json_of(&out)["method"], "nfc");
     assert_eq!(running.finish().0, 0);
@@ -234,6 +308,15 @@ fn garbage_text_is_a_usage_error() {
     let phone = Dev::new("Phone");
     let out = phone.run(&["--json", "--yes", "pair", "scan", "HL1:NOTACODE"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    let out = phone.run(&["--json", "--yes", "pair", "pin", "--connect", "127.0.0.1:9", "--pin", "12a456"]);
+    let out = phone.run(&[
+        "--json",
+        "--yes",
+        "pair",
+        "pin",
+        "--connect",
+        "127.0.0.1:9",
+        "--pin",
+        "12a456",
+    ]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
 }

@@ -1,7 +1,12 @@
 //! End to end: sessions between paired devices, trust refusals, key
 //! changes with each choice, and hostile connections to `listen`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod cli_support;
 
@@ -65,7 +70,12 @@ fn an_unpaired_device_is_refused_as_untrusted() {
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     let error = error_of(&out);
     assert_eq!(error["refusal"], "untrusted_device");
-    assert!(error["message"].as_str().unwrap().contains("Untrusted Device"));
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("Untrusted Device")
+    );
     assert!(data(&events_of(&out)).is_empty());
     let refused = running.event("refused");
     assert_eq!(refused["reason"], "untrusted_device");
@@ -128,7 +138,10 @@ fn a_changed_key_is_blocked_without_a_terminal() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("presented a different key"));
     let peers = laptop.peers();
     assert_eq!(peers["blocked_keys"][0], new_fingerprint);
-    assert_ne!(peers["peers"][0]["fingerprint"], new_fingerprint, "old key kept");
+    assert_ne!(
+        peers["peers"][0]["fingerprint"], new_fingerprint,
+        "old key kept"
+    );
     // The next try is refused at once: the key is blocked.
     let out = connect(&laptop, &addr, "hello?", &[]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
@@ -191,9 +204,15 @@ fn a_changed_key_is_refused_by_the_listener_and_kept_for_trust_new() {
     assert_eq!(refused["reason"], "key_changed");
     assert_eq!(refused["fingerprint"], new_fingerprint);
     assert_eq!(running.finish().0, 3);
-    assert_eq!(laptop.peers()["peers"][0]["pending_fingerprint"], new_fingerprint);
+    assert_eq!(
+        laptop.peers()["peers"][0]["pending_fingerprint"],
+        new_fingerprint
+    );
     // Without a terminal trust-new needs --yes; with it the key is trusted.
-    assert_eq!(laptop.run(&["peers", "trust-new", "Phone"]).status.code(), Some(7));
+    assert_eq!(
+        laptop.run(&["peers", "trust-new", "Phone"]).status.code(),
+        Some(7)
+    );
     let out = laptop.run(&["--yes", "peers", "trust-new", "Phone"]);
     assert!(out.status.success(), "{}", text(&out));
     let running = listen(&laptop, "");
@@ -214,23 +233,43 @@ fn garbage_vanishing_and_stalled_peers_are_dropped_while_others_are_served() {
     let mut garbage = TcpStream::connect(&addr).unwrap();
     garbage.write_all(b"GET / HTTP/1.1\r\n\r\n").unwrap();
     let dropped = running.event("dropped");
-    assert!(dropped["reason"].as_str().unwrap().contains("not a HoneyLink connection"), "{dropped}");
+    assert!(
+        dropped["reason"]
+            .as_str()
+            .unwrap()
+            .contains("not a HoneyLink connection"),
+        "{dropped}"
+    );
     // A peer that vanishes in the middle of the handshake.
     let mut vanishing = TcpStream::connect(&addr).unwrap();
-    vanishing.write_all(b"HLNK\x01\x01\x00\x21\x01partial").unwrap();
+    vanishing
+        .write_all(b"HLNK\x01\x01\x00\x21\x01partial")
+        .unwrap();
     drop(vanishing);
     let dropped = running.event("dropped");
-    assert!(dropped["reason"].as_str().unwrap().contains("in the middle of a message"), "{dropped}");
+    assert!(
+        dropped["reason"]
+            .as_str()
+            .unwrap()
+            .contains("in the middle of a message"),
+        "{dropped}"
+    );
     // A stalled peer: the phone is served meanwhile, and the stalled one
     // is dropped when its time is up.
     let stalled = TcpStream::connect(&addr).unwrap();
     let started = Instant::now();
     let out = connect(&phone, &addr, "hello", &[]);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(started.elapsed() < Duration::from_secs(3), "not held up by the stalled peer");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "not held up by the stalled peer"
+    );
     running.event("session");
     let dropped = running.event("dropped");
-    assert!(dropped["reason"].as_str().unwrap().contains("timed out"), "{dropped}");
+    assert!(
+        dropped["reason"].as_str().unwrap().contains("timed out"),
+        "{dropped}"
+    );
     drop(stalled);
     running.kill();
 }

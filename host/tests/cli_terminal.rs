@@ -1,7 +1,12 @@
 //! In a real terminal (tmux): the QR code with its countdown, the hidden
 //! PIN prompt and the confirmation, the key-change choice.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod cli_support;
 
@@ -19,7 +24,19 @@ impl Tmux {
     fn start(name: &str, command: &str) -> Option<Self> {
         let socket = format!("honeylink-test-{}-{name}", std::process::id());
         let status = Command::new("tmux")
-            .args(["-L", &socket, "new-session", "-d", "-s", "t", "-x", "120", "-y", "60", command])
+            .args([
+                "-L",
+                &socket,
+                "new-session",
+                "-d",
+                "-s",
+                "t",
+                "-x",
+                "120",
+                "-y",
+                "60",
+                command,
+            ])
             .status()
             .ok()?;
         status.success().then_some(Self { socket })
@@ -60,7 +77,9 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = Command::new("tmux").args(["-L", &self.socket, "kill-server"]).status();
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .status();
     }
 }
 
@@ -93,7 +112,10 @@ fn the_qr_code_and_its_countdown_in_a_terminal() {
         return;
     };
     let screen = tmux.wait_for("The code is valid for 0:");
-    assert!(screen.contains('█') || screen.contains('▀') || screen.contains('▄'), "{screen}");
+    assert!(
+        screen.contains('█') || screen.contains('▀') || screen.contains('▄'),
+        "{screen}"
+    );
     assert!(screen.contains("honeylink pair scan HL1:"), "{screen}");
     let first = countdown(&screen);
     std::thread::sleep(Duration::from_millis(2200));

@@ -94,7 +94,9 @@ fn both<A: Send, B: Send>(
 /// Runs the demo, narrating on `ui`'s standard output.
 pub(crate) fn run(ui: &Ui, timeouts: Timeouts) -> Result<(), Error> {
     if ui.json {
-        return Err(Error::Usage("the demo narrates for people; run it without --json".into()));
+        return Err(Error::Usage(
+            "the demo narrates for people; run it without --json".into(),
+        ));
     }
     let started = Instant::now();
     let root = temp_root()?;
@@ -114,7 +116,11 @@ pub(crate) fn run(ui: &Ui, timeouts: Timeouts) -> Result<(), Error> {
     }
 }
 
-fn expect_refusal<T>(result: Result<T, Error>, what: &'static str, ok: impl Fn(&Error) -> bool) -> Result<(), Error> {
+fn expect_refusal<T>(
+    result: Result<T, Error>,
+    what: &'static str,
+    ok: impl Fn(&Error) -> bool,
+) -> Result<(), Error> {
     match result {
         Err(e) if ok(&e) => Ok(()),
         _ => Err(Error::Unexpected(what)),
@@ -143,7 +149,10 @@ fn walk(root: &Path, timeouts: Timeouts) -> Result<(), Error> {
     let (shown, scanned) = both(
         || {
             let mut device = laptop.ctx.open()?;
-            let files = pair::CodeFiles { png: None, svg: None };
+            let files = pair::CodeFiles {
+                png: None,
+                svg: None,
+            };
             pair::show_qr(&laptop.ctx, &mut device, loopback()?, 300, None, &files)
         },
         || {
@@ -158,8 +167,13 @@ fn walk(root: &Path, timeouts: Timeouts) -> Result<(), Error> {
     scanned?;
 
     say("3. A session with messages both ways (listen --once / connect)")?;
-    let (listened, connected) =
-        session_between(&laptop, "hello from the laptop\n", &phone, "hello from the phone\n", None)?;
+    let (listened, connected) = session_between(
+        &laptop,
+        "hello from the laptop\n",
+        &phone,
+        "hello from the phone\n",
+        None,
+    )?;
     listened?;
     connected?;
 
@@ -174,11 +188,22 @@ fn walk(root: &Path, timeouts: Timeouts) -> Result<(), Error> {
     for _ in 0..LOCKOUT_FAILURES {
         let (shown, typed) = pin_pair(&laptop, &tablet, true);
         expect_refusal(shown, "a wrong PIN fails on the showing side", |e| {
-            matches!(e, Error::PeerRefused { refusal: Refusal::WrongPin, .. })
-                || matches!(e, Error::Core(honeylink_core::Error::CpaceConfirmationFailed))
+            matches!(
+                e,
+                Error::PeerRefused {
+                    refusal: Refusal::WrongPin,
+                    ..
+                }
+            ) || matches!(
+                e,
+                Error::Core(honeylink_core::Error::CpaceConfirmationFailed)
+            )
         })?;
         expect_refusal(typed, "a wrong PIN fails on the typing side", |e| {
-            matches!(e, Error::Core(honeylink_core::Error::CpaceConfirmationFailed))
+            matches!(
+                e,
+                Error::Core(honeylink_core::Error::CpaceConfirmationFailed)
+            )
         })?;
     }
     narrator.say("   The laptop tries to show a fourth PIN:")?;
@@ -217,7 +242,14 @@ fn walk(root: &Path, timeouts: Timeouts) -> Result<(), Error> {
     let (listened, steps) = both(
         || {
             let mut device = phone.ctx.open()?;
-            session::listen(&phone.ctx, &mut device, loopback()?, true, 4, input("welcome back\n"))
+            session::listen(
+                &phone.ctx,
+                &mut device,
+                loopback()?,
+                true,
+                4,
+                input("welcome back\n"),
+            )
         },
         || {
             let Announce::Listening(addr) = phone.heard()? else {
@@ -225,17 +257,35 @@ fn walk(root: &Path, timeouts: Timeouts) -> Result<(), Error> {
             };
             let refused = {
                 let mut device = laptop.ctx.open()?;
-                laptop.ctx.ui.say("connect, answering the key change with: Re-verify")?;
-                session::connect(&laptop.ctx, &mut device, addr, input("are you there?\n"), Some(OnKeyChange::Reverify))
+                laptop
+                    .ctx
+                    .ui
+                    .say("connect, answering the key change with: Re-verify")?;
+                session::connect(
+                    &laptop.ctx,
+                    &mut device,
+                    addr,
+                    input("are you there?\n"),
+                    Some(OnKeyChange::Reverify),
+                )
             };
             expect_refusal(refused, "the changed key is refused", |e| {
-                matches!(e, Error::SessionRefused { reason: honeylink_core::trust::RefusalReason::KeyChanged, .. })
+                matches!(
+                    e,
+                    Error::SessionRefused {
+                        reason: honeylink_core::trust::RefusalReason::KeyChanged,
+                        ..
+                    }
+                )
             })?;
             say("9. Re-verification: the phone shows a new code, the laptop scans it")?;
             let (shown, scanned) = both(
                 || {
                     let mut device = phone.ctx.open()?;
-                    let files = pair::CodeFiles { png: None, svg: None };
+                    let files = pair::CodeFiles {
+                        png: None,
+                        svg: None,
+                    };
                     pair::show_qr(&phone.ctx, &mut device, loopback()?, 300, None, &files)
                 },
                 || {
@@ -250,7 +300,13 @@ fn walk(root: &Path, timeouts: Timeouts) -> Result<(), Error> {
             scanned?;
             say("   The laptop connects again: the new key is trusted now")?;
             let mut device = laptop.ctx.open()?;
-            session::connect(&laptop.ctx, &mut device, addr, input("are you there?\n"), None)
+            session::connect(
+                &laptop.ctx,
+                &mut device,
+                addr,
+                input("are you there?\n"),
+                None,
+            )
         },
     );
     steps?;
@@ -266,11 +322,25 @@ fn walk(root: &Path, timeouts: Timeouts) -> Result<(), Error> {
     let outcome = session_between(&laptop, "", &tablet, "hello?\n", None)?;
     let (listened, connected) = outcome;
     expect_refusal(listened, "the laptop refuses the unpaired tablet", |e| {
-        matches!(e, Error::SessionRefused { reason: honeylink_core::trust::RefusalReason::Untrusted, .. })
+        matches!(
+            e,
+            Error::SessionRefused {
+                reason: honeylink_core::trust::RefusalReason::Untrusted,
+                ..
+            }
+        )
     })?;
     match connected {
-        Err(e @ Error::PeerRefused { refusal: Refusal::Untrusted, .. }) => {
-            tablet.ctx.ui.say(&format!("connect failed (exit status 3): {e}"))?;
+        Err(
+            e @ Error::PeerRefused {
+                refusal: Refusal::Untrusted,
+                ..
+            },
+        ) => {
+            tablet
+                .ctx
+                .ui
+                .say(&format!("connect failed (exit status 3): {e}"))?;
         }
         _ => return Err(Error::Unexpected("the tablet hears Untrusted Device")),
     }
@@ -283,7 +353,10 @@ fn walk(root: &Path, timeouts: Timeouts) -> Result<(), Error> {
     Ok(())
 }
 
-type Both = (Result<session::Traffic, Error>, Result<session::Traffic, Error>);
+type Both = (
+    Result<session::Traffic, Error>,
+    Result<session::Traffic, Error>,
+);
 
 /// `listener` listens once, `caller` connects; both send their text.
 fn session_between(
@@ -296,14 +369,27 @@ fn session_between(
     let (listened, connected) = both(
         || {
             let mut device = listener.ctx.open()?;
-            session::listen(&listener.ctx, &mut device, loopback()?, true, 4, input(listener_says))
+            session::listen(
+                &listener.ctx,
+                &mut device,
+                loopback()?,
+                true,
+                4,
+                input(listener_says),
+            )
         },
         || {
             let Announce::Listening(addr) = listener.heard()? else {
                 return Err(Error::Unexpected("the listener announces its address"));
             };
             let mut device = caller.ctx.open()?;
-            session::connect(&caller.ctx, &mut device, addr, input(caller_says), on_key_change)
+            session::connect(
+                &caller.ctx,
+                &mut device,
+                addr,
+                input(caller_says),
+                on_key_change,
+            )
         },
     );
     Ok((listened, connected))

@@ -539,8 +539,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<(), Error> {
                     png: png.as_deref(),
                     svg: svg.as_deref(),
                 };
-                pair::show_qr(ctx, &mut device, address(&listen)?, ttl, advertise, &files)
-                    .map(drop)
+                pair::show_qr(ctx, &mut device, address(&listen)?, ttl, advertise, &files).map(drop)
             }
             PairCommand::Scan { payload, connect } => {
                 let mut device = ctx.open()?;
@@ -550,7 +549,9 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<(), Error> {
             PairCommand::Pin(args) => {
                 let mut device = ctx.open()?;
                 match (args.mode.listen, args.mode.connect) {
-                    (Some(listen), _) => pair::pin_listen(ctx, &mut device, address(&listen)?).map(drop),
+                    (Some(listen), _) => {
+                        pair::pin_listen(ctx, &mut device, address(&listen)?).map(drop)
+                    }
                     (None, Some(connect)) => {
                         pair::pin_connect(ctx, &mut device, address(&connect)?, args.pin.as_deref())
                             .map(drop)
@@ -584,8 +585,15 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<(), Error> {
         } => {
             let mut device = ctx.open()?;
             let input: Box<dyn std::io::Read + Send> = Box::new(std::io::stdin());
-            session::listen(ctx, &mut device, address(&addr)?, once, max_connections, input)
-                .map(drop)
+            session::listen(
+                ctx,
+                &mut device,
+                address(&addr)?,
+                once,
+                max_connections,
+                input,
+            )
+            .map(drop)
         }
         Command::Connect {
             addr,

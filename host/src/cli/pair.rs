@@ -19,7 +19,9 @@ use getrandom::SysRng;
 use honeylink_core::audit::PairingFailure;
 use honeylink_core::crypto::x25519::StaticPublicKey;
 use honeylink_core::identity::{DeviceId, DeviceIdentity};
-use honeylink_core::pairing::payload::{ExpiryClock, MAX_BINARY_LEN, MAX_TEXT_LEN, PairingPayload, TransportHint};
+use honeylink_core::pairing::payload::{
+    ExpiryClock, MAX_BINARY_LEN, MAX_TEXT_LEN, PairingPayload, TransportHint,
+};
 use honeylink_core::pairing::{
     LocalDevice, MAX_PAIRING_MESSAGE_LEN, PIN_RUN_SECS, PIN_VALIDITY_SECS, PairingMethod,
     PendingPeer, Pin, PinInitiator, PinResponder, ProximityInitiator, ProximityResponder, ndef,
@@ -32,9 +34,9 @@ use honeylink_host::device::Device;
 use honeylink_host::transport::{Closer, Connection, Exchange, Frame, Listener, Refusal};
 use serde_json::json;
 
-use super::{Announce, Ctx};
 use super::qr;
 use super::ui::{time, who};
+use super::{Announce, Ctx};
 
 /// Connections a pairing listener serves at once.
 const MAX_PAIRING_CONNECTIONS: usize = 8;
@@ -142,9 +144,9 @@ fn refuse(conn: &mut Connection, error: Error) -> Error {
 
 /// The first `n` bytes the core wrote.
 fn part(buffer: &[u8], n: usize) -> Result<&[u8], Error> {
-    buffer
-        .get(..n)
-        .ok_or(Error::Unexpected("the core reports a length within the buffer"))
+    buffer.get(..n).ok_or(Error::Unexpected(
+        "the core reports a length within the buffer",
+    ))
 }
 
 /// How one connection to a pairing listener ended.
@@ -343,8 +345,9 @@ fn confirm_verified(
     // The other side stores the pairing when it hears this; if it has
     // gone, this side's record stands and the person can pair again.
     if let Err(e) = conn.send(&Frame::Accepted) {
-        ctx.ui
-            .warn(&format!("paired here, but could not tell the other device: {e}"))?;
+        ctx.ui.warn(&format!(
+            "paired here, but could not tell the other device: {e}"
+        ))?;
     }
     conn.close();
     ctx.ui.emit(&paired_json(&record, method))?;
@@ -381,7 +384,12 @@ fn await_acceptance(
             if let Some(failure) = audited_failure(&error) {
                 device.pairing_failed(method, failure, Some(peer.id()), unix_now()?)?;
             } else if refusal == Refusal::Declined {
-                device.pairing_failed(method, PairingFailure::Rejected, Some(peer.id()), unix_now()?)?;
+                device.pairing_failed(
+                    method,
+                    PairingFailure::Rejected,
+                    Some(peer.id()),
+                    unix_now()?,
+                )?;
             }
             return Err(error);
         }
@@ -531,7 +539,8 @@ pub(crate) fn show_qr(
             ))?;
             for (kind, path) in [("PNG", files.png), ("SVG", files.svg)] {
                 if let Some(path) = path {
-                    ctx.ui.say(&format!("Wrote the code as {kind} to {}.", path.display()))?;
+                    ctx.ui
+                        .say(&format!("Wrote the code as {kind} to {}.", path.display()))?;
                 }
             }
             ctx.announce(Announce::Code(text.to_owned()));
@@ -596,10 +605,8 @@ fn scan(
         time(payload.expires_at)
     ))?;
     check_acceptable(device, id, &payload.static_key)?;
-    ctx.ui.confirm(
-        &format!("Is {name} right next to you?"),
-        "the pairing",
-    )?;
+    ctx.ui
+        .confirm(&format!("Is {name} right next to you?"), "the pairing")?;
     let addr = match (connect, payload.hint) {
         (Some(addr), _) | (None, Some(TransportHint::Socket(addr))) => addr,
         _ => {
@@ -684,12 +691,10 @@ pub(crate) fn nfc_read(
 
 /// The PIN run on one connection, against the one responder. Persists the
 /// guard after every step and before anything is sent.
-fn pin_run(
-    responder: &Mutex<PinResponder<'_>>,
-    device: &Device,
-    mut conn: Connection,
-) -> ConnEnd {
-    let step = |f: &mut dyn FnMut(&mut PinResponder<'_>) -> Result<usize, honeylink_core::Error>|
+fn pin_run(responder: &Mutex<PinResponder<'_>>, device: &Device, mut conn: Connection) -> ConnEnd {
+    let step = |f: &mut dyn FnMut(
+        &mut PinResponder<'_>,
+    ) -> Result<usize, honeylink_core::Error>|
      -> Result<usize, Error> {
         let mut r = responder
             .lock()
@@ -722,12 +727,15 @@ fn pin_run(
     let result = (|| -> Result<PendingPeer, Error> {
         conn.send_message(part(&out, n)?)?;
         let share = conn.receive_message()?.to_vec();
-        let n = step(&mut |r| r.handle_share(unix_now().unwrap_or(0), run, &share, &mut out, &mut SysRng))
-            .map_err(|e| refuse(&mut conn, e))?;
+        let n = step(&mut |r| {
+            r.handle_share(unix_now().unwrap_or(0), run, &share, &mut out, &mut SysRng)
+        })
+        .map_err(|e| refuse(&mut conn, e))?;
         conn.send_message(part(&out, n)?)?;
         let tag = conn.receive_message()?.to_vec();
-        let n = step(&mut |r| r.handle_tag(unix_now().unwrap_or(0), run, &tag, &mut out, &mut SysRng))
-            .map_err(|e| refuse(&mut conn, e))?;
+        let n =
+            step(&mut |r| r.handle_tag(unix_now().unwrap_or(0), run, &tag, &mut out, &mut SysRng))
+                .map_err(|e| refuse(&mut conn, e))?;
         conn.send_message(part(&out, n)?)?;
         let noise3 = conn.receive_message()?.to_vec();
         let mut peer = None;
@@ -765,10 +773,10 @@ pub(crate) fn pin_listen(
     let mut guard = device.pin_guard(now)?;
     let identity = identity_copy(device);
     let shared: &Device = device;
-    let responder = match PinResponder::new(local(&identity, shared), &mut guard, now, &mut SysRng) {
+    let responder = match PinResponder::new(local(&identity, shared), &mut guard, now, &mut SysRng)
+    {
         Ok(responder) => responder,
         Err(honeylink_core::Error::LockedOut { remaining }) => {
-            drop(guard);
             device.pairing_failed(PairingMethod::Pin, PairingFailure::LockedOut, None, now)?;
             ctx.ui.warn(&lockout_message(remaining, now))?;
             return Err(Error::Core(honeylink_core::Error::LockedOut { remaining }));
@@ -806,7 +814,6 @@ pub(crate) fn pin_listen(
         .map_err(|_| Error::Unexpected("the responder lock was poisoned"))?;
     let state = responder.guard_state(unix_now()?);
     drop(responder);
-    drop(guard);
     device.save_pin_guard(&state)?;
     drop(identity);
     let served = served?;
@@ -856,7 +863,8 @@ pub(crate) fn pin_connect(
     conn.limit_frames(PAIRING_FRAME);
     let identity = identity_copy(device);
     let mut out = [0u8; MAX_PAIRING_MESSAGE_LEN];
-    let (mut initiator, n) = PinInitiator::start(local(&identity, device), pin, &mut out, &mut SysRng)?;
+    let (mut initiator, n) =
+        PinInitiator::start(local(&identity, device), pin, &mut out, &mut SysRng)?;
     let result = (|| -> Result<(PendingPeer, usize), Error> {
         conn.send_message(part(&out, n)?)?;
         let hello = conn.receive_message()?.to_vec();

@@ -83,7 +83,8 @@ pub(crate) fn run(ctx: &Ctx, command: PeersCommand) -> Result<(), Error> {
                     .collect::<Vec<_>>(),
             }))?;
             if list.is_empty() {
-                ctx.ui.say("No paired devices. Pair with: honeylink pair qr --listen ADDR")?;
+                ctx.ui
+                    .say("No paired devices. Pair with: honeylink pair qr --listen ADDR")?;
             }
             for peer in &list {
                 ctx.ui.say(&peer_text(peer))?;
@@ -104,7 +105,8 @@ pub(crate) fn run(ctx: &Ctx, command: PeersCommand) -> Result<(), Error> {
         PeersCommand::Remove { device: query } => {
             let peer = *peers.find(&query)?;
             let record = device.unpair(&peer.record.id, now)?;
-            ctx.ui.emit(&json!({"removed": record.id.to_string(), "name": record.name.as_str()}))?;
+            ctx.ui
+                .emit(&json!({"removed": record.id.to_string(), "name": record.name.as_str()}))?;
             ctx.ui.say(&format!(
                 "Unpaired {}. Its next connection is refused as an Untrusted Device.",
                 who(&record.name, &record.id)
@@ -113,7 +115,8 @@ pub(crate) fn run(ctx: &Ctx, command: PeersCommand) -> Result<(), Error> {
         PeersCommand::Block { device: query } => {
             let peer = *peers.find(&query)?;
             device.block_device(&peer.record.id, now)?;
-            ctx.ui.emit(&json!({"blocked": peer.record.id.to_string()}))?;
+            ctx.ui
+                .emit(&json!({"blocked": peer.record.id.to_string()}))?;
             ctx.ui.say(&format!(
                 "Blocked {}: refused whatever key it presents.",
                 who(&peer.record.name, &peer.record.id)
@@ -122,14 +125,22 @@ pub(crate) fn run(ctx: &Ctx, command: PeersCommand) -> Result<(), Error> {
         PeersCommand::Unblock { device: query } => {
             let peer = *peers.find(&query)?;
             device.unblock_device(&peer.record.id)?;
-            ctx.ui.emit(&json!({"unblocked": peer.record.id.to_string()}))?;
-            ctx.ui.say(&format!("Unblocked {}.", who(&peer.record.name, &peer.record.id)))
+            ctx.ui
+                .emit(&json!({"unblocked": peer.record.id.to_string()}))?;
+            ctx.ui.say(&format!(
+                "Unblocked {}.",
+                who(&peer.record.name, &peer.record.id)
+            ))
         }
-        PeersCommand::Rename { device: query, name } => {
+        PeersCommand::Rename {
+            device: query,
+            name,
+        } => {
             let peer = *peers.find(&query)?;
             let name = DeviceName::new(&name)?;
             device.rename(&peer.record.id, name)?;
-            ctx.ui.emit(&json!({"renamed": peer.record.id.to_string(), "name": name.as_str()}))?;
+            ctx.ui
+                .emit(&json!({"renamed": peer.record.id.to_string(), "name": name.as_str()}))?;
             ctx.ui.say(&format!(
                 "Renamed {} to '{}'.",
                 who(&peer.record.name, &peer.record.id),
@@ -151,7 +162,8 @@ pub(crate) fn run(ctx: &Ctx, command: PeersCommand) -> Result<(), Error> {
                 record.key.fingerprint(),
                 Fingerprint::of(&pending)
             ))?;
-            ctx.ui.confirm("Trust the new key?", "trusting the new key")?;
+            ctx.ui
+                .confirm("Trust the new key?", "trusting the new key")?;
             device.resolve_key_change(&record.id, &pending, KeyChangeAction::TrustNewKey, now)?;
             ctx.ui.emit(&json!({
                 "trusted_new_key": record.id.to_string(),

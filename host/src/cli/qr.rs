@@ -59,7 +59,11 @@ pub(crate) fn terminal(code: &QrCode) -> String {
             let top = dark(code, &colors, x, row);
             let bottom = row + 1 < side && dark(code, &colors, x, row + 1);
             // Without colours, light modules are drawn (for dark themes).
-            let (top, bottom) = if plain { (!top, !bottom) } else { (top, bottom) };
+            let (top, bottom) = if plain {
+                (!top, !bottom)
+            } else {
+                (top, bottom)
+            };
             let bottom = bottom && row + 1 < side;
             out.push(match (top, bottom) {
                 (false, false) => ' ',

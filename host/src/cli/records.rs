@@ -37,7 +37,9 @@ fn since(text: &str, now: u64) -> Result<u64, Error> {
 /// `honeylink audit show [--since ...]`.
 pub(crate) fn audit_show(ctx: &Ctx, from: Option<&str>) -> Result<(), Error> {
     let device = ctx.open()?;
-    let from = from.map(|t| since(t, unix_now().unwrap_or(0))).transpose()?;
+    let from = from
+        .map(|t| since(t, unix_now().unwrap_or(0)))
+        .transpose()?;
     let mut entries = Vec::new();
     let verified = device.audit_entries(|entry| {
         if from.is_none_or(|t| entry.time >= t) {
@@ -112,7 +114,11 @@ pub(crate) fn summary(metrics: &honeylink_host::metrics::Metrics) -> String {
     let mut lines = Vec::new();
     if let Value::Object(families) = metrics.to_json() {
         for (name, family) in families {
-            let samples = family.get("samples").and_then(Value::as_array).cloned().unwrap_or_default();
+            let samples = family
+                .get("samples")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
             for sample in samples {
                 let value = sample.get("value").and_then(Value::as_u64).unwrap_or(0);
                 if value == 0 {
@@ -183,7 +189,8 @@ pub(crate) fn destroy(ctx: &Ctx) -> Result<(), Error> {
         "This destroys the keys of {}, its paired devices and its audit log, for good.",
         who(device.name(), &device.info().device_id)
     ))?;
-    ctx.ui.confirm("Destroy this device's keys?", "the destruction")?;
+    ctx.ui
+        .confirm("Destroy this device's keys?", "the destruction")?;
     let report = device.destroy(unix_now()?)?;
     ctx.ui.emit(&json!({
         "destroyed": report.fingerprint.map(|f| f.to_string()),
@@ -197,8 +204,10 @@ pub(crate) fn destroy(ctx: &Ctx) -> Result<(), Error> {
         report.keychain_entries.len()
     ))?;
     for path in &report.left {
-        ctx.ui
-            .say(&format!("  left in place (not HoneyLink's): {}", path.display()))?;
+        ctx.ui.say(&format!(
+            "  left in place (not HoneyLink's): {}",
+            path.display()
+        ))?;
     }
     Ok(())
 }
@@ -269,14 +278,15 @@ pub(crate) fn doctor(ctx: &Ctx) -> Result<(), Error> {
             );
             check(
                 "trusted peers",
-                device
-                    .peers()
-                    .map(|p| format!("{} entries parse", p.len())),
+                device.peers().map(|p| format!("{} entries parse", p.len())),
             );
             check(
                 "audit chain",
                 device.verify_audit().map(|v| {
-                    format!("{} records verify, head at record {}", v.records, v.head.seq)
+                    format!(
+                        "{} records verify, head at record {}",
+                        v.records, v.head.seq
+                    )
                 }),
             );
             let now = unix_now();
@@ -297,10 +307,15 @@ pub(crate) fn doctor(ctx: &Ctx) -> Result<(), Error> {
             let now = unix_now().unwrap_or(0);
             check(
                 "PIN pairing",
-                device.pin_guard(now).map(|guard| match guard.locked_for(now) {
-                    Some(left) => format!("locked until {} after repeated wrong PINs", time(now + left)),
-                    None => "not locked".to_owned(),
-                }),
+                device
+                    .pin_guard(now)
+                    .map(|guard| match guard.locked_for(now) {
+                        Some(left) => format!(
+                            "locked until {} after repeated wrong PINs",
+                            time(now + left)
+                        ),
+                        None => "not locked".to_owned(),
+                    }),
             );
         }
         Err(e) => check("identity", Err(e)),

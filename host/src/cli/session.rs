@@ -26,7 +26,9 @@ use honeylink_core::wire::PayloadFlags;
 use honeylink_host::Error;
 use honeylink_host::clock::unix_now;
 use honeylink_host::device::Device;
-use honeylink_host::transport::{Closer, Connection, Exchange, Frame, FrameReader, FrameWriter, Listener, Refusal};
+use honeylink_host::transport::{
+    Closer, Connection, Exchange, Frame, FrameReader, FrameWriter, Listener, Refusal,
+};
 use serde_json::json;
 
 use super::pair::identity_copy;
@@ -85,7 +87,11 @@ fn action_name(action: KeyChangeAction) -> &'static str {
 
 /// How people see a peer: its stored name when paired, else its short id.
 fn peer_label(device: &Device, id: &DeviceId) -> String {
-    match device.peers().ok().and_then(|p| p.get(id).map(|p| p.record.name)) {
+    match device
+        .peers()
+        .ok()
+        .and_then(|p| p.get(id).map(|p| p.record.name))
+    {
         Some(name) => who(&name, id),
         None => format!("an unknown device ({})", short_id(id)),
     }
@@ -93,9 +99,9 @@ fn peer_label(device: &Device, id: &DeviceId) -> String {
 
 /// The first `n` bytes the core wrote.
 fn part(buffer: &[u8], n: usize) -> Result<&[u8], Error> {
-    buffer
-        .get(..n)
-        .ok_or(Error::Unexpected("the core reports a length within the buffer"))
+    buffer.get(..n).ok_or(Error::Unexpected(
+        "the core reports a length within the buffer",
+    ))
 }
 
 /// Carries `input` to the peer and the peer's records to the output, until
@@ -110,7 +116,9 @@ fn pump(
     mut input: Box<dyn Read + Send>,
     idle: Duration,
 ) -> Result<Traffic, Error> {
-    let session = Arc::new(Mutex::new(StreamSession::<{ honeylink_core::session::STREAM_REKEY_INTERVAL }>::new(keys)));
+    let session = Arc::new(Mutex::new(StreamSession::<
+        { honeylink_core::session::STREAM_REKEY_INTERVAL },
+    >::new(keys)));
     let sealer = Arc::clone(&session);
     let sent = Arc::new(AtomicUsize::new(0));
     let sent_count = Arc::clone(&sent);
@@ -118,7 +126,9 @@ fn pump(
     let sender = std::thread::spawn(move || -> Result<(), Error> {
         let mut buffer = vec![0u8; CHUNK + STREAM_OVERHEAD];
         loop {
-            let plain = buffer.get_mut(..CHUNK).ok_or(Error::Unexpected("the chunk fits"))?;
+            let plain = buffer
+                .get_mut(..CHUNK)
+                .ok_or(Error::Unexpected("the chunk fits"))?;
             let n = match input.read(plain) {
                 Ok(0) => break,
                 Ok(n) => n,
@@ -178,8 +188,14 @@ fn key_change_action(ui: &Ui, flag: Option<OnKeyChange>) -> Result<KeyChangeActi
             "What do you want to do?",
             &[
                 ('b', "Block: keep the old key and refuse this connection"),
-                ('r', "Re-verify: refuse now, then pair again by QR, PIN or NFC"),
-                ('t', "Trust new key: replace the old key (dangerous if this is a man in the middle)"),
+                (
+                    'r',
+                    "Re-verify: refuse now, then pair again by QR, PIN or NFC",
+                ),
+                (
+                    't',
+                    "Trust new key: replace the old key (dangerous if this is a man in the middle)",
+                ),
             ],
         )? {
             Some('t') => OnKeyChange::Trust,
@@ -338,7 +354,9 @@ pub(crate) fn connect(
         ))?;
         return Ok(traffic);
     }
-    Err(Error::Unexpected("a trusted new key is trusted on the next try"))
+    Err(Error::Unexpected(
+        "a trusted new key is trusted on the next try",
+    ))
 }
 
 /// What one session connection to `listen` ended with.
@@ -371,7 +389,7 @@ fn serve_session(
     match responder.read_message3(&peers, &message3)? {
         SessionEnd::Established(verdict, keys) => {
             conn.send(&Frame::Accepted)?;
-            let label = peer_label(&*lock()?, &verdict.id);
+            let label = peer_label(*lock()?, &verdict.id);
             let peer_addr = conn.peer();
             ctx.ui.emit(&json!({
                 "event": "session",
@@ -382,7 +400,15 @@ fn serve_session(
                 .note(&format!("Encrypted session with {label} from {peer_addr}."))?;
             let idle = ctx.timeouts.idle;
             let (mut reader, writer, _slot) = conn.split();
-            let traffic = pump(&ctx.ui, verdict.id, &mut reader, writer, keys, input(), idle)?;
+            let traffic = pump(
+                &ctx.ui,
+                verdict.id,
+                &mut reader,
+                writer,
+                keys,
+                input(),
+                idle,
+            )?;
             ctx.ui.emit(&json!({
                 "event": "closed",
                 "peer": verdict.id.to_string(),
@@ -407,7 +433,7 @@ fn serve_session(
                 }
             }
             let _ = conn.send(&Frame::Refused(refusal_of(reason)));
-            let label = peer_label(&*lock()?, &verdict.id);
+            let label = peer_label(*lock()?, &verdict.id);
             ctx.ui.emit(&json!({
                 "event": "refused",
                 "peer": verdict.id.to_string(),
@@ -503,7 +529,9 @@ pub(crate) fn listen(
                                 "address": peer.to_string(),
                                 "reason": e.to_string(),
                             }));
-                            let _ = ctx.ui.warn(&format!("Dropped the connection from {peer}: {e}."));
+                            let _ = ctx
+                                .ui
+                                .warn(&format!("Dropped the connection from {peer}: {e}."));
                         }
                         Err(_) => {}
                     }

@@ -182,7 +182,11 @@ impl Ui {
 
     /// Asks the person to pick one of `choices` (each a key and a label);
     /// `None` when no one can be asked.
-    pub(crate) fn choose(&self, question: &str, choices: &[(char, &str)]) -> Result<Option<char>, Error> {
+    pub(crate) fn choose(
+        &self,
+        question: &str,
+        choices: &[(char, &str)],
+    ) -> Result<Option<char>, Error> {
         if !self.interactive {
             return Ok(None);
         }

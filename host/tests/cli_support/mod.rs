@@ -73,7 +73,12 @@ impl Dev {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
         child.wait_with_output().unwrap()
     }
 
@@ -138,8 +143,8 @@ impl Running {
                 .lines
                 .recv_timeout(Duration::from_secs(15))
                 .unwrap_or_else(|_| panic!("no '{event}' event"));
-            let value: Value = serde_json::from_str(&line)
-                .unwrap_or_else(|_| panic!("not JSON: {line}"));
+            let value: Value =
+                serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line}"));
             if value["event"] == event {
                 return value;
             }

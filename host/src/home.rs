@@ -9,6 +9,7 @@
 //!   keys/                      0700
 //!     device_key.pem           0600  X25519 secret (file backend)
 //!     signing_key.pem          0600  Ed25519 secret (file backend)
+//!     *.pem.new                0600  a rotation's staged keys (until it ends)
 //!   identity.json              0600  public facts: id, name, keys, where secrets are
 //!   trusted_peers.json         0600
 //!   config.toml                0600  (others may read it if the user allows)

@@ -7,6 +7,10 @@
 //!  "fingerprint":"…","created":"2025-01-31T12:00:00Z","secrets":"keychain"}
 //! ```
 //!
+//! After a rotation it also holds `"audit_key":"<64 hex>"`, the Ed25519 key
+//! the audit chain started with (its verification anchor); absent, it is
+//! `ed25519_public_key`.
+//!
 //! [`create`] makes the identity on first launch and never replaces one:
 //! with an `identity.json` present it fails with [`Error::IdentityExists`]
 //! (use [`load_or_create`] for "the existing one, or a new one"); with key

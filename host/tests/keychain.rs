@@ -450,7 +450,10 @@ fn child_real_keychain() {
     );
     println!("mismatch ok");
 
-    // 6. A locked keyring is "unusable", never "absent".
+    // 6. The device in the keychain: head there, rotation, destruction.
+    device_in_keychain(dir.path());
+
+    // 7. A locked keyring is "unusable", never "absent".
     let (storage, _) =
         KeyStorage::open(&home, StorageMode::Keychain, device.info.device_id).unwrap();
     lock_default_collection();
@@ -481,4 +484,79 @@ fn child_real_keychain() {
     assert_eq!(fallback.info.secrets, Location::File);
     assert_eq!(fallback.notices.len(), 1);
     println!("locked keyring ok");
+}
+
+/// A device whose keys are in the keychain: the audit head is there too
+/// (no `logs/audit.head`), a rotation replaces the keychain entries and
+/// leaves no staged entry, destruction deletes every entry.
+fn device_in_keychain(dir: &Path) {
+    use honeylink_core::audit::RotationKind;
+    use honeylink_core::pairing::{PairingMethod, PendingPeer};
+    use honeylink_host::device::Device;
+
+    let root = dir.join("device");
+    let home = Home::create(&root).unwrap();
+    home.write_private(&home.config_path(), b"storage = \"keychain\"\n")
+        .unwrap();
+    let (mut device, created) = Device::init(&root, None, 10).unwrap();
+    assert!(created);
+    assert_eq!(device.info().secrets, Location::Keychain);
+    assert_eq!(device.audit_head_location(), Location::Keychain);
+    assert!(!Home::exists(&home.audit_head_path()));
+    let peer = DeviceId::from_bytes([9; 16]);
+    let peer_key =
+        *honeylink_core::crypto::x25519::StaticSecret::from_bytes(SecretBytes::new([5; 32]))
+            .public_key();
+    device
+        .confirm_pairing(
+            PendingPeer::hazmat_new(peer, device_name(), peer_key, PairingMethod::Qr),
+            11,
+        )
+        .unwrap();
+    let id = device.info().device_id;
+    let keychain = Keychain::connect(id).unwrap();
+    let old_seed = keychain.get(SecretEntry::SigningKey).unwrap().unwrap();
+
+    let report = device.rotate(RotationKind::Manual, 12).unwrap();
+    assert_eq!(report.unpaired.len(), 1);
+    let new_seed = keychain.get(SecretEntry::SigningKey).unwrap().unwrap();
+    assert_ne!(*old_seed, *new_seed);
+    for staged in SecretEntry::STAGED {
+        assert!(keychain.get(staged).unwrap().is_none(), "{staged}");
+    }
+    assert!(!Home::exists(&home.device_key_path()));
+    drop(device);
+    let device = Device::open(&root).unwrap();
+    assert_eq!(device.info().fingerprint, report.new_fingerprint);
+    device.verify_audit().unwrap();
+    assert!(device.peers().unwrap().is_empty());
+
+    // Cutting the log's tail is caught: the head is out of the files' reach.
+    let log = std::fs::read(home.audit_log_path()).unwrap();
+    let cut = &log[..log[..log.len() - 1]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .unwrap()
+        + 1];
+    std::fs::write(home.audit_log_path(), cut).unwrap();
+    assert!(device.verify_audit().is_err());
+    std::fs::write(home.audit_log_path(), &log).unwrap();
+    device.verify_audit().unwrap();
+
+    let report = device.destroy(13).unwrap();
+    let mut deleted = report.keychain_entries.clone();
+    deleted.sort_by_key(|e| e.name());
+    assert_eq!(
+        deleted,
+        [
+            SecretEntry::AuditHead,
+            SecretEntry::DeviceKey,
+            SecretEntry::SigningKey
+        ]
+    );
+    for entry in SecretEntry::ALL {
+        assert!(keychain.get(entry).unwrap().is_none(), "{entry}");
+    }
+    assert!(!Home::exists(&root));
+    println!("device in the keychain ok");
 }

@@ -4,9 +4,12 @@
 //! the cause, the message says how (the command to run).
 
 use std::fmt;
+use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::keys::{KeyFileProblem, Location, SecretEntry};
+use crate::transport::Refusal;
 
 /// Every way a host operation can fail.
 #[derive(Debug)]
@@ -259,6 +262,106 @@ pub enum Error {
         /// The file that records where the kept chain starts.
         path: PathBuf,
     },
+    // --- Transport: TCP connections and frames. ---
+    /// A socket call to or from `peer` failed (refused, reset, unreachable).
+    Network {
+        /// What was being done ("connect to", "send to", ...).
+        op: &'static str,
+        /// The other side.
+        peer: SocketAddr,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// Listening on `addr` failed (in use, not a local address, not
+    /// permitted).
+    Listen {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// An address does not resolve.
+    BadAddress {
+        /// The address as given.
+        addr: String,
+        /// Why it does not resolve.
+        detail: String,
+    },
+    /// The peer closed the connection.
+    PeerClosed {
+        /// The other side.
+        peer: SocketAddr,
+        /// Whether it vanished in the middle of a frame.
+        mid_frame: bool,
+    },
+    /// The peer did not send (or read) in time.
+    TimedOut {
+        /// What was awaited.
+        waiting_for: &'static str,
+        /// The other side.
+        peer: SocketAddr,
+        /// The limit that ran out.
+        after: Duration,
+    },
+    /// A frame announced more bytes than this connection accepts; nothing
+    /// was read or allocated for it.
+    FrameTooLarge {
+        /// The announced length.
+        len: usize,
+        /// The largest accepted.
+        max: usize,
+    },
+    /// The connection did not start with a HoneyLink preamble this version
+    /// reads.
+    BadPreamble {
+        /// The other side.
+        peer: SocketAddr,
+        /// What is wrong with it.
+        detail: &'static str,
+    },
+    /// A frame that is not one HoneyLink sends.
+    BadFrame {
+        /// The other side.
+        peer: SocketAddr,
+        /// What is wrong with it.
+        detail: &'static str,
+    },
+    /// The peer refused to go on and said why.
+    PeerRefused {
+        /// The other side.
+        peer: SocketAddr,
+        /// Its reason.
+        refusal: Refusal,
+    },
+    /// An environment variable holds something HoneyLink cannot use.
+    BadSetting {
+        /// The variable.
+        name: &'static str,
+        /// What it should hold.
+        expected: &'static str,
+    },
+    /// This device refused a session with a peer (trust decided so, or the
+    /// person chose to block a changed key).
+    SessionRefused {
+        /// The peer's id.
+        peer: honeylink_core::identity::DeviceId,
+        /// Why.
+        reason: honeylink_core::trust::RefusalReason,
+    },
+
+    // --- The command line: what a person answered or typed. ---
+    /// The person declined (or `--on-key-change` chose to refuse).
+    Declined {
+        /// What was declined.
+        what: &'static str,
+    },
+    /// A question needs an answer and there is no terminal to ask on.
+    NeedsConfirmation {
+        /// What needed confirming.
+        what: &'static str,
+    },
+    /// A command line that parses but cannot be carried out as given.
+    Usage(String),
 
     // ---- The device (device.rs, rotation.rs) ----
     /// The audit chain verifies but is not this device's: it belongs to
@@ -508,6 +611,52 @@ impl fmt::Display for Error {
                 "the audit log was pruned (see {}); verify it against the device's signing key",
                 path.display()
             ),
+            Self::Network { op, peer, source } => write!(f, "cannot {op} {peer}: {source}"),
+            Self::Listen { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
+            Self::BadAddress { addr, detail } => write!(f, "cannot resolve '{addr}': {detail}"),
+            Self::PeerClosed { peer, mid_frame } => {
+                if *mid_frame {
+                    write!(f, "{peer} closed the connection in the middle of a message")
+                } else {
+                    write!(f, "{peer} closed the connection")
+                }
+            }
+            Self::TimedOut {
+                waiting_for,
+                peer,
+                after,
+            } => write!(
+                f,
+                "timed out after {:.1} s waiting for {waiting_for} from {peer}",
+                after.as_secs_f64()
+            ),
+            Self::FrameTooLarge { len, max } => write!(
+                f,
+                "a message of {len} bytes is larger than the {max} bytes accepted here"
+            ),
+            Self::BadPreamble { peer, detail } => {
+                write!(f, "{peer} did not open a HoneyLink exchange: {detail}")
+            }
+            Self::BadFrame { peer, detail } => write!(f, "{peer} sent {detail}"),
+            Self::PeerRefused { peer, refusal } => write!(f, "{peer} refused: {refusal}"),
+            Self::BadSetting { name, expected } => write!(f, "{name} must be {expected}"),
+            Self::SessionRefused { peer, reason } => {
+                use honeylink_core::trust::RefusalReason as R;
+                let why = match reason {
+                    R::Untrusted => "Untrusted Device: it is not paired with this device",
+                    R::Blocked => "the device or its key is blocked",
+                    R::KeyChanged => "the device presented a different key than the one trusted",
+                    R::IdentityMismatch => "a trusted key was presented under another device id",
+                };
+                write!(f, "refused the session with {peer}: {why}")
+            }
+            Self::Declined { what } => write!(f, "{what}: declined"),
+            Self::NeedsConfirmation { what } => write!(
+                f,
+                "{what} needs confirmation and there is no terminal to ask on; pass --yes to \
+                 confirm"
+            ),
+            Self::Usage(what) => f.write_str(what),
         }
     }
 }
@@ -518,6 +667,7 @@ impl std::error::Error for Error {
             Self::Core(e) => Some(e),
             Self::Io { source, .. } => Some(source),
             Self::Output(e) => Some(e),
+            Self::Network { source, .. } | Self::Listen { source, .. } => Some(source),
             _ => None,
         }
     }

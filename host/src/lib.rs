@@ -52,6 +52,8 @@ pub mod metrics;
 pub mod peers;
 pub mod pin_state;
 
+// --- Transport: framed TCP connections for pairing and sessions. ---
+pub mod transport;
 // --- The device: every change with its audit record; rotation; destruction. ---
 pub mod device;
 pub mod rotation;

@@ -1,0 +1,275 @@
+//! End to end: sessions between paired devices, trust refusals, key
+//! changes with each choice, and hostile connections to `listen`.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod cli_support;
+
+use std::io::Write;
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use cli_support::{Dev, copy_private, error_of, events_of, listening, pair_qr, text};
+
+fn listen(dev: &Dev, input: &str) -> cli_support::Running {
+    dev.spawn_with_input(&["--json", "listen", "127.0.0.1:0", "--once"], Some(input))
+}
+
+fn connect(dev: &Dev, addr: &str, message: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["--json", "connect", addr, "--message", message];
+    args.extend_from_slice(extra);
+    dev.run(&args)
+}
+
+fn data(events: &[serde_json::Value]) -> String {
+    events
+        .iter()
+        .filter(|e| e["event"] == "data")
+        .map(|e| e["text"].as_str().unwrap())
+        .collect()
+}
+
+#[test]
+fn a_session_carries_data_both_ways() {
+    let laptop = Dev::new("Laptop");
+    let phone = Dev::new("Phone");
+    pair_qr(&laptop, &phone);
+    let running = listen(&laptop, "from the laptop\n");
+    let addr = listening(&running);
+    let out = connect(&phone, &addr, "from the phone\n", &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let events = events_of(&out);
+    assert_eq!(data(&events), "from the laptop\n");
+    let closed = events.iter().find(|e| e["event"] == "closed").unwrap();
+    assert_eq!(closed["sent"], 15);
+    assert_eq!(closed["received"], 16);
+    let session = running.event("session");
+    assert_eq!(session["peer"], phone.device_id());
+    let received = running.event("data");
+    assert_eq!(received["text"], "from the phone\n");
+    assert_eq!(running.finish().0, 0);
+}
+
+#[test]
+fn an_unpaired_device_is_refused_as_untrusted() {
+    let laptop = Dev::new("Laptop");
+    let phone = Dev::new("Phone");
+    let stranger = Dev::new("Stranger");
+    pair_qr(&laptop, &phone);
+    // The laptop unpairs the phone; the phone still trusts the laptop.
+    let out = laptop.run(&["--json", "peers", "remove", "Phone"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let running = listen(&laptop, "");
+    let addr = listening(&running);
+    let out = connect(&phone, &addr, "hello?", &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let error = error_of(&out);
+    assert_eq!(error["refusal"], "untrusted_device");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("Untrusted Device")
+    );
+    assert!(data(&events_of(&out)).is_empty());
+    let refused = running.event("refused");
+    assert_eq!(refused["reason"], "untrusted_device");
+    let (status, _) = running.finish();
+    assert_eq!(status, 3, "--once ends with the refusal");
+    // A stranger refuses the laptop itself, before sending its identity.
+    let running = listen(&laptop, "");
+    let addr = listening(&running);
+    let out = connect(&stranger, &addr, "hello?", &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert_eq!(error_of(&out)["reason"], "Untrusted");
+    running.kill();
+    let metrics = cli_support::json_of(&laptop.run(&["--json", "metrics"]));
+    assert!(metrics.to_string().contains("untrusted"), "{metrics}");
+}
+
+#[test]
+fn a_blocked_device_is_refused() {
+    let laptop = Dev::new("Laptop");
+    let phone = Dev::new("Phone");
+    pair_qr(&laptop, &phone);
+    assert!(laptop.run(&["peers", "block", "Phone"]).status.success());
+    assert_eq!(laptop.peers()["peers"][0]["state"], "blocked");
+    let running = listen(&laptop, "");
+    let addr = listening(&running);
+    let out = connect(&phone, &addr, "hello?", &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert_eq!(error_of(&out)["refusal"], "blocked");
+    assert_eq!(running.finish().0, 3);
+    assert!(laptop.run(&["peers", "unblock", "Phone"]).status.success());
+    let running = listen(&laptop, "");
+    let addr = listening(&running);
+    let out = connect(&phone, &addr, "hello?", &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(running.finish().0, 0);
+}
+
+/// The laptop trusts the phone; the phone rotates its keys and listens.
+fn rotated_phone() -> (Dev, Dev) {
+    let laptop = Dev::new("Laptop");
+    let phone = Dev::new("Phone");
+    pair_qr(&laptop, &phone);
+    let out = phone.run(&["--yes", "rotate", "--emergency"]);
+    assert!(out.status.success(), "{}", text(&out));
+    (laptop, phone)
+}
+
+#[test]
+fn a_changed_key_is_blocked_without_a_terminal() {
+    let (laptop, phone) = rotated_phone();
+    let new_fingerprint = phone.id()["fingerprint"].clone();
+    let running = listen(&phone, "");
+    let addr = listening(&running);
+    let out = connect(&laptop, &addr, "hello?", &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let events = events_of(&out);
+    let change = events.iter().find(|e| e["event"] == "key_change").unwrap();
+    assert_eq!(change["action"], "block");
+    assert_eq!(change["new_fingerprint"], new_fingerprint);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("presented a different key"));
+    let peers = laptop.peers();
+    assert_eq!(peers["blocked_keys"][0], new_fingerprint);
+    assert_ne!(
+        peers["peers"][0]["fingerprint"], new_fingerprint,
+        "old key kept"
+    );
+    // The next try is refused at once: the key is blocked.
+    let out = connect(&laptop, &addr, "hello?", &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert_eq!(error_of(&out)["reason"], "Blocked");
+    running.kill();
+}
+
+#[test]
+fn a_changed_key_trusted_on_request() {
+    let (laptop, phone) = rotated_phone();
+    let new_fingerprint = phone.id()["fingerprint"].clone();
+    let running = listen(&phone, "");
+    let addr = listening(&running);
+    let out = connect(&laptop, &addr, "hello?", &["--on-key-change", "trust"]);
+    // The laptop trusts the new key and connects again; the phone, which
+    // unpaired everyone when it rotated, refuses it as untrusted.
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert_eq!(error_of(&out)["refusal"], "untrusted_device");
+    assert_eq!(laptop.peers()["peers"][0]["fingerprint"], new_fingerprint);
+    running.kill();
+}
+
+#[test]
+fn a_changed_key_reverified_by_pairing_again() {
+    let (laptop, phone) = rotated_phone();
+    let new_fingerprint = phone.id()["fingerprint"].clone();
+    let running = listen(&phone, "");
+    let addr = listening(&running);
+    let out = connect(&laptop, &addr, "hello?", &["--on-key-change", "reverify"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let peer = laptop.peers()["peers"][0].clone();
+    assert_eq!(peer["reverify_requested"], true);
+    assert_eq!(peer["pending_fingerprint"], new_fingerprint);
+    // Pairing again proves the new key; then sessions work both ways.
+    pair_qr(&phone, &laptop);
+    assert_eq!(laptop.peers()["peers"][0]["fingerprint"], new_fingerprint);
+    let out = connect(&laptop, &addr, "hello again\n", &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(running.finish().0, 0);
+}
+
+#[test]
+fn a_changed_key_is_refused_by_the_listener_and_kept_for_trust_new() {
+    let laptop = Dev::new("Laptop");
+    let phone = Dev::new("Phone");
+    pair_qr(&laptop, &phone);
+    // The phone rotates, but (restored from a backup) still trusts the
+    // laptop: it connects with its new key.
+    let saved = phone.home.join("peers.saved");
+    copy_private(&phone.home.join("trusted_peers.json"), &saved);
+    assert!(phone.run(&["--yes", "rotate"]).status.success());
+    copy_private(&saved, &phone.home.join("trusted_peers.json"));
+    let new_fingerprint = phone.id()["fingerprint"].clone();
+    let running = listen(&laptop, "");
+    let addr = listening(&running);
+    let out = connect(&phone, &addr, "hello?", &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert_eq!(error_of(&out)["refusal"], "key_changed");
+    let refused = running.event("refused");
+    assert_eq!(refused["reason"], "key_changed");
+    assert_eq!(refused["fingerprint"], new_fingerprint);
+    assert_eq!(running.finish().0, 3);
+    assert_eq!(
+        laptop.peers()["peers"][0]["pending_fingerprint"],
+        new_fingerprint
+    );
+    // Without a terminal trust-new needs --yes; with it the key is trusted.
+    assert_eq!(
+        laptop.run(&["peers", "trust-new", "Phone"]).status.code(),
+        Some(7)
+    );
+    let out = laptop.run(&["--yes", "peers", "trust-new", "Phone"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let running = listen(&laptop, "");
+    let addr = listening(&running);
+    let out = connect(&phone, &addr, "hello", &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(running.finish().0, 0);
+}
+
+#[test]
+fn garbage_vanishing_and_stalled_peers_are_dropped_while_others_are_served() {
+    let laptop = Dev::new("Laptop");
+    let phone = Dev::new("Phone");
+    pair_qr(&laptop, &phone);
+    let running = laptop.spawn_with_input(&["--json", "listen", "127.0.0.1:0"], Some(""));
+    let addr = listening(&running);
+    // Garbage instead of a preamble.
+    let mut garbage = TcpStream::connect(&addr).unwrap();
+    garbage.write_all(b"GET / HTTP/1.1\r\n\r\n").unwrap();
+    let dropped = running.event("dropped");
+    assert!(
+        dropped["reason"]
+            .as_str()
+            .unwrap()
+            .contains("not a HoneyLink connection"),
+        "{dropped}"
+    );
+    // A peer that vanishes in the middle of the handshake.
+    let mut vanishing = TcpStream::connect(&addr).unwrap();
+    vanishing
+        .write_all(b"HLNK\x01\x01\x00\x21\x01partial")
+        .unwrap();
+    drop(vanishing);
+    let dropped = running.event("dropped");
+    assert!(
+        dropped["reason"]
+            .as_str()
+            .unwrap()
+            .contains("in the middle of a message"),
+        "{dropped}"
+    );
+    // A stalled peer: the phone is served meanwhile, and the stalled one
+    // is dropped when its time is up.
+    let stalled = TcpStream::connect(&addr).unwrap();
+    let started = Instant::now();
+    let out = connect(&phone, &addr, "hello", &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "not held up by the stalled peer"
+    );
+    running.event("session");
+    let dropped = running.event("dropped");
+    assert!(
+        dropped["reason"].as_str().unwrap().contains("timed out"),
+        "{dropped}"
+    );
+    drop(stalled);
+    running.kill();
+}

@@ -600,6 +600,34 @@ mod tests {
         assert!(matches!(Home::open(&linked), Err(Error::Symlink { .. })));
     }
 
+    /// A file or directory owned by another user is refused, read or write,
+    /// and left as it was. Needs the right to give a file away (root, as in
+    /// CI); elsewhere the test says it cannot run and passes vacuously only
+    /// there.
+    #[test]
+    fn refuses_a_foreign_owner() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::create(dir.path().join("h")).unwrap();
+        let path = home.trusted_peers_path();
+        home.write_private(&path, b"mine").unwrap();
+        let other = rustix::process::geteuid().as_raw() + 1;
+        if let Err(e) = std::os::unix::fs::chown(&path, Some(other), None) {
+            eprintln!("SKIPPED: cannot give a file to another user here ({e})");
+            return;
+        }
+        let err = home.read_private(&path, 100).unwrap_err();
+        assert!(matches!(err, Error::NotOwned { .. }), "{err}");
+        assert!(err.to_string().contains("chown"), "{err}");
+        let err = home.write_private(&path, b"new").unwrap_err();
+        assert!(matches!(err, Error::NotOwned { .. }), "{err}");
+        assert_eq!(fs::read(&path).unwrap(), b"mine");
+        std::os::unix::fs::chown(home.keys_dir(), Some(other), None).unwrap();
+        assert!(matches!(
+            Home::open(home.root()),
+            Err(Error::NotOwned { .. })
+        ));
+    }
+
     #[test]
     fn refuses_open_home_and_directory_for_file() {
         let dir = tempfile::tempdir().unwrap();

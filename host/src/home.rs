@@ -282,31 +282,47 @@ enum OpenMode {
     CreateOrAppend,
 }
 
-/// Opens without following a final symbolic link, then checks the handle.
+/// Opens without following a final symbolic link and without blocking (a
+/// FIFO at `path` cannot stall the open), then checks the handle. Only a
+/// file this call created is given mode 0600; an existing file that is too
+/// open is refused, never repaired, whatever its size.
 fn open_checked(path: &Path, mode: OpenMode, privacy: Privacy) -> Result<File, Error> {
-    let mut options = OpenOptions::new();
-    options.custom_flags(nofollow());
-    match mode {
-        OpenMode::Read => options.read(true),
-        OpenMode::CreateOrAppend => options.append(true).create(true).mode(FILE_MODE),
+    let flags = nofollow() | nonblock();
+    let open = |options: &mut OpenOptions| {
+        options
+            .custom_flags(flags)
+            .open(path)
+            .map_err(|e| classify_open_error(path, e))
     };
-    let file = options
-        .open(path)
-        .map_err(|e| classify_open_error(path, e))?;
-    let meta = check_open_file(path, &file, privacy);
-    match (meta, mode) {
-        // A file this call created has size 0 and mode 0600 minus the umask:
-        // set the mode exactly on the handle.
-        (Err(Error::TooOpen { .. }) | Ok(_), OpenMode::CreateOrAppend)
-            if file.metadata().map(|m| m.len() == 0).unwrap_or(false) =>
-        {
-            file.set_permissions(Permissions::from_mode(FILE_MODE))
-                .map_err(|e| Error::io("set permissions of", path, e))?;
-            check_open_file(path, &file, privacy)?;
+    let (file, created) = match mode {
+        OpenMode::Read => (open(OpenOptions::new().read(true))?, false),
+        OpenMode::CreateOrAppend => {
+            let new = OpenOptions::new()
+                .append(true)
+                .create_new(true)
+                .mode(FILE_MODE)
+                .custom_flags(flags)
+                .open(path);
+            match new {
+                Ok(file) => (file, true),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    (open(OpenOptions::new().append(true))?, false)
+                }
+                Err(e) => return Err(classify_open_error(path, e)),
+            }
         }
-        (Err(e), _) => return Err(e),
-        (Ok(_), _) => {}
+    };
+    // Blocking again: the descriptor is for plain reads and writes.
+    let status =
+        rustix::fs::fcntl_getfl(&file).map_err(|e| Error::io("inspect", path, e.into()))?;
+    rustix::fs::fcntl_setfl(&file, status - rustix::fs::OFlags::NONBLOCK)
+        .map_err(|e| Error::io("set flags of", path, e.into()))?;
+    if created {
+        // Created with 0600 minus the umask: set the mode exactly.
+        file.set_permissions(Permissions::from_mode(FILE_MODE))
+            .map_err(|e| Error::io("set permissions of", path, e))?;
     }
+    check_open_file(path, &file, privacy)?;
     Ok(file)
 }
 
@@ -317,6 +333,11 @@ fn open_private(path: &Path, mode: OpenMode) -> Result<File, Error> {
 fn nofollow() -> i32 {
     // O_NOFOLLOW fits in an i32 on every platform (it is a single flag bit).
     i32::try_from(rustix::fs::OFlags::NOFOLLOW.bits()).unwrap_or(0)
+}
+
+fn nonblock() -> i32 {
+    // O_NONBLOCK fits in an i32 on every platform (it is a single flag bit).
+    i32::try_from(rustix::fs::OFlags::NONBLOCK.bits()).unwrap_or(0)
 }
 
 /// `open` with `O_NOFOLLOW` fails with ELOOP on a link: say "symbolic link".
@@ -559,6 +580,51 @@ mod tests {
             .unwrap();
         assert_eq!(mode_of(&home.trusted_peers_path()), 0o600);
         Home::open(home.root()).unwrap();
+    }
+
+    /// Only a file the open created is chmodded: an existing empty file
+    /// that others can read is refused and left as it is.
+    #[test]
+    fn append_refuses_an_existing_empty_open_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::create(dir.path().join("h")).unwrap();
+        let path = home.audit_log_path();
+        fs::write(&path, b"").unwrap();
+        fs::set_permissions(&path, Permissions::from_mode(0o644)).unwrap();
+        let err = home.open_append(&path).unwrap_err();
+        assert!(matches!(err, Error::TooOpen { .. }), "{err}");
+        assert_eq!(mode_of(&path), 0o644);
+        // A file it creates gets 0600 exactly.
+        let new = home.logs_dir().join("new.log");
+        home.open_append(&new).unwrap();
+        assert_eq!(mode_of(&new), 0o600);
+    }
+
+    /// A FIFO where a private file should be is refused without blocking.
+    #[test]
+    fn a_fifo_does_not_block_the_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::create(dir.path().join("h")).unwrap();
+        let path = home.pin_guard_path();
+        rustix::fs::mkfifoat(
+            rustix::fs::CWD,
+            &path,
+            rustix::fs::Mode::from_raw_mode(0o600),
+        )
+        .unwrap();
+        let (done, wait) = std::sync::mpsc::channel();
+        let reader = home.clone();
+        let fifo = path.clone();
+        std::thread::spawn(move || {
+            let _ = done.send(reader.read_private(&fifo, 100).map(drop));
+        });
+        let outcome = wait
+            .recv_timeout(std::time::Duration::from_secs(5))
+            .expect("opening a FIFO blocked");
+        assert!(
+            matches!(outcome, Err(Error::NotAFile { .. })),
+            "{outcome:?}"
+        );
     }
 
     #[test]

@@ -265,11 +265,15 @@ pub fn load(home: &Home, lock: &HomeLock, config: &Config) -> Result<LoadedIdent
         path: home.identity_path(),
     })?;
     let (storage, notice) = KeyStorage::open(home, config.storage, info.device_id)?;
+    require_keychain(home, &info, &storage, config.storage)?;
     let mut notices: Vec<Notice> = notice.into_iter().collect();
     let mut keys = Vec::with_capacity(2);
     for entry in SecretEntry::KEYS {
         let Some(loaded) = storage.load_key(entry)? else {
-            return Err(missing(&info, &storage, config.storage, entry));
+            return Err(Error::KeyMissing {
+                entry,
+                location: info.secrets,
+            });
         };
         let public = crate::keys::public_key_of(entry, loaded.secret.expose_secret());
         let recorded: &[u8; KEY_LEN] = match entry {
@@ -319,29 +323,27 @@ pub fn load_or_create(
     }
 }
 
-/// The error for a key no reachable storage holds.
-fn missing(
+/// Fails closed when `identity.json` says the secrets are in the OS
+/// keychain and `storage` has none ([`Error::KeychainRequired`]): the key
+/// files and `logs/audit.head` are never used instead, so editing
+/// `config.toml` (or a locked keychain under `auto`) cannot move the keys or
+/// the audit head out of the keychain.
+pub(crate) fn require_keychain(
+    home: &Home,
     info: &IdentityInfo,
     storage: &KeyStorage,
     mode: StorageMode,
-    entry: SecretEntry,
-) -> Error {
-    if info.secrets == Location::Keychain && storage.keychain().is_none() {
-        let reason = if mode == StorageMode::File {
-            "storage = \"file\" in config.toml, and identity.json says the keys are in the OS \
-             keychain"
-                .to_owned()
-        } else {
-            "identity.json says the keys are in the OS keychain, no keychain is usable and no \
-             key file backs them up"
-                .to_owned()
-        };
-        return Error::KeychainUnavailable { reason };
+) -> Result<(), Error> {
+    if info.secrets != Location::Keychain || storage.keychain().is_some() {
+        return Ok(());
     }
-    Error::KeyMissing {
-        entry,
-        location: info.secrets,
-    }
+    Err(Error::KeychainRequired {
+        path: home.identity_path(),
+        why: match mode {
+            StorageMode::File => "config.toml sets storage = \"file\"",
+            StorageMode::Auto | StorageMode::Keychain => "no usable OS keychain was found",
+        },
+    })
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {

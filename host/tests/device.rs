@@ -370,3 +370,27 @@ fn destroy_leaves_unknown_files_and_says_so() {
     assert!(!Home::exists(&root.join("identity.json")));
     assert!(!Home::exists(&root.join("keys")));
 }
+
+/// H1: deleting the front of the log and writing a matching
+/// `audit.pruned` does not make the shortened log verify: where the kept
+/// chain starts is taken from the head store, never from that file.
+#[test]
+fn a_forged_prune_note_does_not_hide_the_front_of_the_log() {
+    let (_dir, root) = file_home();
+    let (mut device, _) = Device::init(&root, None, 1_000).unwrap();
+    for n in 0..4 {
+        device
+            .confirm_pairing(pending(n, PairingMethod::Qr), 1_001 + u64::from(n))
+            .unwrap();
+    }
+    device.verify_audit().unwrap();
+    let home = Home::open(&root).unwrap();
+    assert_eq!(common::forge_prune_note(&home, 3), 3);
+    assert!(
+        device.verify_audit().is_err(),
+        "the forged cut was accepted"
+    );
+    assert!(device.metrics().is_err(), "the forged cut was accepted");
+    let reopened = Device::open(&root).unwrap();
+    assert!(reopened.verify_audit().is_err());
+}

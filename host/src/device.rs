@@ -227,8 +227,11 @@ impl Device {
         let lock = home.lock()?;
         let device = Self::open_locked(home, config, &lock)?;
         if device.audit.is_empty()? {
-            return Err(Error::AuditNotStarted {
-                path: device.home.audit_log_path(),
+            let path = device.home.audit_log_path();
+            return Err(if device.loaded.info.audit_genesis.is_some() {
+                Error::AuditChainLost { path }
+            } else {
+                Error::AuditNotStarted { path }
             });
         }
         Ok(device)
@@ -265,11 +268,23 @@ impl Device {
 
     /// Starts the audit chain if it was never started, and writes
     /// `KeyGenerated` if the chain stops after its genesis record.
+    ///
+    /// Refuses ([`Error::AuditChainLost`]) to start a chain for an identity
+    /// whose `identity.json` records that its chain was started: deleting
+    /// the logs does not make `init` begin a clean one.
     fn finish_init_locked(&mut self, lock: &HomeLock, now: u64) -> Result<(), Error> {
         let key = self.loaded.identity.signing_key();
         if self.audit.is_empty()? {
-            self.audit
-                .start_locked(lock, key, self.loaded.identity.device_id(), now)?;
+            if self.loaded.info.audit_genesis.is_some() {
+                return Err(Error::AuditChainLost {
+                    path: self.home.audit_log_path(),
+                });
+            }
+            let genesis =
+                self.audit
+                    .start_locked(lock, key, self.loaded.identity.device_id(), now)?;
+            self.loaded.info.audit_genesis = Some(genesis.hash);
+            self.loaded.info.save(&self.home, lock)?;
         }
         let last = self.audit.last_locked(lock)?;
         if matches!(last.event, Event::Genesis { .. }) {

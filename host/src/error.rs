@@ -257,6 +257,13 @@ pub enum Error {
         /// The log.
         path: PathBuf,
     },
+    /// `identity.json` records that this identity's audit chain was
+    /// started, but the log and its head are gone; a new chain is not
+    /// started over it.
+    AuditChainLost {
+        /// The log.
+        path: PathBuf,
+    },
     /// A new audit chain was asked for where one exists.
     AuditExists {
         /// The log.
@@ -535,6 +542,14 @@ impl fmt::Display for Error {
             Self::AuditNotStarted { path } => {
                 write!(f, "no audit chain was started in {}", path.display())
             }
+            Self::AuditChainLost { path } => write!(
+                f,
+                "{} is gone, but identity.json records that this device's audit chain was \
+                 started: the log was deleted; HoneyLink will not start a new chain for the \
+                 same identity (restore the log from a backup, or destroy and re-create the \
+                 device)",
+                path.display()
+            ),
             Self::AuditExists { path } => {
                 write!(f, "{} already holds an audit chain", path.display())
             }

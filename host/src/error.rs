@@ -34,6 +34,17 @@ pub enum Error {
         /// Whether it is a directory (the fix differs).
         is_dir: bool,
     },
+    /// A directory above the home can be changed by another user (owned
+    /// by someone other than root or you, or writable by group or others
+    /// without the sticky bit).
+    UnsafeParent {
+        /// The directory.
+        path: PathBuf,
+        /// Its owner's user id.
+        owner: u32,
+        /// Its mode bits.
+        mode: u32,
+    },
     /// A private file or directory belongs to another user.
     NotOwned {
         /// The file or directory concerned.
@@ -361,6 +372,16 @@ impl fmt::Display for Error {
                     path.display()
                 )
             }
+            Self::UnsafeParent { path, owner, mode } => write!(
+                f,
+                "{} (above the HoneyLink home) can be changed by other users (owner user id \
+                 {owner}, mode {:04o}): they could replace the home; fix with: chmod go-w '{}' \
+                 (and make it yours or root's), or set HONEYLINK_HOME to a home under a safe \
+                 directory",
+                path.display(),
+                mode & 0o7777,
+                path.display()
+            ),
             Self::NotOwned { path, owner, user } => write!(
                 f,
                 "{} belongs to user id {owner}, not to you (user id {user}); refusing to use it; \

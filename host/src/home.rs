@@ -89,6 +89,7 @@ impl Home {
     /// the checks: owned by this user, not a link, not accessible by others.
     pub fn create(root: impl Into<PathBuf>) -> Result<Self, Error> {
         let home = Self { root: root.into() };
+        check_ancestors(&home.root)?;
         for dir in [home.root.clone(), home.keys_dir(), home.logs_dir()] {
             ensure_private_dir(&dir)?;
         }
@@ -99,6 +100,7 @@ impl Home {
     /// directory must exist and pass the checks.
     pub fn open(root: impl Into<PathBuf>) -> Result<Self, Error> {
         let home = Self { root: root.into() };
+        check_ancestors(&home.root)?;
         for dir in [home.root.clone(), home.keys_dir(), home.logs_dir()] {
             check_private_dir(&dir)?;
         }
@@ -224,6 +226,32 @@ pub fn ensure_private_dir(dir: &Path) -> Result<(), Error> {
     check_private_dir(dir)
 }
 
+/// Checks every directory above `root` as OpenSSH's `StrictModes` does:
+/// each (after resolving links) must be owned by root or this user, and not
+/// writable by group or others unless sticky (as `/tmp` is); otherwise
+/// another user could rename the home away and put their own in its place
+/// ([`Error::UnsafeParent`]).
+pub fn check_ancestors(root: &Path) -> Result<(), Error> {
+    let parent = match root.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let resolved = fs::canonicalize(parent).map_err(|e| Error::io("resolve", parent, e))?;
+    let user = rustix::process::geteuid().as_raw();
+    for dir in resolved.ancestors() {
+        let meta = fs::metadata(dir).map_err(|e| Error::io("inspect", dir, e))?;
+        let sticky = meta.mode() & 0o1000 != 0;
+        if (meta.uid() != 0 && meta.uid() != user) || (meta.mode() & 0o022 != 0 && !sticky) {
+            return Err(Error::UnsafeParent {
+                path: dir.into(),
+                owner: meta.uid(),
+                mode: meta.mode(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Checks that `dir` is a directory, not a link, owned by this user and not
 /// accessible by others.
 pub fn check_private_dir(dir: &Path) -> Result<(), Error> {
@@ -287,6 +315,7 @@ enum OpenMode {
 /// file this call created is given mode 0600; an existing file that is too
 /// open is refused, never repaired, whatever its size.
 fn open_checked(path: &Path, mode: OpenMode, privacy: Privacy) -> Result<File, Error> {
+    check_parent(path)?;
     let flags = nofollow() | nonblock();
     let open = |options: &mut OpenOptions| {
         options
@@ -324,6 +353,15 @@ fn open_checked(path: &Path, mode: OpenMode, privacy: Privacy) -> Result<File, E
     }
     check_open_file(path, &file, privacy)?;
     Ok(file)
+}
+
+/// Checks again, right before use, that the directory holding `path`
+/// (`keys/`, `logs/`, the home) is still private: not a link, owned, 0700.
+fn check_parent(path: &Path) -> Result<(), Error> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => check_private_dir(dir),
+        _ => Ok(()),
+    }
 }
 
 fn open_private(path: &Path, mode: OpenMode) -> Result<File, Error> {
@@ -400,6 +438,7 @@ static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 /// Writes `bytes` to a new 0600 temporary file beside `path`, flushes it,
 /// renames it over `path` and flushes the directory.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    check_parent(path)?;
     check_replaceable(path)?;
     let dir = path
         .parent()
@@ -625,6 +664,31 @@ mod tests {
             matches!(outcome, Err(Error::NotAFile { .. })),
             "{outcome:?}"
         );
+    }
+
+    /// M1: a parent writable by others (not sticky) is refused; /tmp
+    /// (sticky, root's) is accepted; `keys/` swapped for a link after the
+    /// home was opened is refused before use.
+    #[test]
+    fn checks_parents_and_rechecks_dirs_before_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let open = dir.path().join("open");
+        fs::create_dir(&open).unwrap();
+        fs::set_permissions(&open, Permissions::from_mode(0o777)).unwrap();
+        let err = Home::create(open.join("h")).unwrap_err();
+        assert!(matches!(err, Error::UnsafeParent { .. }), "{err}");
+        fs::set_permissions(&open, Permissions::from_mode(0o1777)).unwrap();
+        let home = Home::create(open.join("h")).unwrap();
+        let elsewhere = dir.path().join("elsewhere");
+        fs::create_dir(&elsewhere).unwrap();
+        fs::set_permissions(&elsewhere, Permissions::from_mode(0o700)).unwrap();
+        fs::remove_dir(home.keys_dir()).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, home.keys_dir()).unwrap();
+        let err = home
+            .write_private(&home.device_key_path(), b"x")
+            .unwrap_err();
+        assert!(matches!(err, Error::Symlink { .. }), "{err}");
+        assert!(fs::read_dir(&elsewhere).unwrap().next().is_none());
     }
 
     #[test]

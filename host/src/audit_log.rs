@@ -63,9 +63,16 @@
 //! the oldest's last record is older than [`Retention::max_age_secs`] or the
 //! segments and the active log together exceed
 //! [`Retention::max_total_bytes`]. Before deleting it records where the kept
-//! chain starts (sequence number and the previous record's hash) in
-//! `logs/audit.pruned`; verification then starts there with the core's
-//! [`Anchor::Continuation`] and the device's signing key.
+//! chain starts (a [`Cut`]: sequence number, the previous record's hash, the
+//! key that signs it) with the head in the [`HeadStore`], then as a readable
+//! note in `logs/audit.pruned`. Verification starts from the head store's
+//! cut with the core's [`Anchor::Continuation`], never from a file: with the
+//! head in the keychain, deleting the front of the log and writing a
+//! matching `audit.pruned` is caught ([`Error::AuditCutMismatch`]), and so is
+//! a continuation anchor when the head store says nothing was pruned. With
+//! the head in `logs/audit.head` (keys in files) the cut is there too, which
+//! protects nothing against an attacker who can write the home: that
+//! attacker can read the signing key anyway.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
@@ -119,18 +126,61 @@ impl Default for Retention {
     }
 }
 
-/// Where the audit chain's head is kept, outside the log.
+/// Where the kept chain starts after pruning, as the [`HeadStore`] keeps
+/// it: the first kept record's sequence number (at least 1), the hash of
+/// the record before it, and the key that signs it.
+///
+/// Kept beside the head, so that an attacker who can write the log's files
+/// but not the head store cannot move the start of the chain: verification
+/// starts from this cut and from nothing a file says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cut {
+    /// The first kept record's sequence number.
+    pub seq: u64,
+    /// SHA-512 of the last removed record's signed bytes.
+    pub prev_hash: [u8; HASH_LEN],
+    /// The Ed25519 key that signs record `seq`.
+    pub key: [u8; 32],
+}
+
+impl Cut {
+    /// The core's anchor for a chain that starts at this cut.
+    ///
+    /// # Errors
+    /// Core `InvalidKey` when `key` is not an Ed25519 public key.
+    pub fn anchor(&self) -> Result<Anchor, Error> {
+        Ok(Anchor::Continuation {
+            key: VerifyingKey::from_bytes(&self.key)?,
+            seq: self.seq,
+            prev_hash: self.prev_hash,
+        })
+    }
+}
+
+/// What a [`HeadStore`] keeps: the chain's head, and where the kept chain
+/// starts when it was pruned (`None`: it starts at its genesis record).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeptHead {
+    /// The last record's position and hash.
+    pub head: ChainHead,
+    /// The prune cut, if the chain was pruned.
+    pub cut: Option<Cut>,
+}
+
+/// Where the audit chain's head (and its prune cut) is kept, outside the
+/// log.
 pub trait HeadStore {
-    /// The head last stored, if any.
+    /// What was last stored, if anything.
     ///
     /// # Errors
     /// Whatever keeps it failing, or what it holds not being a head.
-    fn load(&self) -> Result<Option<ChainHead>, Error>;
-    /// Replaces the head durably: when it returns `Ok`, it survives a crash.
+    fn load(&self) -> Result<Option<KeptHead>, Error>;
+    /// Replaces the head and cut durably: when it returns `Ok`, they
+    /// survive a crash.
     ///
     /// # Errors
     /// Whatever keeps it failing.
-    fn store(&self, head: &ChainHead) -> Result<(), Error>;
+    fn store(&self, kept: &KeptHead) -> Result<(), Error>;
 }
 
 /// The head in `logs/audit.head` (0600, atomic writes), for devices whose
@@ -157,37 +207,54 @@ struct StoredPosition {
     /// In `audit.pruned`: the key that signs record `seq` (base64).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     key: Option<String>,
+    /// In `audit.head`: where the kept chain starts after pruning.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cut: Option<StoredCut>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoredCut {
+    seq: u64,
+    hash: String,
+    key: String,
 }
 
 impl StoredPosition {
-    fn encode(seq: u64, hash: &[u8; HASH_LEN]) -> Result<Vec<u8>, Error> {
-        Self::encode_with_key(seq, hash, None)
-    }
-
-    fn encode_with_key(
-        seq: u64,
-        hash: &[u8; HASH_LEN],
-        key: Option<&[u8; 32]>,
-    ) -> Result<Vec<u8>, Error> {
-        let mut bytes = serde_json::to_vec(&Self {
-            version: STATE_FILE_VERSION,
-            seq,
-            hash: Base64::encode_string(hash),
-            key: key.map(|k| Base64::encode_string(k)),
-        })
-        .map_err(|e| Error::corrupt("audit state", e.to_string()))?;
+    fn encode(&self) -> Result<Vec<u8>, Error> {
+        let mut bytes =
+            serde_json::to_vec(self).map_err(|e| Error::corrupt("audit state", e.to_string()))?;
         bytes.push(b'\n');
         Ok(bytes)
     }
 
-    fn decode(path: &Path, bytes: &[u8]) -> Result<(u64, [u8; HASH_LEN]), Error> {
-        Self::decode_with_key(path, bytes).map(|(seq, hash, _)| (seq, hash))
+    /// `audit.head`: the head and its cut.
+    fn of_kept(kept: &KeptHead) -> Self {
+        Self {
+            version: STATE_FILE_VERSION,
+            seq: kept.head.seq,
+            hash: Base64::encode_string(&kept.head.hash),
+            key: None,
+            cut: kept.cut.map(|cut| StoredCut {
+                seq: cut.seq,
+                hash: Base64::encode_string(&cut.prev_hash),
+                key: Base64::encode_string(&cut.key),
+            }),
+        }
     }
 
-    fn decode_with_key(
-        path: &Path,
-        bytes: &[u8],
-    ) -> Result<(u64, [u8; HASH_LEN], Option<VerifyingKey>), Error> {
+    /// `audit.pruned`: the cut, readable.
+    fn of_cut(cut: &Cut) -> Self {
+        Self {
+            version: STATE_FILE_VERSION,
+            seq: cut.seq,
+            hash: Base64::encode_string(&cut.prev_hash),
+            key: Some(Base64::encode_string(&cut.key)),
+            cut: None,
+        }
+    }
+
+    fn decode_kept(path: &Path, bytes: &[u8]) -> Result<KeptHead, Error> {
         let stored: Self =
             serde_json::from_slice(bytes).map_err(|e| Error::corrupt(path, e.to_string()))?;
         if stored.version != STATE_FILE_VERSION {
@@ -196,31 +263,44 @@ impl StoredPosition {
                 format!("version {} (expected {STATE_FILE_VERSION})", stored.version),
             ));
         }
-        let mut hash = [0u8; HASH_LEN];
-        match Base64::decode(&stored.hash, &mut hash) {
-            Ok(decoded) if decoded.len() == HASH_LEN => {}
-            _ => return Err(Error::corrupt(path, "hash is not base64 of 64 bytes")),
-        }
-        let key = match &stored.key {
+        let head = ChainHead {
+            seq: stored.seq,
+            hash: decode_b64(path, &stored.hash, "hash")?,
+        };
+        let cut = match &stored.cut {
             None => None,
-            Some(text) => {
-                let mut key = [0u8; 32];
-                match Base64::decode(text, &mut key) {
-                    Ok(decoded) if decoded.len() == 32 => {}
-                    _ => return Err(Error::corrupt(path, "key is not base64 of 32 bytes")),
+            Some(cut) => {
+                let key = decode_b64(path, &cut.key, "cut key")?;
+                VerifyingKey::from_bytes(&key)
+                    .map_err(|_| Error::corrupt(path, "cut key is not an Ed25519 public key"))?;
+                if cut.seq == 0 {
+                    return Err(Error::corrupt(path, "cut at record 0"));
                 }
-                Some(
-                    VerifyingKey::from_bytes(&key)
-                        .map_err(|_| Error::corrupt(path, "key is not an Ed25519 public key"))?,
-                )
+                Some(Cut {
+                    seq: cut.seq,
+                    prev_hash: decode_b64(path, &cut.hash, "cut hash")?,
+                    key,
+                })
             }
         };
-        Ok((stored.seq, hash, key))
+        Ok(KeptHead { head, cut })
+    }
+}
+
+/// Decodes base64 of exactly `N` bytes, or says which field is wrong.
+fn decode_b64<const N: usize>(path: &Path, text: &str, field: &str) -> Result<[u8; N], Error> {
+    let mut out = [0u8; N];
+    match Base64::decode(text, &mut out) {
+        Ok(decoded) if decoded.len() == N => Ok(out),
+        _ => Err(Error::corrupt(
+            path,
+            format!("{field} is not base64 of {N} bytes"),
+        )),
     }
 }
 
 impl HeadStore for FileHeadStore {
-    fn load(&self) -> Result<Option<ChainHead>, Error> {
+    fn load(&self) -> Result<Option<KeptHead>, Error> {
         let path = self.home.audit_head_path();
         let Some(bytes) = self
             .home
@@ -228,14 +308,13 @@ impl HeadStore for FileHeadStore {
         else {
             return Ok(None);
         };
-        let (seq, hash) = StoredPosition::decode(&path, &bytes)?;
-        Ok(Some(ChainHead { seq, hash }))
+        StoredPosition::decode_kept(&path, &bytes).map(Some)
     }
 
-    fn store(&self, head: &ChainHead) -> Result<(), Error> {
+    fn store(&self, kept: &KeptHead) -> Result<(), Error> {
         self.home.write_private(
             &self.home.audit_head_path(),
-            &StoredPosition::encode(head.seq, &head.hash)?,
+            &StoredPosition::of_kept(kept).encode()?,
         )
     }
 }
@@ -278,6 +357,7 @@ struct Tail {
     head: ChainHead,
     event: Event,
     signer: VerifyingKey,
+    cut: Option<Cut>,
 }
 
 /// The chain's last record, as [`AuditLog::last_locked`] finds it.
@@ -356,16 +436,17 @@ impl<H: HeadStore> AuditLog<H> {
         }
         let mut out = [0u8; MAX_RECORD_LEN];
         let (writer, len) = AuditWriter::genesis(key, device_id, now, &mut out)?;
-        self.write_record(lock, &writer, out.get(..len).unwrap_or_default())
+        self.write_record(lock, &writer, out.get(..len).unwrap_or_default(), None)
     }
 
     /// Whether the log has never been started: no record, no segment, no
-    /// kept head.
+    /// kept head, no record of a prune.
     ///
     /// # Errors
     /// File and head store errors.
     pub fn is_empty(&self) -> Result<bool, Error> {
         Ok(self.heads.load()?.is_none()
+            && !Home::exists(&self.pruned_path())
             && self.segments()?.is_empty()
             && file_len(&self.home.audit_log_path())? == 0)
     }
@@ -401,7 +482,7 @@ impl<H: HeadStore> AuditLog<H> {
         let mut writer = AuditWriter::resume(tail.head, tail.signer);
         let mut out = [0u8; MAX_RECORD_LEN];
         let len = writer.append(key, now, event, &mut out)?;
-        self.write_record(lock, &writer, out.get(..len).unwrap_or_default())
+        self.write_record(lock, &writer, out.get(..len).unwrap_or_default(), tail.cut)
     }
 
     /// Rotates the chain's signing key (the core's rotation record, signed by
@@ -434,7 +515,7 @@ impl<H: HeadStore> AuditLog<H> {
         let mut writer = AuditWriter::resume(tail.head, tail.signer);
         let mut out = [0u8; MAX_RECORD_LEN];
         let len = writer.rotate_signing_key(old, new, now, &mut out)?;
-        self.write_record(lock, &writer, out.get(..len).unwrap_or_default())
+        self.write_record(lock, &writer, out.get(..len).unwrap_or_default(), tail.cut)
     }
 
     /// Records a refused session through the flood control: the record if
@@ -569,25 +650,55 @@ impl<H: HeadStore> AuditLog<H> {
 
     /// The anchor to verify this log with, for a device whose chain started
     /// with `genesis_key` (`identity.json`'s `audit_key`): that key, or
-    /// after pruning the key that signed the first record kept (as recorded
-    /// when pruning), with where the kept chain starts.
+    /// after pruning the cut kept with the head ([`KeptHead::cut`]). What
+    /// `logs/audit.pruned` says is never used: it is a note for people.
     ///
     /// # Errors
-    /// File errors, a corrupt `audit.pruned`.
+    /// Head store errors.
     pub fn anchor(&self, genesis_key: VerifyingKey) -> Result<Anchor, Error> {
-        let path = self.pruned_path();
-        let Some(bytes) = self
-            .home
-            .read_private_if_exists(&path, MAX_STATE_FILE_LEN)?
-        else {
-            return Ok(Anchor::SigningKey(genesis_key));
+        match self.heads.load()?.and_then(|kept| kept.cut) {
+            Some(cut) => cut.anchor(),
+            None => Ok(Anchor::SigningKey(genesis_key)),
+        }
+    }
+
+    /// The anchor verification uses: `anchor` checked against the cut kept
+    /// with the head. A continuation must be that cut exactly (a cut the
+    /// head store does not know, or a continuation when the head store says
+    /// nothing was pruned, is [`Error::AuditCutMismatch`]); a signing key
+    /// after pruning becomes the kept cut.
+    fn checked_anchor(&self, anchor: Anchor, kept: Option<&KeptHead>) -> Result<Anchor, Error> {
+        let Some(kept) = kept else {
+            // No head: the walk ends with AuditHeadMissing.
+            return Ok(anchor);
         };
-        let (seq, prev_hash, key) = StoredPosition::decode_with_key(&path, &bytes)?;
-        Ok(Anchor::Continuation {
-            key: key.unwrap_or(genesis_key),
-            seq,
-            prev_hash,
-        })
+        let mismatch = |found: Option<u64>| Error::AuditCutMismatch {
+            path: self.home.audit_log_path(),
+            kept: kept.cut.map(|c| c.seq),
+            found,
+        };
+        match (kept.cut, anchor) {
+            (None, Anchor::Continuation { seq, .. }) => Err(mismatch(Some(seq))),
+            (None, anchor) => Ok(anchor),
+            (Some(_), Anchor::FirstRecordHash(_)) => Err(Error::AuditPruned {
+                path: self.pruned_path(),
+            }),
+            (Some(cut), Anchor::SigningKey(_)) => cut.anchor(),
+            (
+                Some(cut),
+                Anchor::Continuation {
+                    key,
+                    seq,
+                    prev_hash,
+                },
+            ) => {
+                if seq == cut.seq && prev_hash == cut.prev_hash && *key.as_bytes() == cut.key {
+                    Ok(anchor)
+                } else {
+                    Err(mismatch(Some(seq)))
+                }
+            }
+        }
     }
 
     /// Repairs what a crash during an append left (see the module docs):
@@ -606,8 +717,9 @@ impl<H: HeadStore> AuditLog<H> {
         let active = self.home.audit_log_path();
         let found = self.tail_lines()?;
         let kept = self.heads.load()?;
+        let cut = kept.and_then(|k| k.cut);
         let last = found.records.last();
-        let head = match (kept, last) {
+        let head = match (kept.map(|k| k.head), last) {
             (None, None) => return Err(Error::AuditNotStarted { path: active }),
             (None, Some(_)) => return Err(Error::AuditHeadMissing { path: active }),
             (Some(head), None) => {
@@ -654,7 +766,10 @@ impl<H: HeadStore> AuditLog<H> {
                 verifier.push(bytes).map_err(|_| mismatch(Some(last)))?;
             }
             let new_head = verifier.finish().map_err(|_| mismatch(Some(last)))?;
-            self.heads.store(&new_head)?;
+            self.heads.store(&KeptHead {
+                head: new_head,
+                cut,
+            })?;
         } else {
             return Err(mismatch(Some(last)));
         }
@@ -676,6 +791,7 @@ impl<H: HeadStore> AuditLog<H> {
             },
             event: last.event,
             signer,
+            cut,
         })
     }
 
@@ -686,6 +802,7 @@ impl<H: HeadStore> AuditLog<H> {
         _lock: &HomeLock,
         writer: &AuditWriter,
         signed: &[u8],
+        cut: Option<Cut>,
     ) -> Result<ChainHead, Error> {
         let record = Record::decode(signed)?;
         let mut line = render_line(&record, signed).ok_or(Error::Clock)?;
@@ -703,7 +820,7 @@ impl<H: HeadStore> AuditLog<H> {
             sync_dir(&self.home.logs_dir())?;
         }
         let head = writer.head()?;
-        self.heads.store(&head)?;
+        self.heads.store(&KeptHead { head, cut })?;
         let size = file
             .metadata()
             .map_err(|e| Error::io("inspect", &active, e))?
@@ -761,15 +878,6 @@ impl<H: HeadStore> AuditLog<H> {
         Ok(out)
     }
 
-    /// Where the kept chain starts after pruning, if it was pruned.
-    fn pruned_at(&self) -> Result<Option<(u64, [u8; HASH_LEN])>, Error> {
-        let path = self.pruned_path();
-        self.home
-            .read_private_if_exists(&path, MAX_STATE_FILE_LEN)?
-            .map(|bytes| StoredPosition::decode(&path, &bytes))
-            .transpose()
-    }
-
     /// The files to verify, oldest first: kept segments, then the active log.
     fn files(&self, pruned: Option<u64>) -> Result<Vec<PathBuf>, Error> {
         let mut files: Vec<PathBuf> = self
@@ -825,24 +933,11 @@ impl<H: HeadStore> AuditLog<H> {
         mut visit: impl FnMut(usize, &Record<'_>, u64),
     ) -> Result<(Verified, Vec<PathBuf>), Error> {
         let active = self.home.audit_log_path();
-        let pruned = self.pruned_at()?;
-        let anchor = match (pruned, anchor) {
-            (None, anchor) => anchor,
-            (Some((seq, prev_hash)), Anchor::SigningKey(key)) => Anchor::Continuation {
-                key,
-                seq,
-                prev_hash,
-            },
-            (Some(_), Anchor::Continuation { .. }) => anchor,
-            (Some(_), Anchor::FirstRecordHash(_)) => {
-                return Err(Error::AuditPruned {
-                    path: self.pruned_path(),
-                });
-            }
-        };
-        let kept = self.heads.load()?;
+        let kept_state = self.heads.load()?;
+        let anchor = self.checked_anchor(anchor, kept_state.as_ref())?;
+        let kept = kept_state.map(|k| k.head);
         let mut verifier = ChainVerifier::new(anchor, kept);
-        let files = self.files(pruned.map(|(seq, _)| seq))?;
+        let files = self.files(kept_state.and_then(|k| k.cut).map(|c| c.seq))?;
         let mut positions: [Option<LinePos>; 2] = [None, None];
         let mut index = 0u64;
         let mut first_seq = None;
@@ -980,17 +1075,28 @@ impl<H: HeadStore> AuditLog<H> {
             cut = Some((segment.last_seq + 1, segment.last_hash, segment.next_signer));
             report.removed.push(path.clone());
         }
-        let Some((seq, hash, signer)) = cut else {
+        let Some((seq, prev_hash, key)) = cut else {
             return Ok(report);
         };
-        // Record the cut first: a crash before the deletions leaves segments
-        // that verification skips and the next prune deletes. The key that
-        // signs the first kept record goes with it, so a chain whose signing
-        // key was rotated before the cut still has its anchor.
-        self.home.write_private(
-            &self.pruned_path(),
-            &StoredPosition::encode_with_key(seq, &hash, Some(&signer))?,
-        )?;
+        let cut = Cut {
+            seq,
+            prev_hash,
+            key,
+        };
+        // Record the cut with the head first (the commit point): a crash
+        // before the deletions leaves segments that verification skips and
+        // the next prune deletes. The key that signs the first kept record
+        // goes with it, so a chain whose signing key was rotated before the
+        // cut still has its anchor. Then the readable note.
+        let kept = self.heads.load()?.ok_or_else(|| Error::AuditHeadMissing {
+            path: self.home.audit_log_path(),
+        })?;
+        self.heads.store(&KeptHead {
+            head: kept.head,
+            cut: Some(cut),
+        })?;
+        self.home
+            .write_private(&self.pruned_path(), &StoredPosition::of_cut(&cut).encode()?)?;
         for path in &report.removed {
             std::fs::remove_file(path).map_err(|e| Error::io("delete", path, e))?;
         }

@@ -60,9 +60,9 @@ use serde_json::{Map, Value};
 
 use crate::Error;
 use crate::audit_log::{
-    AuditLog, FileHeadStore, HeadStore, PruneReport, Retention, Verified, describe,
+    AuditLog, FileHeadStore, HeadStore, KeptHead, PruneReport, Retention, Verified, describe,
 };
-use crate::config::Config;
+use crate::config::{Config, StorageMode};
 use crate::home::{self, Home, HomeLock};
 use crate::identity::{self, IdentityInfo, LoadedIdentity};
 use crate::keys::{
@@ -86,6 +86,15 @@ pub enum DeviceHeads {
 }
 
 impl DeviceHeads {
+    /// The keychain holding the head, if it is there.
+    #[must_use]
+    pub const fn keychain(&self) -> Option<&Keychain> {
+        match self {
+            Self::File(_) => None,
+            Self::Keychain(store) => Some(&store.0),
+        }
+    }
+
     /// Where the head is.
     #[must_use]
     pub const fn location(&self) -> Location {
@@ -97,14 +106,14 @@ impl DeviceHeads {
 }
 
 impl HeadStore for DeviceHeads {
-    fn load(&self) -> Result<Option<ChainHead>, Error> {
+    fn load(&self) -> Result<Option<KeptHead>, Error> {
         match self {
             Self::File(store) => store.load(),
             Self::Keychain(store) => store.load(),
         }
     }
 
-    fn store(&self, head: &ChainHead) -> Result<(), Error> {
+    fn store(&self, head: &KeptHead) -> Result<(), Error> {
         match self {
             Self::File(store) => store.store(head),
             Self::Keychain(store) => store.store(head),
@@ -218,8 +227,11 @@ impl Device {
         let lock = home.lock()?;
         let device = Self::open_locked(home, config, &lock)?;
         if device.audit.is_empty()? {
-            return Err(Error::AuditNotStarted {
-                path: device.home.audit_log_path(),
+            let path = device.home.audit_log_path();
+            return Err(if device.loaded.info.audit_genesis.is_some() {
+                Error::AuditChainLost { path }
+            } else {
+                Error::AuditNotStarted { path }
             });
         }
         Ok(device)
@@ -242,7 +254,7 @@ impl Device {
         _lock: &HomeLock,
     ) -> Result<Self, Error> {
         let mut notices = std::mem::take(&mut loaded.notices);
-        let (heads, moved) = heads_for(&home, &loaded.storage, &loaded.info)?;
+        let (heads, moved) = heads_for(&home, &loaded.storage, &loaded.info, config.storage)?;
         notices.extend(moved);
         let audit = AuditLog::new(&home, heads).with_retention(retention(&config));
         Ok(Self {
@@ -256,11 +268,23 @@ impl Device {
 
     /// Starts the audit chain if it was never started, and writes
     /// `KeyGenerated` if the chain stops after its genesis record.
+    ///
+    /// Refuses ([`Error::AuditChainLost`]) to start a chain for an identity
+    /// whose `identity.json` records that its chain was started: deleting
+    /// the logs does not make `init` begin a clean one.
     fn finish_init_locked(&mut self, lock: &HomeLock, now: u64) -> Result<(), Error> {
         let key = self.loaded.identity.signing_key();
         if self.audit.is_empty()? {
-            self.audit
-                .start_locked(lock, key, self.loaded.identity.device_id(), now)?;
+            if self.loaded.info.audit_genesis.is_some() {
+                return Err(Error::AuditChainLost {
+                    path: self.home.audit_log_path(),
+                });
+            }
+            let genesis =
+                self.audit
+                    .start_locked(lock, key, self.loaded.identity.device_id(), now)?;
+            self.loaded.info.audit_genesis = Some(genesis.hash);
+            self.loaded.info.save(&self.home, lock)?;
         }
         let last = self.audit.last_locked(lock)?;
         if matches!(last.event, Event::Genesis { .. }) {
@@ -740,7 +764,12 @@ impl Device {
         let audited = self
             .append(&lock, now, Event::KeysDestroyed { fingerprint })
             .is_ok();
-        let mut report = erase_home(&self.home, self.loaded.storage.keychain(), &lock)?;
+        let keychain = self
+            .loaded
+            .storage
+            .keychain()
+            .or_else(|| self.audit.heads().keychain());
+        let mut report = erase_home(&self.home, keychain, &lock)?;
         report.fingerprint = Some(fingerprint);
         report.audited = audited;
         drop(lock);
@@ -751,18 +780,40 @@ impl Device {
 
 /// The audit head store for a device whose keys are where `info` says: the
 /// keychain's entry when they are in the keychain (a head still in
-/// `logs/audit.head` is moved there, with a notice), else the file.
+/// `logs/audit.head` is moved there, with a notice). With the keys in files,
+/// a head a reachable keychain already holds for this device is used
+/// whatever `config.toml` and `identity.json` say (so editing them cannot
+/// move the head back into a file); else the file. Refuses
+/// ([`Error::KeychainRequired`]) keys in the keychain without one in use.
 pub(crate) fn heads_for(
     home: &Home,
     storage: &KeyStorage,
     info: &IdentityInfo,
+    mode: StorageMode,
 ) -> Result<(DeviceHeads, Option<Notice>), Error> {
+    identity::require_keychain(home, info, storage, mode)?;
     let file_heads = FileHeadStore::new(home);
-    let keychain = match storage.keychain() {
-        Some(keychain) if info.secrets == Location::Keychain => keychain,
-        _ => return Ok((DeviceHeads::File(file_heads), None)),
+    let keychain = match (storage.keychain(), info.secrets) {
+        (Some(keychain), Location::Keychain) => keychain.clone(),
+        (Some(keychain), Location::File) => {
+            if keychain.get(SecretEntry::AuditHead)?.is_none() {
+                return Ok((DeviceHeads::File(file_heads), None));
+            }
+            return Ok((
+                DeviceHeads::Keychain(SecretHeadStore(keychain.clone())),
+                None,
+            ));
+        }
+        (None, _) => {
+            return Ok(
+                match Keychain::holding(info.device_id, SecretEntry::AuditHead)? {
+                    Some(keychain) => (DeviceHeads::Keychain(SecretHeadStore(keychain)), None),
+                    None => (DeviceHeads::File(file_heads), None),
+                },
+            );
+        }
     };
-    let heads = SecretHeadStore(keychain.clone());
+    let heads = SecretHeadStore(keychain);
     let mut notice = None;
     if heads.load()?.is_none()
         && let Some(head) = file_heads.load()?

@@ -37,6 +37,17 @@ pub enum Error {
         /// Whether it is a directory (the fix differs).
         is_dir: bool,
     },
+    /// A directory above the home can be changed by another user (owned
+    /// by someone other than root or you, or writable by group or others
+    /// without the sticky bit).
+    UnsafeParent {
+        /// The directory.
+        path: PathBuf,
+        /// Its owner's user id.
+        owner: u32,
+        /// Its mode bits.
+        mode: u32,
+    },
     /// A private file or directory belongs to another user.
     NotOwned {
         /// The file or directory concerned.
@@ -131,6 +142,15 @@ pub enum Error {
         entry: SecretEntry,
         /// The key file.
         path: PathBuf,
+    },
+    /// `identity.json` says the secrets are in the OS keychain, but this
+    /// command would use key files and a file audit head instead; refused,
+    /// never downgraded.
+    KeychainRequired {
+        /// `identity.json`.
+        path: PathBuf,
+        /// Why no keychain is in use.
+        why: &'static str,
     },
     /// A key copied into the keychain read back different; the file copy
     /// was kept and nothing else changed.
@@ -251,10 +271,29 @@ pub enum Error {
         /// The log.
         path: PathBuf,
     },
+    /// `identity.json` records that this identity's audit chain was
+    /// started, but the log and its head are gone; a new chain is not
+    /// started over it.
+    AuditChainLost {
+        /// The log.
+        path: PathBuf,
+    },
     /// A new audit chain was asked for where one exists.
     AuditExists {
         /// The log.
         path: PathBuf,
+    },
+    /// The audit chain would be verified from a start (prune cut) other
+    /// than the one kept with its head: the front of the log was removed,
+    /// or `audit.pruned` was forged.
+    AuditCutMismatch {
+        /// The log.
+        path: PathBuf,
+        /// The first kept record as the head store says (`None`: never
+        /// pruned).
+        kept: Option<u64>,
+        /// The first record the anchor in use starts at (`None`: genesis).
+        found: Option<u64>,
     },
     /// An audit log that was pruned can be verified only from a signing key
     /// (the first record and its hash are gone).
@@ -391,13 +430,30 @@ impl Error {
         }
     }
 
-    /// A file whose contents are wrong, with what is wrong.
+    /// A file whose contents are wrong, with what is wrong (control
+    /// characters escaped: the detail may quote the file).
     pub fn corrupt(path: impl Into<PathBuf>, detail: impl Into<String>) -> Self {
         Self::Corrupt {
             path: path.into(),
-            detail: detail.into(),
+            detail: escape(&detail.into()),
         }
     }
+}
+
+/// `text` with its control characters escaped (`\n`, `\u{1b}`), so that
+/// text read from a file and shown in an error cannot move the cursor,
+/// recolour the terminal or forge a line. Everything else is kept.
+#[must_use]
+pub(crate) fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 impl fmt::Display for Error {
@@ -419,6 +475,16 @@ impl fmt::Display for Error {
                     path.display()
                 )
             }
+            Self::UnsafeParent { path, owner, mode } => write!(
+                f,
+                "{} (above the HoneyLink home) can be changed by other users (owner user id \
+                 {owner}, mode {:04o}): they could replace the home; fix with: chmod go-w '{}' \
+                 (and make it yours or root's), or set HONEYLINK_HOME to a home under a safe \
+                 directory",
+                path.display(),
+                mode & 0o7777,
+                path.display()
+            ),
             Self::NotOwned { path, owner, user } => write!(
                 f,
                 "{} belongs to user id {owner}, not to you (user id {user}); refusing to use it; \
@@ -490,6 +556,14 @@ impl fmt::Display for Error {
                 f,
                 "the OS keychain and {} hold different {entry}s; HoneyLink will not choose \
                  between them: remove the wrong one by hand",
+                path.display()
+            ),
+            Self::KeychainRequired { path, why } => write!(
+                f,
+                "{} says the keys and the audit head are in the OS keychain, but {why}; \
+                 HoneyLink will not fall back to key files or logs/audit.head (editing files \
+                 must not move them out of the keychain): unlock the OS keychain, and remove \
+                 storage = \"file\" from config.toml if it is set",
                 path.display()
             ),
             Self::KeychainReadBack { entry } => write!(
@@ -592,6 +666,14 @@ impl fmt::Display for Error {
             Self::AuditNotStarted { path } => {
                 write!(f, "no audit chain was started in {}", path.display())
             }
+            Self::AuditChainLost { path } => write!(
+                f,
+                "{} is gone, but identity.json records that this device's audit chain was \
+                 started: the log was deleted; HoneyLink will not start a new chain for the \
+                 same identity (restore the log from a backup, or destroy and re-create the \
+                 device)",
+                path.display()
+            ),
             Self::AuditExists { path } => {
                 write!(f, "{} already holds an audit chain", path.display())
             }
@@ -606,6 +688,20 @@ impl fmt::Display for Error {
                  destroyed the identity); nothing was changed, run the command again",
                 path.display()
             ),
+            Self::AuditCutMismatch { path, kept, found } => {
+                let at = |s: &Option<u64>| {
+                    s.map_or_else(|| "its genesis record".to_owned(), |s| format!("record {s}"))
+                };
+                write!(
+                    f,
+                    "{} would be verified from {}, but the chain head's store says the kept \
+                     chain starts at {}: the front of the log was removed or logs/audit.pruned \
+                     was forged; it was left as it is",
+                    path.display(),
+                    at(found),
+                    at(kept)
+                )
+            }
             Self::AuditPruned { path } => write!(
                 f,
                 "the audit log was pruned (see {}); verify it against the device's signing key",

@@ -89,6 +89,7 @@ impl Home {
     /// the checks: owned by this user, not a link, not accessible by others.
     pub fn create(root: impl Into<PathBuf>) -> Result<Self, Error> {
         let home = Self { root: root.into() };
+        check_ancestors(&home.root)?;
         for dir in [home.root.clone(), home.keys_dir(), home.logs_dir()] {
             ensure_private_dir(&dir)?;
         }
@@ -99,6 +100,7 @@ impl Home {
     /// directory must exist and pass the checks.
     pub fn open(root: impl Into<PathBuf>) -> Result<Self, Error> {
         let home = Self { root: root.into() };
+        check_ancestors(&home.root)?;
         for dir in [home.root.clone(), home.keys_dir(), home.logs_dir()] {
             check_private_dir(&dir)?;
         }
@@ -224,6 +226,32 @@ pub fn ensure_private_dir(dir: &Path) -> Result<(), Error> {
     check_private_dir(dir)
 }
 
+/// Checks every directory above `root` as OpenSSH's `StrictModes` does:
+/// each (after resolving links) must be owned by root or this user, and not
+/// writable by group or others unless sticky (as `/tmp` is); otherwise
+/// another user could rename the home away and put their own in its place
+/// ([`Error::UnsafeParent`]).
+pub fn check_ancestors(root: &Path) -> Result<(), Error> {
+    let parent = match root.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let resolved = fs::canonicalize(parent).map_err(|e| Error::io("resolve", parent, e))?;
+    let user = rustix::process::geteuid().as_raw();
+    for dir in resolved.ancestors() {
+        let meta = fs::metadata(dir).map_err(|e| Error::io("inspect", dir, e))?;
+        let sticky = meta.mode() & 0o1000 != 0;
+        if (meta.uid() != 0 && meta.uid() != user) || (meta.mode() & 0o022 != 0 && !sticky) {
+            return Err(Error::UnsafeParent {
+                path: dir.into(),
+                owner: meta.uid(),
+                mode: meta.mode(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Checks that `dir` is a directory, not a link, owned by this user and not
 /// accessible by others.
 pub fn check_private_dir(dir: &Path) -> Result<(), Error> {
@@ -282,32 +310,58 @@ enum OpenMode {
     CreateOrAppend,
 }
 
-/// Opens without following a final symbolic link, then checks the handle.
+/// Opens without following a final symbolic link and without blocking (a
+/// FIFO at `path` cannot stall the open), then checks the handle. Only a
+/// file this call created is given mode 0600; an existing file that is too
+/// open is refused, never repaired, whatever its size.
 fn open_checked(path: &Path, mode: OpenMode, privacy: Privacy) -> Result<File, Error> {
-    let mut options = OpenOptions::new();
-    options.custom_flags(nofollow());
-    match mode {
-        OpenMode::Read => options.read(true),
-        OpenMode::CreateOrAppend => options.append(true).create(true).mode(FILE_MODE),
+    check_parent(path)?;
+    let flags = nofollow() | nonblock();
+    let open = |options: &mut OpenOptions| {
+        options
+            .custom_flags(flags)
+            .open(path)
+            .map_err(|e| classify_open_error(path, e))
     };
-    let file = options
-        .open(path)
-        .map_err(|e| classify_open_error(path, e))?;
-    let meta = check_open_file(path, &file, privacy);
-    match (meta, mode) {
-        // A file this call created has size 0 and mode 0600 minus the umask:
-        // set the mode exactly on the handle.
-        (Err(Error::TooOpen { .. }) | Ok(_), OpenMode::CreateOrAppend)
-            if file.metadata().map(|m| m.len() == 0).unwrap_or(false) =>
-        {
-            file.set_permissions(Permissions::from_mode(FILE_MODE))
-                .map_err(|e| Error::io("set permissions of", path, e))?;
-            check_open_file(path, &file, privacy)?;
+    let (file, created) = match mode {
+        OpenMode::Read => (open(OpenOptions::new().read(true))?, false),
+        OpenMode::CreateOrAppend => {
+            let new = OpenOptions::new()
+                .append(true)
+                .create_new(true)
+                .mode(FILE_MODE)
+                .custom_flags(flags)
+                .open(path);
+            match new {
+                Ok(file) => (file, true),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    (open(OpenOptions::new().append(true))?, false)
+                }
+                Err(e) => return Err(classify_open_error(path, e)),
+            }
         }
-        (Err(e), _) => return Err(e),
-        (Ok(_), _) => {}
+    };
+    // Blocking again: the descriptor is for plain reads and writes.
+    let status =
+        rustix::fs::fcntl_getfl(&file).map_err(|e| Error::io("inspect", path, e.into()))?;
+    rustix::fs::fcntl_setfl(&file, status - rustix::fs::OFlags::NONBLOCK)
+        .map_err(|e| Error::io("set flags of", path, e.into()))?;
+    if created {
+        // Created with 0600 minus the umask: set the mode exactly.
+        file.set_permissions(Permissions::from_mode(FILE_MODE))
+            .map_err(|e| Error::io("set permissions of", path, e))?;
     }
+    check_open_file(path, &file, privacy)?;
     Ok(file)
+}
+
+/// Checks again, right before use, that the directory holding `path`
+/// (`keys/`, `logs/`, the home) is still private: not a link, owned, 0700.
+fn check_parent(path: &Path) -> Result<(), Error> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => check_private_dir(dir),
+        _ => Ok(()),
+    }
 }
 
 fn open_private(path: &Path, mode: OpenMode) -> Result<File, Error> {
@@ -317,6 +371,11 @@ fn open_private(path: &Path, mode: OpenMode) -> Result<File, Error> {
 fn nofollow() -> i32 {
     // O_NOFOLLOW fits in an i32 on every platform (it is a single flag bit).
     i32::try_from(rustix::fs::OFlags::NOFOLLOW.bits()).unwrap_or(0)
+}
+
+fn nonblock() -> i32 {
+    // O_NONBLOCK fits in an i32 on every platform (it is a single flag bit).
+    i32::try_from(rustix::fs::OFlags::NONBLOCK.bits()).unwrap_or(0)
 }
 
 /// `open` with `O_NOFOLLOW` fails with ELOOP on a link: say "symbolic link".
@@ -379,6 +438,7 @@ static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 /// Writes `bytes` to a new 0600 temporary file beside `path`, flushes it,
 /// renames it over `path` and flushes the directory.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    check_parent(path)?;
     check_replaceable(path)?;
     let dir = path
         .parent()
@@ -559,6 +619,76 @@ mod tests {
             .unwrap();
         assert_eq!(mode_of(&home.trusted_peers_path()), 0o600);
         Home::open(home.root()).unwrap();
+    }
+
+    /// Only a file the open created is chmodded: an existing empty file
+    /// that others can read is refused and left as it is.
+    #[test]
+    fn append_refuses_an_existing_empty_open_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::create(dir.path().join("h")).unwrap();
+        let path = home.audit_log_path();
+        fs::write(&path, b"").unwrap();
+        fs::set_permissions(&path, Permissions::from_mode(0o644)).unwrap();
+        let err = home.open_append(&path).unwrap_err();
+        assert!(matches!(err, Error::TooOpen { .. }), "{err}");
+        assert_eq!(mode_of(&path), 0o644);
+        // A file it creates gets 0600 exactly.
+        let new = home.logs_dir().join("new.log");
+        home.open_append(&new).unwrap();
+        assert_eq!(mode_of(&new), 0o600);
+    }
+
+    /// A FIFO where a private file should be is refused without blocking.
+    #[test]
+    fn a_fifo_does_not_block_the_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::create(dir.path().join("h")).unwrap();
+        let path = home.pin_guard_path();
+        rustix::fs::mkfifoat(
+            rustix::fs::CWD,
+            &path,
+            rustix::fs::Mode::from_raw_mode(0o600),
+        )
+        .unwrap();
+        let (done, wait) = std::sync::mpsc::channel();
+        let reader = home.clone();
+        let fifo = path.clone();
+        std::thread::spawn(move || {
+            let _ = done.send(reader.read_private(&fifo, 100).map(drop));
+        });
+        let outcome = wait
+            .recv_timeout(std::time::Duration::from_secs(5))
+            .expect("opening a FIFO blocked");
+        assert!(
+            matches!(outcome, Err(Error::NotAFile { .. })),
+            "{outcome:?}"
+        );
+    }
+
+    /// M1: a parent writable by others (not sticky) is refused; /tmp
+    /// (sticky, root's) is accepted; `keys/` swapped for a link after the
+    /// home was opened is refused before use.
+    #[test]
+    fn checks_parents_and_rechecks_dirs_before_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let open = dir.path().join("open");
+        fs::create_dir(&open).unwrap();
+        fs::set_permissions(&open, Permissions::from_mode(0o777)).unwrap();
+        let err = Home::create(open.join("h")).unwrap_err();
+        assert!(matches!(err, Error::UnsafeParent { .. }), "{err}");
+        fs::set_permissions(&open, Permissions::from_mode(0o1777)).unwrap();
+        let home = Home::create(open.join("h")).unwrap();
+        let elsewhere = dir.path().join("elsewhere");
+        fs::create_dir(&elsewhere).unwrap();
+        fs::set_permissions(&elsewhere, Permissions::from_mode(0o700)).unwrap();
+        fs::remove_dir(home.keys_dir()).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, home.keys_dir()).unwrap();
+        let err = home
+            .write_private(&home.device_key_path(), b"x")
+            .unwrap_err();
+        assert!(matches!(err, Error::Symlink { .. }), "{err}");
+        assert!(fs::read_dir(&elsewhere).unwrap().next().is_none());
     }
 
     #[test]

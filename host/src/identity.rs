@@ -9,7 +9,9 @@
 //!
 //! After a rotation it also holds `"audit_key":"<64 hex>"`, the Ed25519 key
 //! the audit chain started with (its verification anchor); absent, it is
-//! `ed25519_public_key`.
+//! `ed25519_public_key`. Once the audit chain is started it holds
+//! `"audit_genesis":"<128 hex>"`, the genesis record's hash: `init` never
+//! starts a second chain for the identity.
 //!
 //! [`create`] makes the identity on first launch and never replaces one:
 //! with an `identity.json` present it fails with [`Error::IdentityExists`]
@@ -27,6 +29,7 @@ use std::fmt::Write as _;
 
 use getrandom::SysRng;
 use honeylink_core::crypto::ed25519::VerifyingKey;
+use honeylink_core::crypto::hash::HASH_LEN;
 use honeylink_core::crypto::x25519::StaticPublicKey;
 use honeylink_core::identity::{
     DeviceId, DeviceIdentity, DeviceName, Fingerprint, IdentitySecrets,
@@ -58,6 +61,10 @@ pub struct IdentityInfo {
     pub fingerprint: Fingerprint,
     /// When the identity was created, seconds since 1970.
     pub created: u64,
+    /// The SHA-512 of the audit chain's genesis record, once the chain was
+    /// started: a new genesis is never written for this identity (a
+    /// deleted log is refused, [`Error::AuditChainLost`], not restarted).
+    pub audit_genesis: Option<[u8; HASH_LEN]>,
     /// Where the secret keys are kept.
     pub secrets: Location,
     /// The Ed25519 key the device's audit chain starts with (its genesis
@@ -84,6 +91,7 @@ impl IdentityInfo {
             created,
             secrets,
             audit_key: identity.verifying_key(),
+            audit_genesis: None,
         }
     }
 
@@ -103,6 +111,7 @@ impl IdentityInfo {
             secrets: self.secrets,
             audit_key: (self.audit_key != self.ed25519_public_key)
                 .then(|| hex(self.audit_key.as_bytes())),
+            audit_genesis: self.audit_genesis.map(|hash| hex(&hash)),
         };
         let mut json =
             serde_json::to_vec_pretty(&record).map_err(|e| Error::corrupt(&path, e.to_string()))?;
@@ -155,6 +164,11 @@ impl IdentityInfo {
                 .and_then(|k| VerifyingKey::from_bytes(&k).ok())
                 .ok_or_else(|| corrupt("audit_key is not an Ed25519 public key"))?,
         };
+        let audit_genesis = record
+            .audit_genesis
+            .as_deref()
+            .map(|text| unhex(text).ok_or_else(|| corrupt("audit_genesis is not 128 hex digits")))
+            .transpose()?;
         Ok(Some(Self {
             device_id,
             name,
@@ -164,6 +178,7 @@ impl IdentityInfo {
             created,
             secrets: record.secrets,
             audit_key,
+            audit_genesis,
         }))
     }
 }
@@ -183,6 +198,8 @@ struct Record {
     /// Absent until the first rotation (then the audit chain's first key).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     audit_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    audit_genesis: Option<String>,
 }
 
 /// An identity loaded or created, with its key storage (for rotation,
@@ -265,11 +282,15 @@ pub fn load(home: &Home, lock: &HomeLock, config: &Config) -> Result<LoadedIdent
         path: home.identity_path(),
     })?;
     let (storage, notice) = KeyStorage::open(home, config.storage, info.device_id)?;
+    require_keychain(home, &info, &storage, config.storage)?;
     let mut notices: Vec<Notice> = notice.into_iter().collect();
     let mut keys = Vec::with_capacity(2);
     for entry in SecretEntry::KEYS {
         let Some(loaded) = storage.load_key(entry)? else {
-            return Err(missing(&info, &storage, config.storage, entry));
+            return Err(Error::KeyMissing {
+                entry,
+                location: info.secrets,
+            });
         };
         let public = crate::keys::public_key_of(entry, loaded.secret.expose_secret());
         let recorded: &[u8; KEY_LEN] = match entry {
@@ -319,29 +340,27 @@ pub fn load_or_create(
     }
 }
 
-/// The error for a key no reachable storage holds.
-fn missing(
+/// Fails closed when `identity.json` says the secrets are in the OS
+/// keychain and `storage` has none ([`Error::KeychainRequired`]): the key
+/// files and `logs/audit.head` are never used instead, so editing
+/// `config.toml` (or a locked keychain under `auto`) cannot move the keys or
+/// the audit head out of the keychain.
+pub(crate) fn require_keychain(
+    home: &Home,
     info: &IdentityInfo,
     storage: &KeyStorage,
     mode: StorageMode,
-    entry: SecretEntry,
-) -> Error {
-    if info.secrets == Location::Keychain && storage.keychain().is_none() {
-        let reason = if mode == StorageMode::File {
-            "storage = \"file\" in config.toml, and identity.json says the keys are in the OS \
-             keychain"
-                .to_owned()
-        } else {
-            "identity.json says the keys are in the OS keychain, no keychain is usable and no \
-             key file backs them up"
-                .to_owned()
-        };
-        return Error::KeychainUnavailable { reason };
+) -> Result<(), Error> {
+    if info.secrets != Location::Keychain || storage.keychain().is_some() {
+        return Ok(());
     }
-    Error::KeyMissing {
-        entry,
-        location: info.secrets,
-    }
+    Err(Error::KeychainRequired {
+        path: home.identity_path(),
+        why: match mode {
+            StorageMode::File => "config.toml sets storage = \"file\"",
+            StorageMode::Auto | StorageMode::Keychain => "no usable OS keychain was found",
+        },
+    })
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
@@ -352,12 +371,12 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     text
 }
 
-pub(crate) fn unhex(text: &str) -> Option<[u8; KEY_LEN]> {
+pub(crate) fn unhex<const N: usize>(text: &str) -> Option<[u8; N]> {
     let digits = text.as_bytes();
-    if digits.len() != KEY_LEN * 2 {
+    if digits.len() != N * 2 {
         return None;
     }
-    let mut out = [0u8; KEY_LEN];
+    let mut out = [0u8; N];
     for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
         let pair = std::str::from_utf8(pair).ok()?;
         if !pair.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
@@ -485,7 +504,7 @@ mod tests {
     fn hex_round_trip() {
         let bytes: [u8; 32] = core::array::from_fn(|i| u8::try_from(i * 7).unwrap());
         assert_eq!(unhex(&hex(&bytes)), Some(bytes));
-        assert_eq!(unhex(&hex(&bytes).to_uppercase()), None);
-        assert_eq!(unhex("00"), None);
+        assert_eq!(unhex::<32>(&hex(&bytes).to_uppercase()), None);
+        assert_eq!(unhex::<32>("00"), None);
     }
 }

@@ -335,7 +335,7 @@ pub(crate) fn recover(home: &Home, config: &Config, lock: &HomeLock) -> Result<V
         ));
     }
     let new = load_new_identity(&storage, &plan)?;
-    let (heads, _) = device::heads_for(home, &storage, &info)?;
+    let (heads, _) = device::heads_for(home, &storage, &info, config.storage)?;
     let mut audit = AuditLog::new(home, heads).with_retention(device::retention(config));
     finish(home, lock, &storage, &mut audit, &plan, None, &new)?;
     Ok(vec![Notice::new(format!(

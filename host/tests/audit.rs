@@ -20,13 +20,15 @@ use std::path::Path;
 use base64ct::{Base64, Encoding};
 use common::{chmod, home, id, key, signer, snapshot};
 use honeylink_core::audit::{
-    Anchor, ChainHead, Event, PairingFailure, REFUSAL_BUDGET, Record, RejectionReason, RotationKind,
+    Anchor, Event, PairingFailure, REFUSAL_BUDGET, Record, RejectionReason, RotationKind,
 };
 use honeylink_core::identity::Fingerprint;
 use honeylink_core::pairing::PairingMethod;
 use honeylink_core::trust::{KeyChangeAction, RefusalReason};
 use honeylink_host::Error;
-use honeylink_host::audit_log::{AuditLog, FileHeadStore, HeadStore, MAX_LINE_LEN, Retention};
+use honeylink_host::audit_log::{
+    AuditLog, FileHeadStore, HeadStore, KeptHead, MAX_LINE_LEN, Retention,
+};
 use honeylink_host::home::Home;
 use honeylink_host::metrics::Metrics;
 
@@ -156,7 +158,7 @@ fn lines_are_readable_and_the_chain_verifies() {
     assert_eq!(verified.head, head);
     assert_eq!(verified.records, 5);
     assert_eq!(verified.beyond_kept_head, 0);
-    assert_eq!(log.heads().load().unwrap(), Some(head));
+    assert_eq!(log.heads().load().unwrap().map(|k| k.head), Some(head));
     // The first record's hash anchors too; another key does not.
     let first = Base64::decode_vec(
         serde_json::from_str::<serde_json::Value>(&all[0]).unwrap()["record"]
@@ -445,7 +447,7 @@ fn a_crash_between_line_and_head_is_rolled_forward() {
     let verified = log.verify(anchor()).unwrap();
     assert_eq!((verified.head, verified.beyond_kept_head), (head, 1));
     assert_eq!(log.recover().unwrap(), head);
-    assert_eq!(log.heads().load().unwrap(), Some(head));
+    assert_eq!(log.heads().load().unwrap().map(|k| k.head), Some(head));
     assert_eq!(log.verify(anchor()).unwrap().beyond_kept_head, 0);
 
     // Two behind never happens by a crash: refused.
@@ -471,7 +473,7 @@ fn a_torn_last_line_is_cut_by_the_next_append() {
     let mut log = started(&home, 3);
     let path = home.audit_log_path();
     let whole = lines(&path);
-    let head = log.heads().load().unwrap().unwrap();
+    let head = log.heads().load().unwrap().unwrap().head;
     // The crash: half a line, no newline, head unchanged.
     let mut file = fs::File::options().append(true).open(&path).unwrap();
     file.write_all(&whole[2].as_bytes()[..100]).unwrap();
@@ -737,12 +739,12 @@ fn metrics_count_a_known_log() {
 fn the_head_store_is_a_trait_the_log_uses() {
     use std::cell::RefCell;
     /// A head kept in memory (as a keychain would keep it).
-    struct Memory(RefCell<Option<ChainHead>>);
+    struct Memory(RefCell<Option<KeptHead>>);
     impl HeadStore for Memory {
-        fn load(&self) -> Result<Option<ChainHead>, Error> {
+        fn load(&self) -> Result<Option<KeptHead>, Error> {
             Ok(*self.0.borrow())
         }
-        fn store(&self, head: &ChainHead) -> Result<(), Error> {
+        fn store(&self, head: &KeptHead) -> Result<(), Error> {
             *self.0.borrow_mut() = Some(*head);
             Ok(())
         }
@@ -751,7 +753,101 @@ fn the_head_store_is_a_trait_the_log_uses() {
     let mut log = AuditLog::new(&home, Memory(RefCell::new(None)));
     log.start(&signer(1), id(0), T0).unwrap();
     let head = log.append(&signer(1), T0 + 1, paired(1)).unwrap();
-    assert_eq!(*log.heads().0.borrow(), Some(head));
+    assert_eq!(*log.heads().0.borrow(), Some(KeptHead { head, cut: None }));
     assert!(!home.audit_head_path().exists());
     assert_eq!(log.verify(anchor()).unwrap().head, head);
+}
+
+/// H1: a continuation anchor must be the cut kept with the head: forging
+/// `audit.pruned` (or passing a continuation) when nothing was pruned, or a
+/// deeper cut than the real one, is refused.
+#[test]
+fn the_prune_cut_comes_from_the_head_store() {
+    let (_dir, home) = home();
+    let log = started(&home, 6);
+    let seq = common::forge_prune_note(&home, 3);
+    let key = signer(1).verifying_key();
+    // What audit.pruned says is not used: the chain must start at genesis.
+    assert!(matches!(
+        log.anchor(key).unwrap(),
+        Anchor::SigningKey(k) if k == key
+    ));
+    assert!(log.verify(log.anchor(key).unwrap()).is_err());
+    // A continuation when the head store says nothing was pruned.
+    let lines = lines(&home.audit_log_path());
+    let first: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+    let bytes = Base64::decode_vec(first["record"].as_str().unwrap()).unwrap();
+    let record = Record::decode(&bytes).unwrap();
+    let forged = Anchor::Continuation {
+        key,
+        seq,
+        prev_hash: record.prev_hash,
+    };
+    assert!(
+        matches!(
+            log.verify(forged),
+            Err(Error::AuditCutMismatch {
+                kept: None,
+                found: Some(3),
+                ..
+            })
+        ),
+        "{:?}",
+        log.verify(forged)
+    );
+}
+
+/// H1 after a real prune: removing the next segment too and moving the
+/// note to it is caught; the kept cut is in the head store.
+#[test]
+fn a_deeper_forged_cut_after_pruning_is_caught() {
+    let (_dir, home) = home();
+    let retention = Retention {
+        max_age_secs: u64::MAX,
+        max_total_bytes: 6000,
+        segment_bytes: 2000,
+    };
+    let mut log = log(&home).with_retention(retention);
+    log.start(&signer(1), id(0), T0).unwrap();
+    for i in 0..40u32 {
+        log.append(&signer(1), T0 + u64::from(i) + 1, paired(i))
+            .unwrap();
+    }
+    let report = log.prune(anchor(), T0 + 100).unwrap();
+    assert!(!report.removed.is_empty());
+    let cut = log.heads().load().unwrap().unwrap().cut.unwrap();
+    assert_eq!(cut.seq, report.first_kept_seq);
+    log.verify(log.anchor(signer(1).verifying_key()).unwrap())
+        .unwrap();
+    // Drop the oldest kept segment, and write the note a prune there would.
+    let mut segments: Vec<_> = fs::read_dir(home.logs_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().contains("audit.0"))
+        .collect();
+    segments.sort();
+    let oldest = segments.remove(0);
+    let next_first = lines(&segments[0]).remove(0);
+    fs::remove_file(&oldest).unwrap();
+    let line: serde_json::Value = serde_json::from_str(&next_first).unwrap();
+    let bytes = Base64::decode_vec(line["record"].as_str().unwrap()).unwrap();
+    let record = Record::decode(&bytes).unwrap();
+    let note = format!(
+        "{{\"version\":1,\"seq\":{},\"hash\":\"{}\",\"key\":\"{}\"}}\n",
+        record.seq,
+        Base64::encode_string(&record.prev_hash),
+        Base64::encode_string(&record.signer)
+    );
+    home.write_private(&home.logs_dir().join("audit.pruned"), note.as_bytes())
+        .unwrap();
+    assert!(log.verify(anchor()).is_err());
+    let deeper = Anchor::Continuation {
+        key: signer(1).verifying_key(),
+        seq: record.seq,
+        prev_hash: record.prev_hash,
+    };
+    assert!(matches!(
+        log.verify(deeper),
+        Err(Error::AuditCutMismatch { .. })
+    ));
 }

@@ -106,9 +106,16 @@ fn init_completes_an_interrupted_init() {
     let (device, _) = Device::init(&root, None, 1).unwrap();
     let home = device.home().clone();
     drop(device);
-    // As if the process died after identity.json, before the chain began.
+    // As if the process died after identity.json, before the chain began
+    // (so before identity.json recorded the genesis record).
     fs::remove_file(home.audit_log_path()).unwrap();
     fs::remove_file(home.audit_head_path()).unwrap();
+    let mut json: serde_json::Value =
+        serde_json::from_slice(&fs::read(home.identity_path()).unwrap()).unwrap();
+    assert!(json["audit_genesis"].is_string());
+    json.as_object_mut().unwrap().remove("audit_genesis");
+    home.write_private(&home.identity_path(), json.to_string().as_bytes())
+        .unwrap();
     assert!(matches!(
         Device::open(&root),
         Err(Error::AuditNotStarted { .. })
@@ -369,4 +376,50 @@ fn destroy_leaves_unknown_files_and_says_so() {
     assert_eq!(report.left, [root.join("notes.txt")]);
     assert!(!Home::exists(&root.join("identity.json")));
     assert!(!Home::exists(&root.join("keys")));
+}
+
+/// H1: deleting the front of the log and writing a matching
+/// `audit.pruned` does not make the shortened log verify: where the kept
+/// chain starts is taken from the head store, never from that file.
+#[test]
+fn a_forged_prune_note_does_not_hide_the_front_of_the_log() {
+    let (_dir, root) = file_home();
+    let (mut device, _) = Device::init(&root, None, 1_000).unwrap();
+    for n in 0..4 {
+        device
+            .confirm_pairing(pending(n, PairingMethod::Qr), 1_001 + u64::from(n))
+            .unwrap();
+    }
+    device.verify_audit().unwrap();
+    let home = Home::open(&root).unwrap();
+    assert_eq!(common::forge_prune_note(&home, 3), 3);
+    assert!(
+        device.verify_audit().is_err(),
+        "the forged cut was accepted"
+    );
+    assert!(device.metrics().is_err(), "the forged cut was accepted");
+    let reopened = Device::open(&root).unwrap();
+    assert!(reopened.verify_audit().is_err());
+}
+
+/// L2: deleting the logs does not let `init` start a new chain for the
+/// same identity.
+#[test]
+fn init_refuses_to_restart_a_deleted_chain() {
+    let (_dir, root) = file_home();
+    let (mut device, _) = Device::init(&root, None, 1_000).unwrap();
+    device
+        .confirm_pairing(pending(1, PairingMethod::Qr), 1_001)
+        .unwrap();
+    drop(device);
+    let home = Home::open(&root).unwrap();
+    for entry in fs::read_dir(home.logs_dir()).unwrap() {
+        fs::remove_file(entry.unwrap().path()).unwrap();
+    }
+    assert!(Device::init(&root, None, 2_000).is_err());
+    assert!(
+        !Home::exists(&home.audit_log_path())
+            || fs::read(home.audit_log_path()).unwrap().is_empty()
+    );
+    assert!(Device::open(&root).is_err());
 }

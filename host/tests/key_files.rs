@@ -15,7 +15,9 @@ use honeylink_core::crypto::ed25519::SigningKey;
 use honeylink_core::crypto::x25519::StaticSecret;
 use honeylink_host::Error;
 use honeylink_host::home::Home;
-use honeylink_host::keys::{FileStore, KeyFileProblem, Passphrase, SecretEntry, SecretStore};
+use honeylink_host::keys::{
+    AUDIT_HEAD_LEN, FileStore, KeyFileProblem, Passphrase, SecretEntry, SecretStore,
+};
 
 const OPENSSL: &str = "/usr/bin/openssl";
 
@@ -347,15 +349,15 @@ fn audit_head_and_lengths() {
     let (_dir, home) = home();
     let store = FileStore::new(home.clone(), None);
     assert!(store.get(SecretEntry::AuditHead).unwrap().is_none());
-    let head = [3u8; 72];
+    let head = [3u8; AUDIT_HEAD_LEN];
     store.set(SecretEntry::AuditHead, &head).unwrap();
     assert_eq!(*store.get(SecretEntry::AuditHead).unwrap().unwrap(), head);
     assert_eq!(fs::read(home.audit_head_path()).unwrap(), head);
     assert!(matches!(
-        store.set(SecretEntry::AuditHead, &[0u8; 71]),
+        store.set(SecretEntry::AuditHead, &[0u8; AUDIT_HEAD_LEN - 1]),
         Err(Error::SecretLength {
-            expected: 72,
-            found: 71,
+            expected: AUDIT_HEAD_LEN,
+            found: 175,
             ..
         })
     ));
@@ -367,13 +369,13 @@ fn audit_head_and_lengths() {
             ..
         })
     ));
-    fs::write(home.audit_head_path(), [0u8; 73]).unwrap();
+    fs::write(home.audit_head_path(), [0u8; AUDIT_HEAD_LEN + 1]).unwrap();
     assert!(matches!(
         store.get(SecretEntry::AuditHead),
         Err(Error::KeyFile {
             problem: KeyFileProblem::Length {
-                expected: 72,
-                found: 73
+                expected: AUDIT_HEAD_LEN,
+                found: 177
             },
             ..
         })

@@ -22,6 +22,8 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -32,7 +34,9 @@ use honeylink_host::Error;
 use honeylink_host::config::{Config, StorageMode};
 use honeylink_host::home::Home;
 use honeylink_host::identity;
-use honeylink_host::keys::{FileStore, KeyStorage, Keychain, Location, SecretEntry, SecretStore};
+use honeylink_host::keys::{
+    AUDIT_HEAD_LEN, FileStore, KeyStorage, Keychain, Location, SecretEntry, SecretStore,
+};
 
 /// Set in the children, so that their tests do nothing when run by hand.
 const CHILD_ENV: &str = "HONEYLINK_KEYCHAIN_TEST_CHILD";
@@ -213,9 +217,12 @@ fn child_no_session_bus() {
     loaded
         .storage
         .secrets()
-        .set(SecretEntry::AuditHead, &[4u8; 72])
+        .set(SecretEntry::AuditHead, &[4u8; AUDIT_HEAD_LEN])
         .unwrap();
-    assert_eq!(std::fs::read(home.audit_head_path()).unwrap(), [4u8; 72]);
+    assert_eq!(
+        std::fs::read(home.audit_head_path()).unwrap(),
+        [4u8; AUDIT_HEAD_LEN]
+    );
 
     // keychain mode with keys in files: still an error, not a silent file use.
     let err = identity::load(&home, &lock, &config(StorageMode::Keychain)).unwrap_err();
@@ -307,7 +314,7 @@ fn child_real_keychain() {
     loaded
         .storage
         .secrets()
-        .set(SecretEntry::AuditHead, &[6u8; 72])
+        .set(SecretEntry::AuditHead, &[6u8; AUDIT_HEAD_LEN])
         .unwrap();
     assert_eq!(
         *loaded
@@ -316,7 +323,7 @@ fn child_real_keychain() {
             .get(SecretEntry::AuditHead)
             .unwrap()
             .unwrap(),
-        [6u8; 72]
+        [6u8; AUDIT_HEAD_LEN]
     );
     assert!(!Home::exists(&home.audit_head_path()));
     // Rotation primitives: replace (atomic per key), store refuses, delete.
@@ -348,7 +355,7 @@ fn child_real_keychain() {
     identity::load(&home, &lock, &config(StorageMode::Auto)).unwrap();
     // storage = "file" cannot see keychain keys: a clear error.
     let err = identity::load(&home, &lock, &config(StorageMode::File)).unwrap_err();
-    assert!(matches!(err, Error::KeychainUnavailable { .. }), "{err}");
+    assert!(matches!(err, Error::KeychainRequired { .. }), "{err}");
     println!("keychain mode ok");
 
     // 3. auto with a keychain: keys go to the keychain.
@@ -442,8 +449,10 @@ fn child_real_keychain() {
         ),
         "{err}"
     );
-    // storage = "file" ignores the keychain and uses the files.
-    identity::load(&file_home, &file_lock, &config(StorageMode::File)).unwrap();
+    // storage = "file" does not silently fall back to the backup files
+    // (identity.json says the keys are in the keychain): refused.
+    let err = identity::load(&file_home, &file_lock, &config(StorageMode::File)).unwrap_err();
+    assert!(matches!(err, Error::KeychainRequired { .. }), "{err}");
     assert_eq!(
         again.storage.delete_key(SecretEntry::DeviceKey).unwrap(),
         vec![Location::Keychain, Location::File]
@@ -470,7 +479,13 @@ fn child_real_keychain() {
     assert!(matches!(err, Error::KeychainUnavailable { .. }), "{err}");
     println!("locked: {err}");
     let err = identity::load(&home, &lock, &config(StorageMode::Auto)).unwrap_err();
-    assert!(matches!(err, Error::KeychainUnavailable { .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::KeychainUnavailable { .. } | Error::KeychainRequired { .. }
+        ),
+        "{err}"
+    );
     let fresh = home_in(dir.path(), "locked-auto");
     let fresh_lock = fresh.lock().unwrap();
     let fallback = identity::create(
@@ -542,6 +557,46 @@ fn device_in_keychain(dir: &Path) {
     assert!(device.verify_audit().is_err());
     std::fs::write(home.audit_log_path(), &log).unwrap();
     device.verify_audit().unwrap();
+
+    // H1: dropping the log's front and forging audit.pruned is caught.
+    let note = home.logs_dir().join("audit.pruned");
+    common::forge_prune_note(&home, 2);
+    let err = device.verify_audit().unwrap_err();
+    println!("forged prune note: {err}");
+    std::fs::write(home.audit_log_path(), &log).unwrap();
+    std::fs::remove_file(&note).unwrap();
+    device.verify_audit().unwrap();
+
+    // H2: config.toml and identity.json edited to say "files", with backup
+    // key files there: the head is still the keychain's.
+    home.write_private(&home.config_path(), b"storage = \"file\"\n")
+        .unwrap();
+    let err = Device::open(&root).unwrap_err();
+    assert!(matches!(err, Error::KeychainRequired { .. }), "{err}");
+    let identity_json = std::fs::read(home.identity_path()).unwrap();
+    let edited = String::from_utf8(identity_json.clone())
+        .unwrap()
+        .replace("\"keychain\"", "\"file\"");
+    home.write_private(&home.identity_path(), edited.as_bytes())
+        .unwrap();
+    let files = FileStore::new(home.clone(), None);
+    for entry in SecretEntry::KEYS {
+        files
+            .set(entry, &keychain.get(entry).unwrap().unwrap())
+            .unwrap();
+    }
+    let downgraded = Device::open(&root).unwrap();
+    assert_eq!(downgraded.audit_head_location(), Location::Keychain);
+    std::fs::write(home.audit_log_path(), cut).unwrap();
+    assert!(downgraded.verify_audit().is_err());
+    std::fs::write(home.audit_log_path(), &log).unwrap();
+    downgraded.verify_audit().unwrap();
+    drop(downgraded);
+    home.write_private(&home.identity_path(), &identity_json)
+        .unwrap();
+    home.write_private(&home.config_path(), b"storage = \"keychain\"\n")
+        .unwrap();
+    let device = Device::open(&root).unwrap();
 
     let report = device.destroy(13).unwrap();
     let mut deleted = report.keychain_entries.clone();

@@ -6,7 +6,7 @@
 //! (for example `…/device_key`), the secret the raw bytes.
 //!
 //! A keychain is trusted only after [`Keychain::connect`] has written, read
-//! back and deleted a probe entry: creating a store proves nothing (it
+//! back and deleted a probe entry (`<device id>/probe.<random>`): creating a store proves nothing (it
 //! succeeds without a running keyring), and a locked keyring may answer
 //! "no such entry" for an entry it holds. So "absent" is believed only from
 //! a keychain that has just shown it can store and return a secret.
@@ -55,6 +55,24 @@ impl Keychain {
         Ok(keychain)
     }
 
+    /// The keychain, when one is reachable and already holds `entry` for
+    /// `device_id`; `None` when no keychain answers, it is locked, or it has
+    /// no such entry. Reads only: nothing is written, not even a probe (so
+    /// an absence is not proven, see the module docs; it is used where the
+    /// alternative is no protection at all). An entry that is there but
+    /// corrupt is an error, never `None`.
+    pub fn holding(device_id: DeviceId, entry: SecretEntry) -> Result<Option<Self>, Error> {
+        let Ok(store) = platform_store() else {
+            return Ok(None);
+        };
+        let keychain = Self { store, device_id };
+        match keychain.get_unprobed(entry) {
+            Ok(Some(_)) => Ok(Some(keychain)),
+            Ok(None) | Err(Error::KeychainUnavailable { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     fn user(&self, name: &str) -> String {
         format!("{}/{name}", self.device_id)
     }
@@ -64,14 +82,18 @@ impl Keychain {
     }
 
     fn probe(&self) -> Result<(), Error> {
+        // A random secret under a random name: no fixed entry another
+        // process could hold, pre-create or watch for.
         let mut nonce = Zeroizing::new([0u8; 16]);
+        let mut suffix = [0u8; 8];
         SysRng
             .try_fill_bytes(nonce.as_mut_slice())
+            .and_then(|()| SysRng.try_fill_bytes(&mut suffix))
             .map_err(|e| Error::KeychainUnavailable {
                 reason: format!("no random probe: {e}"),
             })?;
         let entry = self
-            .entry("probe")
+            .entry(&format!("probe.{}", crate::identity::hex(&suffix)))
             .map_err(|e| unavailable("cannot name an entry", &e))?;
         entry
             .set_secret(nonce.as_slice())
@@ -91,6 +113,31 @@ impl Keychain {
             });
         }
         Ok(())
+    }
+
+    /// The entry's secret, `None` on "no entry" (not proven absent).
+    fn get_unprobed(&self, entry: SecretEntry) -> Result<Option<Zeroizing<Vec<u8>>>, Error> {
+        let item = self
+            .entry(entry.name())
+            .map_err(|e| Self::failure("name", entry, &e))?;
+        match item.get_secret() {
+            Ok(secret) => {
+                let secret = Zeroizing::new(secret);
+                if secret.len() != entry.secret_len() {
+                    return Err(Error::KeychainCorrupt {
+                        entry,
+                        detail: format!("{} bytes, expected {}", secret.len(), entry.secret_len()),
+                    });
+                }
+                Ok(Some(secret))
+            }
+            Err(keyring_core::Error::NoEntry) => Ok(None),
+            Err(keyring_core::Error::Ambiguous(_)) => Err(Error::KeychainCorrupt {
+                entry,
+                detail: "more than one entry".into(),
+            }),
+            Err(e) => Err(Self::failure("read", entry, &e)),
+        }
     }
 
     fn failure(op: &'static str, entry: SecretEntry, e: &keyring_core::Error) -> Error {
@@ -121,31 +168,13 @@ impl SecretStore for Keychain {
     }
 
     fn get(&self, entry: SecretEntry) -> Result<Option<Zeroizing<Vec<u8>>>, Error> {
-        let item = self
-            .entry(entry.name())
-            .map_err(|e| Self::failure("name", entry, &e))?;
-        match item.get_secret() {
-            Ok(secret) => {
-                let secret = Zeroizing::new(secret);
-                if secret.len() != entry.secret_len() {
-                    return Err(Error::KeychainCorrupt {
-                        entry,
-                        detail: format!("{} bytes, expected {}", secret.len(), entry.secret_len()),
-                    });
-                }
-                Ok(Some(secret))
-            }
+        match self.get_unprobed(entry)? {
             // A locked keyring can answer "no entry" for an entry it holds:
             // believe the absence only if the keychain still works.
-            Err(keyring_core::Error::NoEntry) => self.probe().map(|()| None),
-            Err(keyring_core::Error::Ambiguous(_)) => Err(Error::KeychainCorrupt {
-                entry,
-                detail: "more than one entry".into(),
-            }),
-            Err(e) => Err(Self::failure("read", entry, &e)),
+            None => self.probe().map(|()| None),
+            found => Ok(found),
         }
     }
-
     fn set(&self, entry: SecretEntry, secret: &[u8]) -> Result<(), Error> {
         entry.check_len(secret.len())?;
         let item = self

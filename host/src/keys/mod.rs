@@ -40,15 +40,18 @@ pub use keychain::{KEYCHAIN_SERVICE, Keychain};
 pub(crate) use file::public_key_of;
 
 use crate::Error;
-use crate::audit_log::HeadStore;
+use crate::audit_log::{Cut, HeadStore, KeptHead};
 use crate::config::StorageMode;
 use crate::home::Home;
 
 /// Length of each secret key (X25519 secret, Ed25519 seed).
 pub const KEY_LEN: usize = 32;
-/// Length of the audit head entry: an 8-byte sequence number (big-endian)
-/// and the 64-byte SHA-512 hash of the record at that position.
-pub const AUDIT_HEAD_LEN: usize = 8 + HASH_LEN;
+/// Length of the audit head entry: the head (an 8-byte sequence number,
+/// big-endian, and the 64-byte SHA-512 hash of the record at that position),
+/// then the prune cut (the first kept record's 8-byte sequence number, the
+/// 64-byte hash of the record before it and the 32-byte key that signs it;
+/// all zero when the chain was never pruned).
+pub const AUDIT_HEAD_LEN: usize = 8 + HASH_LEN + 8 + HASH_LEN + 32;
 
 /// A secret kept by a [`SecretStore`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -182,45 +185,77 @@ pub trait SecretStore {
     fn delete(&self, entry: SecretEntry) -> Result<bool, Error>;
 }
 
-/// The audit chain's head kept as the [`SecretEntry::AuditHead`] entry of a
-/// [`SecretStore`] (the keychain, when the keys are there): sequence number
-/// (8 bytes, big-endian) then the record's SHA-512 hash.
+/// The audit chain's head and prune cut kept as the
+/// [`SecretEntry::AuditHead`] entry of a [`SecretStore`] (the keychain, when
+/// the keys are there), laid out as [`AUDIT_HEAD_LEN`] says.
 ///
 /// In the keychain, the head is out of reach of an attacker who can write
 /// the home's files but not the keychain: such an attacker cannot cut the
-/// log's tail (or replace the log) without the verification noticing,
-/// even with the key files at hand, because the head they would need to
-/// write is not a file.
+/// log's tail, remove its front (the cut is kept here, not only in
+/// `logs/audit.pruned`) or replace the log without the verification
+/// noticing, even with the key files at hand, because what they would need
+/// to write is not a file.
 #[derive(Debug)]
 pub struct SecretHeadStore<S: SecretStore>(pub S);
 
 impl<S: SecretStore> HeadStore for SecretHeadStore<S> {
-    fn load(&self) -> Result<Option<ChainHead>, Error> {
+    fn load(&self) -> Result<Option<KeptHead>, Error> {
         let Some(bytes) = self.0.get(SecretEntry::AuditHead)? else {
             return Ok(None);
         };
-        SecretEntry::AuditHead.check_len(bytes.len())?;
-        let (seq, hash) = bytes.split_at(8);
-        let seq = u64::from_be_bytes(seq.try_into().map_err(|_| Error::SecretLength {
-            entry: SecretEntry::AuditHead,
-            expected: AUDIT_HEAD_LEN,
-            found: bytes.len(),
-        })?);
-        let hash: [u8; HASH_LEN] = hash.try_into().map_err(|_| Error::SecretLength {
-            entry: SecretEntry::AuditHead,
-            expected: AUDIT_HEAD_LEN,
-            found: bytes.len(),
-        })?;
-        Ok(Some(ChainHead { seq, hash }))
+        decode_kept_head(&bytes).map(Some)
     }
 
-    fn store(&self, head: &ChainHead) -> Result<(), Error> {
-        let mut bytes = [0u8; AUDIT_HEAD_LEN];
-        let (seq, hash) = bytes.split_at_mut(8);
-        seq.copy_from_slice(&head.seq.to_be_bytes());
-        hash.copy_from_slice(&head.hash);
-        self.0.set(SecretEntry::AuditHead, &bytes)
+    fn store(&self, kept: &KeptHead) -> Result<(), Error> {
+        self.0.set(SecretEntry::AuditHead, &encode_kept_head(kept))
     }
+}
+
+fn encode_kept_head(kept: &KeptHead) -> [u8; AUDIT_HEAD_LEN] {
+    let mut bytes = [0u8; AUDIT_HEAD_LEN];
+    let (seq, rest) = bytes.split_at_mut(8);
+    let (hash, rest) = rest.split_at_mut(HASH_LEN);
+    let (cut_seq, rest) = rest.split_at_mut(8);
+    let (cut_hash, cut_key) = rest.split_at_mut(HASH_LEN);
+    seq.copy_from_slice(&kept.head.seq.to_be_bytes());
+    hash.copy_from_slice(&kept.head.hash);
+    if let Some(cut) = &kept.cut {
+        cut_seq.copy_from_slice(&cut.seq.to_be_bytes());
+        cut_hash.copy_from_slice(&cut.prev_hash);
+        cut_key.copy_from_slice(&cut.key);
+    }
+    bytes
+}
+
+fn decode_kept_head(bytes: &[u8]) -> Result<KeptHead, Error> {
+    let entry = SecretEntry::AuditHead;
+    entry.check_len(bytes.len())?;
+    let corrupt = |detail: &str| Error::KeychainCorrupt {
+        entry,
+        detail: detail.into(),
+    };
+    let length = || corrupt("wrong length");
+    let (seq, rest) = bytes.split_first_chunk::<8>().ok_or_else(length)?;
+    let (hash, rest) = rest.split_first_chunk::<HASH_LEN>().ok_or_else(length)?;
+    let (cut_seq, rest) = rest.split_first_chunk::<8>().ok_or_else(length)?;
+    let (cut_hash, cut_key) = rest.split_first_chunk::<HASH_LEN>().ok_or_else(length)?;
+    let cut_key: [u8; 32] = cut_key.try_into().map_err(|_| length())?;
+    let cut = match u64::from_be_bytes(*cut_seq) {
+        0 if cut_hash.iter().chain(&cut_key).all(|&b| b == 0) => None,
+        0 => return Err(corrupt("a prune cut at record 0")),
+        seq => Some(Cut {
+            seq,
+            prev_hash: *cut_hash,
+            key: cut_key,
+        }),
+    };
+    Ok(KeptHead {
+        head: ChainHead {
+            seq: u64::from_be_bytes(*seq),
+            hash: *hash,
+        },
+        cut,
+    })
 }
 
 /// A line for the person running HoneyLink (the library never prints).

@@ -84,3 +84,32 @@ pub(crate) fn snapshot(dir: &Path) -> Vec<(PathBuf, Option<Vec<u8>>, u32)> {
 pub(crate) fn chmod(path: &Path, mode: u32) {
     fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
 }
+
+/// The attack on pruning: drops the audit log's lines before line `keep`
+/// (from 0) and writes the `audit.pruned` note a real prune at that record
+/// would write (its sequence number, its previous hash, its signer), so
+/// that the note alone would make the shortened log verify. Returns the
+/// first kept record's sequence number.
+pub(crate) fn forge_prune_note(home: &Home, keep: usize) -> u64 {
+    use base64ct::{Base64, Encoding};
+    let text = fs::read_to_string(home.audit_log_path()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let line: serde_json::Value = serde_json::from_str(lines[keep]).unwrap();
+    let bytes = Base64::decode_vec(line["record"].as_str().unwrap()).unwrap();
+    let record = honeylink_core::audit::Record::decode(&bytes).unwrap();
+    let note = serde_json::json!({
+        "version": 1,
+        "seq": record.seq,
+        "hash": Base64::encode_string(&record.prev_hash),
+        "key": Base64::encode_string(&record.signer),
+    });
+    home.write_private(
+        &home.logs_dir().join("audit.pruned"),
+        format!("{note}\n").as_bytes(),
+    )
+    .unwrap();
+    let mut kept = lines[keep..].join("\n");
+    kept.push('\n');
+    fs::write(home.audit_log_path(), kept).unwrap();
+    record.seq
+}

@@ -478,10 +478,20 @@ impl<H: HeadStore> AuditLog<H> {
         now: u64,
         event: Event,
     ) -> Result<ChainHead, Error> {
+        self.write_next(lock, |writer, out| writer.append(key, now, event, out))
+    }
+
+    /// Resumes the chain at its recovered tail, has `make` write the next
+    /// record, and writes it with its head.
+    fn write_next(
+        &mut self,
+        lock: &HomeLock,
+        make: impl FnOnce(&mut AuditWriter, &mut [u8]) -> Result<usize, honeylink_core::Error>,
+    ) -> Result<ChainHead, Error> {
         let tail = self.recover_locked(lock)?;
         let mut writer = AuditWriter::resume(tail.head, tail.signer);
         let mut out = [0u8; MAX_RECORD_LEN];
-        let len = writer.append(key, now, event, &mut out)?;
+        let len = make(&mut writer, &mut out)?;
         self.write_record(lock, &writer, out.get(..len).unwrap_or_default(), tail.cut)
     }
 
@@ -511,11 +521,9 @@ impl<H: HeadStore> AuditLog<H> {
         new: &SigningKey,
         now: u64,
     ) -> Result<ChainHead, Error> {
-        let tail = self.recover_locked(lock)?;
-        let mut writer = AuditWriter::resume(tail.head, tail.signer);
-        let mut out = [0u8; MAX_RECORD_LEN];
-        let len = writer.rotate_signing_key(old, new, now, &mut out)?;
-        self.write_record(lock, &writer, out.get(..len).unwrap_or_default(), tail.cut)
+        self.write_next(lock, |writer, out| {
+            writer.rotate_signing_key(old, new, now, out)
+        })
     }
 
     /// Records a refused session through the flood control: the record if

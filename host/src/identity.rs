@@ -37,6 +37,7 @@ use honeylink_core::identity::{
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
+use crate::clock::{format_rfc3339, parse_rfc3339};
 use crate::config::{Config, StorageMode};
 use crate::home::{Home, HomeLock};
 use crate::keys::{KEY_LEN, KeyStorage, Location, Notice, SecretEntry};
@@ -106,7 +107,7 @@ impl IdentityInfo {
             x25519_public_key: hex(self.x25519_public_key.as_bytes()),
             ed25519_public_key: hex(self.ed25519_public_key.as_bytes()),
             fingerprint: self.fingerprint.to_string(),
-            created: rfc3339(self.created)
+            created: format_rfc3339(self.created)
                 .ok_or_else(|| Error::corrupt(&path, "creation time out of range"))?,
             secrets: self.secrets,
             audit_key: (self.audit_key != self.ed25519_public_key)
@@ -387,118 +388,11 @@ pub(crate) fn unhex<const N: usize>(text: &str) -> Option<[u8; N]> {
     Some(out)
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let shifted_month = if month > 2 { month - 3 } else { month + 9 };
-    let day_of_year = (153 * shifted_month + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
-}
-
-/// The date of a day count since 1970-01-01.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let days = days + 719_468;
-    let era = days.div_euclid(146_097);
-    let day_of_era = days - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let shifted_month = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-    let month = if shifted_month < 10 {
-        shifted_month + 3
-    } else {
-        shifted_month - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
-/// `YYYY-MM-DDTHH:MM:SSZ` for seconds since 1970 (years up to 9999).
-fn rfc3339(unix: u64) -> Option<String> {
-    let unix = i64::try_from(unix).ok()?;
-    let (year, month, day) = civil_from_days(unix.div_euclid(86_400));
-    if year > 9999 {
-        return None;
-    }
-    let second = unix.rem_euclid(86_400);
-    Some(format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        second / 3600,
-        second / 60 % 60,
-        second % 60
-    ))
-}
-
-/// Parses exactly the form [`rfc3339`] writes; refuses impossible dates.
-fn parse_rfc3339(text: &str) -> Option<u64> {
-    let b = text.as_bytes();
-    if b.len() != 20 {
-        return None;
-    }
-    let number = |range: std::ops::Range<usize>| -> Option<i64> {
-        let part = text.get(range)?;
-        part.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| part.parse().ok())?
-    };
-    let separators = [
-        (4, b'-'),
-        (7, b'-'),
-        (10, b'T'),
-        (13, b':'),
-        (16, b':'),
-        (19, b'Z'),
-    ];
-    if separators.iter().any(|&(i, c)| b.get(i) != Some(&c)) {
-        return None;
-    }
-    let days = days_from_civil(number(0..4)?, number(5..7)?, number(8..10)?);
-    let seconds = days * 86_400 + number(11..13)? * 3600 + number(14..16)? * 60 + number(17..19)?;
-    let unix = u64::try_from(seconds).ok()?;
-    // Month 13, February 30 or hour 24 do not survive the round trip.
-    (rfc3339(unix)? == text).then_some(unix)
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
-
-    #[test]
-    fn rfc3339_round_trip_and_refusals() {
-        assert_eq!(rfc3339(0).unwrap(), "1970-01-01T00:00:00Z");
-        // 2000-02-29T12:34:56Z (a leap day).
-        assert_eq!(rfc3339(951_827_696).unwrap(), "2000-02-29T12:34:56Z");
-        assert_eq!(parse_rfc3339("2000-02-29T12:34:56Z"), Some(951_827_696));
-        for t in [
-            0,
-            1,
-            86_399,
-            86_400,
-            1_700_000_000,
-            4_102_444_800,
-            253_402_300_799,
-        ] {
-            assert_eq!(parse_rfc3339(&rfc3339(t).unwrap()), Some(t));
-        }
-        for bad in [
-            "2001-02-29T00:00:00Z",
-            "2000-13-01T00:00:00Z",
-            "2000-01-01T24:00:00Z",
-            "2000-01-01 00:00:00Z",
-            "2000-01-01T00:00:00+01:00",
-            "1969-12-31T23:59:59Z",
-            "+000-01-01T00:00:00Z",
-            "",
-        ] {
-            assert_eq!(parse_rfc3339(bad), None, "{bad}");
-        }
-    }
 
     #[test]
     fn hex_round_trip() {

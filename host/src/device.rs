@@ -21,7 +21,7 @@
 //! | event | operation |
 //! |---|---|
 //! | `Genesis`, `KeyGenerated` | [`Device::init`] |
-//! | `Paired` | [`Device::confirm_pairing`] |
+//! | `Paired` | [`Device::confirm_pairing`], [`Device::confirm_pairing_at`] |
 //! | `PairingFailed` | [`Device::pairing_failed`] |
 //! | `Unpaired` | [`Device::unpair`], [`Device::rotate`] (each trusted peer) |
 //! | `DeviceBlocked` | [`Device::block_device`] |
@@ -49,6 +49,7 @@
 //! where the kept chain starts), and must end signed by `identity.json`'s
 //! current signing key, for `identity.json`'s device id.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use honeylink_core::audit::{Anchor, ChainHead, Event, PairingFailure, RotationKind};
@@ -367,6 +368,21 @@ impl Device {
     /// Those of [`TrustedPeers::add`] (blocked, key trusted under another
     /// id, key change not approved), audit and file errors.
     pub fn confirm_pairing(&mut self, peer: PendingPeer, now: u64) -> Result<PeerRecord, Error> {
+        self.confirm_pairing_at(peer, None, now)
+    }
+
+    /// [`Device::confirm_pairing`], also remembering `address` as where the
+    /// peer was reached (the scanning side knows it from the code's
+    /// transport hint or `--connect`), in the same write.
+    ///
+    /// # Errors
+    /// As [`Device::confirm_pairing`].
+    pub fn confirm_pairing_at(
+        &mut self,
+        peer: PendingPeer,
+        address: Option<SocketAddr>,
+        now: u64,
+    ) -> Result<PeerRecord, Error> {
         let lock = self.begin()?;
         let mut peers = TrustedPeers::load(&self.home)?;
         let event = Event::Paired {
@@ -376,6 +392,9 @@ impl Device {
         };
         let record = peer.confirm(now);
         peers.add(record)?;
+        if let Some(address) = address {
+            peers.set_address(&record.id, address)?;
+        }
         self.append(&lock, now, event)?;
         peers.save_locked(&self.home, &lock)?;
         Ok(record)
@@ -478,6 +497,21 @@ impl Device {
     pub fn unblock_key(&mut self, key: &StaticPublicKey) -> Result<bool, Error> {
         let lock = self.begin()?;
         TrustedPeers::update_locked(&self.home, &lock, |peers| Ok(peers.unblock_key(key)))
+    }
+
+    /// Remembers where a paired device was reached (the address a pairing
+    /// or an established session connected to), for `connect NAME`. No core
+    /// event: not audited. Writes only when the address changed.
+    ///
+    /// # Errors
+    /// Core `PeerNotFound`, file errors.
+    pub fn remember_address(&mut self, id: &DeviceId, address: SocketAddr) -> Result<(), Error> {
+        let lock = self.begin()?;
+        let mut peers = TrustedPeers::load(&self.home)?;
+        if peers.set_address(id, address)? {
+            peers.save_locked(&self.home, &lock)?;
+        }
+        Ok(())
     }
 
     /// Renames a paired device (no core event: not audited).

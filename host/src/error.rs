@@ -193,6 +193,20 @@ pub enum Error {
         /// What was looked up (an id prefix or a name).
         query: String,
     },
+    /// `connect NAME` named a paired device whose address is not known
+    /// (never reached by an address from this device).
+    NoPeerAddress {
+        /// The device, as `name (short id)`.
+        peer: String,
+    },
+    /// A session reached a device other than the one named (`connect
+    /// NAME`): the address now answers for another paired device.
+    UnexpectedPeer {
+        /// The device named.
+        expected: honeylink_core::identity::DeviceId,
+        /// The device that answered.
+        found: honeylink_core::identity::DeviceId,
+    },
     /// Several peers match a lookup; none was chosen.
     AmbiguousPeer {
         /// What was looked up.
@@ -532,6 +546,16 @@ impl fmt::Display for Error {
             Self::PeerNotFound { query } => write!(
                 f,
                 "no paired or blocked device matches '{query}'; list them with: honeylink peers"
+            ),
+            Self::NoPeerAddress { peer } => write!(
+                f,
+                "no address is known for {peer}: connect to it once by address \
+                 (honeylink connect HOST:PORT) or pair again by scanning its code"
+            ),
+            Self::UnexpectedPeer { expected, found } => write!(
+                f,
+                "the address answered as device {found}, not {expected} as named; \
+                 session closed before any data"
             ),
             Self::AmbiguousPeer { query, matches } => write!(
                 f,

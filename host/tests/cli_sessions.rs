@@ -273,3 +273,70 @@ fn garbage_vanishing_and_stalled_peers_are_dropped_while_others_are_served() {
     drop(stalled);
     running.kill();
 }
+
+/// A loopback address with a port free now (for a listener that must come
+/// back on the same address).
+fn free_address() -> String {
+    let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    probe.local_addr().unwrap().to_string()
+}
+
+#[test]
+fn connect_by_name_uses_the_last_known_address_and_only_that_device() {
+    let laptop = Dev::new("Laptop");
+    let phone = Dev::new("Phone");
+    let tablet = Dev::new("Tablet");
+    let code = pair_qr(&laptop, &phone);
+    // The scanner remembers the address the code named; the showing side
+    // knows no address for the scanner.
+    let payload_addr = phone.peers()["peers"][0]["address"].clone();
+    assert!(payload_addr.is_string(), "{payload_addr} from {code}");
+    let out = laptop.run(&["--json", "connect", "Phone", "--message", "hi"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        error_of(&out)["message"]
+            .as_str()
+            .unwrap()
+            .contains("no address is known for Phone"),
+        "{}",
+        text(&out)
+    );
+    // A session by address records that address.
+    let fixed = free_address();
+    let running = laptop.spawn_with_input(&["--json", "listen", &fixed, "--once"], Some(""));
+    assert_eq!(listening(&running), fixed);
+    let out = connect(&phone, &fixed, "by address\n", &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(running.finish().0, 0);
+    assert_eq!(phone.peers()["peers"][0]["address"], fixed.as_str());
+    // Then by name, and by id prefix.
+    let laptop_id = laptop.device_id();
+    for name in ["Laptop", &laptop_id[..8]] {
+        let running = laptop.spawn_with_input(&["--json", "listen", &fixed, "--once"], Some(""));
+        listening(&running);
+        let out = connect(&phone, name, "by name\n", &[]);
+        assert!(out.status.success(), "{name}: {}", text(&out));
+        assert_eq!(running.event("data")["text"], "by name\n");
+        assert_eq!(running.finish().0, 0);
+    }
+    // Another paired device answering at the laptop's address is refused
+    // before the phone says who it is.
+    pair_qr(&tablet, &phone);
+    let running = tablet.spawn_with_input(&["--json", "listen", &fixed, "--once"], Some(""));
+    listening(&running);
+    let out = connect(&phone, "Laptop", "for the laptop only\n", &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(
+        error_of(&out)["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("not {laptop_id}")),
+        "{}",
+        text(&out)
+    );
+    assert!(data(&events_of(&out)).is_empty());
+    running.kill();
+    // An unknown name is still an address to resolve: a usage error.
+    let out = phone.run(&["--json", "connect", "Nobody", "--message", "x"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+}

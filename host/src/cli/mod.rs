@@ -107,7 +107,11 @@ enum Command {
     },
     /// Open a session with a paired device (like `nc`).
     Connect {
-        /// The device's address (host:port).
+        /// The device's address (host:port), or a paired device's name or
+        /// id prefix: then its last known address (where a pairing or a
+        /// session from here reached it), and only that device may answer
+        /// there. An IP address and port is always taken as an address.
+        #[arg(value_name = "ADDR|NAME")]
         addr: String,
         /// Send this text instead of standard input.
         #[arg(long)]
@@ -364,9 +368,10 @@ pub(crate) fn exit_code(error: &Error) -> u8 {
         Error::Usage(_)
         | Error::PeerNotFound { .. }
         | Error::AmbiguousPeer { .. }
+        | Error::NoPeerAddress { .. }
         | Error::BadSetting { .. }
         | Error::BadAddress { .. } => EXIT_USAGE,
-        Error::SessionRefused { .. } => EXIT_REFUSED,
+        Error::SessionRefused { .. } | Error::UnexpectedPeer { .. } => EXIT_REFUSED,
         Error::Declined { .. } | Error::NeedsConfirmation { .. } => EXIT_DECLINED,
         Error::PeerRefused { refusal, .. } => match refusal {
             Refusal::Untrusted
@@ -605,7 +610,8 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<(), Error> {
                 Some(text) => Box::new(std::io::Cursor::new(text.into_bytes())),
                 None => Box::new(std::io::stdin()),
             };
-            session::connect(ctx, &mut device, address(&addr)?, input, on_key_change).map(drop)
+            let (addr, expected) = session::target(&device, &addr)?;
+            session::connect(ctx, &mut device, addr, expected, input, on_key_change).map(drop)
         }
         Command::Rotate { emergency } => records::rotate(ctx, emergency),
         Command::Destroy => records::destroy(ctx),

@@ -360,13 +360,15 @@ fn confirm_verified(
 }
 
 /// The initiating side's end: after its last message, waits for the other
-/// side's person to confirm, then stores the peer.
+/// side's person to confirm, then stores the peer with the `address` it
+/// was reached at.
 fn await_acceptance(
     ctx: &Ctx,
     device: &mut Device,
     method: PairingMethod,
     peer: PendingPeer,
     conn: &mut Connection,
+    address: SocketAddr,
 ) -> Result<PeerRecord, Error> {
     ctx.ui.note(&format!(
         "waiting for {} to confirm...",
@@ -400,7 +402,7 @@ fn await_acceptance(
             });
         }
     }
-    let record = device.confirm_pairing(peer, unix_now()?)?;
+    let record = device.confirm_pairing_at(peer, Some(address), unix_now()?)?;
     ctx.ui.emit(&paired_json(&record, method))?;
     ctx.ui.say(&format!(
         "Paired with {} by {}.",
@@ -653,7 +655,7 @@ fn scan(
     };
     drop(initiator);
     drop(identity);
-    await_acceptance(ctx, device, method, peer, &mut conn)
+    await_acceptance(ctx, device, method, peer, &mut conn, addr)
 }
 
 /// `honeylink pair scan PAYLOAD`.
@@ -921,5 +923,5 @@ pub(crate) fn pin_connect(
         return Err(e);
     }
     conn.send_message(part(&out, n)?)?;
-    await_acceptance(ctx, device, PairingMethod::Pin, peer, &mut conn)
+    await_acceptance(ctx, device, PairingMethod::Pin, peer, &mut conn, addr)
 }

@@ -257,11 +257,41 @@ fn handle_key_change(
     }
 }
 
-/// `honeylink connect ADDR`.
+/// Resolves what `connect` was given: an IP address and port as such;
+/// else a paired device (by name or id prefix) at its last known address,
+/// which only that device may answer; else a host name and port.
+///
+/// # Errors
+/// [`Error::NoPeerAddress`] for a paired device never reached by address;
+/// [`Error::AmbiguousPeer`]; the resolver's errors.
+pub(crate) fn target(
+    device: &Device,
+    given: &str,
+) -> Result<(SocketAddr, Option<DeviceId>), Error> {
+    if let Ok(addr) = given.parse::<SocketAddr>() {
+        return Ok((addr, None));
+    }
+    let peers = device.peers()?;
+    match peers.find(given) {
+        Ok(peer) => match peer.address {
+            Some(addr) => Ok((addr, Some(peer.record.id))),
+            None => Err(Error::NoPeerAddress {
+                peer: who(&peer.record.name, &peer.record.id),
+            }),
+        },
+        Err(Error::PeerNotFound { .. }) => super::address(given).map(|addr| (addr, None)),
+        Err(other) => Err(other),
+    }
+}
+
+/// `honeylink connect ADDR|NAME`. With `expected`, only that device may
+/// answer: another one is refused before this device sends its identity.
+/// An established session remembers `addr` for the peer (`connect NAME`).
 pub(crate) fn connect(
     ctx: &Ctx,
     device: &mut Device,
     addr: SocketAddr,
+    expected: Option<DeviceId>,
     input: Box<dyn Read + Send>,
     on_key_change: Option<OnKeyChange>,
 ) -> Result<Traffic, Error> {
@@ -276,6 +306,16 @@ pub(crate) fn connect(
         conn.send_message(part(&wire, n)?)?;
         let message2 = conn.receive_message()?.to_vec();
         let verdict = initiator.read_message2(&device.peers()?, &message2)?;
+        if let Some(expected) = expected
+            && expected != verdict.id
+        {
+            drop(initiator);
+            let _ = conn.send(&Frame::Refused(Refusal::IdentityMismatch));
+            return Err(Error::UnexpectedPeer {
+                expected,
+                found: verdict.id,
+            });
+        }
         match verdict.decision {
             Decision::Trusted => {}
             Decision::KeyChanged { old, new } => {
@@ -331,6 +371,7 @@ pub(crate) fn connect(
                 });
             }
         }
+        device.remember_address(&verdict.id, addr)?;
         let label = peer_label(device, &verdict.id);
         ctx.ui.emit(&json!({
             "event": "session",

@@ -340,3 +340,37 @@ fn connect_by_name_uses_the_last_known_address_and_only_that_device() {
     let out = phone.run(&["--json", "connect", "Nobody", "--message", "x"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
 }
+
+#[test]
+fn a_flood_of_bad_connections_leaks_no_descriptors() {
+    let laptop = Dev::new("Laptop");
+    let phone = Dev::new("Phone");
+    pair_qr(&laptop, &phone);
+    // `listen` with few descriptors: each connection that came and went
+    // must give its descriptors back, or accepting fails and it ends.
+    let mut command = std::process::Command::new("sh");
+    command
+        .arg("-c")
+        .arg("ulimit -n 64 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_honeylink"))
+        .arg("--home")
+        .arg(&laptop.home)
+        .args(["--json", "listen", "127.0.0.1:0"])
+        .env("HONEYLINK_TIMEOUT_MS", cli_support::TIMEOUT_MS)
+        .env("HONEYLINK_IDLE_TIMEOUT_MS", "10000")
+        .env_remove("HONEYLINK_HOME")
+        .stdin(std::process::Stdio::null());
+    let running = cli_support::Running::spawn(command);
+    let addr = listening(&running);
+    for _ in 0..300 {
+        let mut garbage = TcpStream::connect(&addr).unwrap();
+        let _ = garbage.write_all(b"GARBAGE!\r\n");
+        drop(garbage);
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let out = connect(&phone, &addr, "still there?\n", &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(running.event("data")["text"], "still there?\n");
+    let err = running.kill();
+    assert!(!err.contains("Too many open files"), "{err}");
+}

@@ -31,7 +31,7 @@ use honeylink_core::wire::PayloadFlags;
 use honeylink_host::Error;
 use honeylink_host::clock::unix_now;
 use honeylink_host::device::Device;
-use honeylink_host::transport::{Closer, Connection, Exchange, Frame, Listener, Refusal};
+use honeylink_host::transport::{Closers, Connection, Exchange, Frame, Listener, Refusal};
 use serde_json::json;
 
 use super::qr;
@@ -179,7 +179,8 @@ fn serve(
     handle: &(dyn Fn(Connection) -> ConnEnd + Sync),
 ) -> Result<Served, Error> {
     let mut countdown = ctx.ui.countdown(what, accept_until);
-    let closers: Mutex<Vec<(SocketAddr, Closer)>> = Mutex::new(Vec::new());
+    let closers = Closers::new();
+    let mut dropped = 0usize;
     let running = AtomicUsize::new(0);
     let mut served = Served {
         verified: None,
@@ -193,13 +194,12 @@ fn serve(
             if now <= accept_until {
                 countdown.tick(now)?;
                 if let Some(incoming) = listener.accept_within(Duration::from_millis(200))? {
-                    if let (Ok(closer), Ok(mut list)) = (incoming.closer(), closers.lock()) {
-                        list.push((incoming.peer(), closer));
-                    }
+                    let tracked = closers.track(&incoming);
                     let tx = tx.clone();
                     let running = &running;
                     running.fetch_add(1, Ordering::AcqRel);
                     scope.spawn(move || {
+                        let _tracked = tracked;
                         let end = match incoming.open() {
                             Ok((mut conn, found)) if found == exchange => {
                                 conn.limit_frames(PAIRING_FRAME);
@@ -235,8 +235,17 @@ fn serve(
                         return Ok(());
                     }
                     ConnEnd::Dropped(e) => {
-                        ctx.ui.note(&format!("dropped a connection: {e}"))?;
-                        served.failures.push(e);
+                        // Only the first few are reported and audited, so
+                        // a flood of bad connections grows nothing.
+                        dropped += 1;
+                        if dropped <= MAX_AUDITED_FAILURES {
+                            ctx.ui.note(&format!("dropped a connection: {e}"))?;
+                        }
+                        if audited_failure(&e).is_some()
+                            && served.failures.len() < MAX_AUDITED_FAILURES
+                        {
+                            served.failures.push(e);
+                        }
                     }
                 }
             }
@@ -244,13 +253,7 @@ fn serve(
         countdown.clear()?;
         // End every other connection now; their threads then return.
         let keep = served.verified.as_ref().map(|(_, conn)| conn.peer());
-        if let Ok(list) = closers.lock() {
-            for (peer, closer) in list.iter() {
-                if Some(*peer) != keep {
-                    closer.close();
-                }
-            }
-        }
+        closers.close_all_except(keep);
         result
     })?;
     Ok(served)

@@ -27,7 +27,7 @@ use honeylink_host::Error;
 use honeylink_host::clock::unix_now;
 use honeylink_host::device::Device;
 use honeylink_host::transport::{
-    Closer, Connection, Exchange, Frame, FrameReader, FrameWriter, Listener, Refusal,
+    Closers, Connection, Exchange, Frame, FrameReader, FrameWriter, Listener, Refusal,
 };
 use serde_json::json;
 
@@ -527,18 +527,17 @@ pub(crate) fn listen(
     // listener that serves many send nothing.
     let input = Mutex::new(Some(input));
     let done = AtomicBool::new(false);
-    let closers: Mutex<Vec<Closer>> = Mutex::new(Vec::new());
+    let closers = Closers::new();
     let mut last = Traffic::default();
     let outcome = std::thread::scope(|scope| -> Result<(), Error> {
         let (tx, rx) = mpsc::channel::<Result<Traffic, Error>>();
         let result = (|| loop {
             if let Some(incoming) = listener.accept_within(Duration::from_millis(250))? {
-                if let (Ok(closer), Ok(mut list)) = (incoming.closer(), closers.lock()) {
-                    list.push(closer);
-                }
+                let tracked = closers.track(&incoming);
                 let tx = tx.clone();
                 let (device, identity, input, done) = (&device, &identity, &input, &done);
                 scope.spawn(move || {
+                    let _tracked = tracked;
                     let peer = incoming.peer();
                     let outcome = incoming.open().and_then(|(mut conn, exchange)| {
                         if exchange != Exchange::Session {
@@ -591,11 +590,7 @@ pub(crate) fn listen(
             }
         })();
         done.store(true, Ordering::Release);
-        if let Ok(list) = closers.lock() {
-            for closer in list.iter() {
-                closer.close();
-            }
-        }
+        closers.close_all_except(None);
         result
     });
     if let Ok(mut device) = device.lock() {

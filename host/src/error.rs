@@ -26,6 +26,13 @@ pub enum Error {
         /// The operating system's error.
         source: std::io::Error,
     },
+    /// An output file the person named (a code image, an NFC record)
+    /// already exists, or is a symbolic link: it is never written through
+    /// or over, since it would carry a one-time pairing secret.
+    OutputExists {
+        /// The path named.
+        path: PathBuf,
+    },
     /// Writing the command's output failed.
     Output(std::io::Error),
     /// A private file or directory can be read or written by others.
@@ -546,6 +553,12 @@ impl fmt::Display for Error {
             Self::PeerNotFound { query } => write!(
                 f,
                 "no paired or blocked device matches '{query}'; list them with: honeylink peers"
+            ),
+            Self::OutputExists { path } => write!(
+                f,
+                "{} already exists (or is a symbolic link); it would carry the pairing secret, \
+                 so HoneyLink only creates a new file: remove it or name another",
+                path.display()
             ),
             Self::NoPeerAddress { peer } => write!(
                 f,

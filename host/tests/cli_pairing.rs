@@ -320,3 +320,61 @@ fn garbage_text_is_a_usage_error() {
     ]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
 }
+
+#[test]
+fn code_files_are_only_created_never_written_over_or_through_a_link() {
+    let laptop = Dev::new("Laptop");
+    let dir = tempfile::tempdir().unwrap();
+    let existing = dir.path().join("code.png");
+    std::fs::write(&existing, b"world-readable").unwrap();
+    std::fs::set_permissions(&existing, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let victim = dir.path().join("victim.txt");
+    std::fs::write(&victim, b"keep me").unwrap();
+    let link = dir.path().join("code.svg");
+    std::os::unix::fs::symlink(&victim, &link).unwrap();
+    let record = dir.path().join("record.ndef");
+    std::os::unix::fs::symlink(&victim, &record).unwrap();
+    let attempts: [&[&str]; 3] = [
+        &["--png", existing.to_str().unwrap()],
+        &["--svg", link.to_str().unwrap()],
+        &[],
+    ];
+    for (i, extra) in attempts.iter().enumerate() {
+        let mut args = if i < 2 {
+            vec![
+                "--json",
+                "pair",
+                "qr",
+                "--listen",
+                "127.0.0.1:0",
+                "--ttl",
+                "5",
+            ]
+        } else {
+            vec![
+                "--json",
+                "pair",
+                "nfc",
+                "--write",
+                record.to_str().unwrap(),
+                "--listen",
+                "127.0.0.1:0",
+                "--ttl",
+                "5",
+            ]
+        };
+        args.extend_from_slice(extra);
+        let out = laptop.run(&args);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(
+            error_of(&out)["message"]
+                .as_str()
+                .unwrap()
+                .contains("already exists"),
+            "{}",
+            text(&out)
+        );
+    }
+    assert_eq!(std::fs::read(&existing).unwrap(), b"world-readable");
+    assert_eq!(std::fs::read(&victim).unwrap(), b"keep me");
+}

@@ -369,6 +369,7 @@ pub(crate) fn exit_code(error: &Error) -> u8 {
         | Error::PeerNotFound { .. }
         | Error::AmbiguousPeer { .. }
         | Error::NoPeerAddress { .. }
+        | Error::OutputExists { .. }
         | Error::BadSetting { .. }
         | Error::BadAddress { .. } => EXIT_USAGE,
         Error::SessionRefused { .. } | Error::UnexpectedPeer { .. } => EXIT_REFUSED,

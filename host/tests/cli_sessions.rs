@@ -374,3 +374,54 @@ fn a_flood_of_bad_connections_leaks_no_descriptors() {
     let err = running.kill();
     assert!(!err.contains("Too many open files"), "{err}");
 }
+
+#[test]
+fn listen_without_once_sends_standard_input_to_the_first_session_only() {
+    let laptop = Dev::new("Laptop");
+    let phone = Dev::new("Phone");
+    let tablet = Dev::new("Tablet");
+    pair_qr(&laptop, &phone);
+    pair_qr(&laptop, &tablet);
+    let running =
+        laptop.spawn_with_input(&["--json", "listen", "127.0.0.1:0"], Some("to the first\n"));
+    let addr = listening(&running);
+    let out = connect(&phone, &addr, "phone here\n", &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(data(&events_of(&out)), "to the first\n");
+    let out = connect(&tablet, &addr, "tablet here\n", &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(data(&events_of(&out)), "", "standard input was read once");
+    let mut received = Vec::new();
+    for _ in 0..2 {
+        received.push(running.event("data")["text"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(received, ["phone here\n", "tablet here\n"]);
+    running.kill();
+}
+
+#[test]
+fn listen_once_ends_when_its_established_session_fails() {
+    let laptop = Dev::new("Laptop");
+    let phone = Dev::new("Phone");
+    pair_qr(&laptop, &phone);
+    // The listener's standard input stays open: it never ends the session
+    // itself.
+    let mut command = laptop.command(&["--json", "listen", "127.0.0.1:0", "--once"]);
+    command.stdin(std::process::Stdio::piped());
+    let running = cli_support::Running::spawn(command);
+    let addr = listening(&running);
+    let mut caller = phone.command(&["--json", "connect", &addr]);
+    caller
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut caller = caller.spawn().unwrap();
+    running.event("session");
+    // The caller vanishes in the middle of the session.
+    caller.kill().unwrap();
+    caller.wait().unwrap();
+    let failed = running.event("failed");
+    assert_eq!(failed["peer"], phone.device_id());
+    let (status, err) = running.finish();
+    assert_eq!(status, 6, "{err}");
+}

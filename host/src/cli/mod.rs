@@ -94,11 +94,17 @@ enum Command {
     /// List paired devices, or change one.
     Peers(PeersArgs),
     /// Accept sessions from paired devices (like `nc -l`).
+    ///
+    /// Every session's records go to standard output. Standard input goes
+    /// to the first session established, and only to it: it is read once,
+    /// so sessions established later (or at the same time, without --once)
+    /// receive but send nothing, even after the first one ends.
     Listen {
         /// Address to listen on, e.g. 127.0.0.1:7300.
         addr: String,
         /// Serve one session (carrying standard input to it) and exit: 0
-        /// when it was established, 3 when this device refused it.
+        /// when it was established and ended cleanly, 3 when this device
+        /// refused it, 6 when it failed after being established.
         #[arg(long)]
         once: bool,
         /// Sessions served at once.

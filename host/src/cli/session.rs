@@ -403,6 +403,9 @@ pub(crate) fn connect(
 /// What one session connection to `listen` ended with.
 enum Served {
     Established(Traffic),
+    /// Established, then failed (the peer vanished, stalled or sent a bad
+    /// record).
+    Failed(DeviceId, Error),
     Refused(DeviceId, RefusalReason),
 }
 
@@ -441,7 +444,7 @@ fn serve_session(
                 .note(&format!("Encrypted session with {label} from {peer_addr}."))?;
             let idle = ctx.timeouts.idle;
             let (mut reader, writer, _slot) = conn.split();
-            let traffic = pump(
+            let traffic = match pump(
                 &ctx.ui,
                 verdict.id,
                 &mut reader,
@@ -449,7 +452,10 @@ fn serve_session(
                 keys,
                 input(),
                 idle,
-            )?;
+            ) {
+                Ok(traffic) => traffic,
+                Err(e) => return Ok(Served::Failed(verdict.id, e)),
+            };
             ctx.ui.emit(&json!({
                 "event": "closed",
                 "peer": verdict.id.to_string(),
@@ -523,8 +529,8 @@ pub(crate) fn listen(
     ctx.announce(Announce::Listening(bound));
     let identity = identity_copy(device);
     let device = Mutex::new(device);
-    // Standard input goes to the one session of --once; sessions of a
-    // listener that serves many send nothing.
+    // Standard input goes to the first session established; later ones
+    // (without --once) send nothing.
     let input = Mutex::new(Some(input));
     let done = AtomicBool::new(false);
     let closers = Closers::new();
@@ -546,13 +552,15 @@ pub(crate) fn listen(
                                 "it asked for {exchange}, not a session"
                             )));
                         }
+                        // Standard input goes to the first session
+                        // established (the only one with --once); later
+                        // sessions only receive.
                         let session_input = || -> Box<dyn Read + Send> {
-                            let taken = if once {
-                                input.lock().ok().and_then(|mut slot| slot.take())
-                            } else {
-                                None
-                            };
-                            taken.unwrap_or_else(|| Box::new(std::io::empty()))
+                            input
+                                .lock()
+                                .ok()
+                                .and_then(|mut slot| slot.take())
+                                .unwrap_or_else(|| Box::new(std::io::empty()))
                         };
                         serve_session(ctx, device, identity, conn, &session_input)
                     });
@@ -562,6 +570,19 @@ pub(crate) fn listen(
                         }
                         Ok(Served::Refused(peer, reason)) => {
                             let _ = tx.send(Err(Error::SessionRefused { peer, reason }));
+                        }
+                        Ok(Served::Failed(id, e)) => {
+                            let _ = ctx.ui.emit(&json!({
+                                "event": "failed",
+                                "peer": id.to_string(),
+                                "address": peer.to_string(),
+                                "reason": e.to_string(),
+                            }));
+                            let _ = ctx
+                                .ui
+                                .warn(&format!("The session from {peer} failed: {e}."));
+                            // --once ends with it (exit 6 for the network).
+                            let _ = tx.send(Err(e));
                         }
                         Err(e) if !done.load(Ordering::Acquire) => {
                             let _ = ctx.ui.emit(&json!({

@@ -11,7 +11,7 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, mpsc};
 use std::time::Duration;
 
@@ -439,6 +439,47 @@ fn proximity_run(responder: &Mutex<ProximityResponder<'_>>, mut conn: Connection
     }
 }
 
+/// While the person confirms a verified peer, the code's listener stays
+/// live and every further scanner is answered by the core, which refuses
+/// the used code ([`honeylink_core::Error::PayloadUsed`], sent as
+/// [`Refusal::CodeUsed`]), instead of hanging in the listen queue. Runs
+/// until `stop`; each connection is in `closers`, to be closed then.
+fn answer_used<'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    listener: &'scope Listener,
+    method: PairingMethod,
+    responder: &'scope Mutex<ProximityResponder<'_>>,
+    closers: &'scope Closers,
+    stop: &'scope AtomicBool,
+) {
+    while !stop.load(Ordering::Acquire) {
+        match listener.accept_within(Duration::from_millis(100)) {
+            Ok(Some(incoming)) => {
+                let tracked = closers.track(&incoming);
+                // Stopped meanwhile: the closing may have missed this one.
+                if stop.load(Ordering::Acquire) {
+                    return;
+                }
+                scope.spawn(move || {
+                    let _tracked = tracked;
+                    match incoming.open() {
+                        Ok((mut conn, found)) if found == exchange_of(method) => {
+                            conn.limit_frames(PAIRING_FRAME);
+                            drop(proximity_run(responder, conn));
+                        }
+                        Ok((mut conn, _)) => {
+                            let _ = conn.send(&Frame::Refused(Refusal::WrongExchange));
+                        }
+                        Err(_) => {}
+                    }
+                });
+            }
+            Ok(None) => {}
+            Err(_) => std::thread::sleep(Duration::from_millis(100)),
+        }
+    }
+}
+
 /// Shows a QR or NFC code (through `present`) and waits for the other
 /// device; returns the stored peer.
 fn serve_code(
@@ -483,12 +524,25 @@ fn serve_code(
         expires_at,
         &|conn| proximity_run(&responder, conn),
     )?;
-    drop(responder);
-    drop(identity);
     let now = unix_now()?;
     audit_failures(device, method, &served.failures, now)?;
     match served.verified {
-        Some((peer, conn)) => confirm_verified(ctx, device, method, peer, conn),
+        Some((peer, conn)) => {
+            let stop = AtomicBool::new(false);
+            let closers = Closers::new();
+            let result = std::thread::scope(|scope| {
+                let (stop, closers) = (&stop, &closers);
+                let (listener, responder) = (&listener, &responder);
+                scope.spawn(move || answer_used(scope, listener, method, responder, closers, stop));
+                let result = confirm_verified(ctx, device, method, peer, conn);
+                stop.store(true, Ordering::Release);
+                closers.close_all_except(None);
+                result
+            });
+            drop(responder);
+            drop(identity);
+            result
+        }
         None => {
             device.pairing_failed(method, PairingFailure::Expired, None, now)?;
             ctx.ui.say("The code has expired unused; show a new one.")?;

@@ -27,7 +27,7 @@
 //! | `DeviceBlocked` | [`Device::block_device`] |
 //! | `KeyBlocked` | [`Device::block_key`] |
 //! | `KeyChangeDetected` | [`Device::resolve_key_change`] (with the action) |
-//! | `SessionRefused`, `RefusalsSummarized` | [`Device::session_refused`], [`Device::key_change_detected`], [`Device::flush_refusals`], [`Device::finish_refusals`] |
+//! | `SessionRefused`, `RefusalsSummarized` | [`Device::session_refused`], [`Device::key_change_detected`], [`Device::key_change_presented`], [`Device::flush_refusals`], [`Device::finish_refusals`] |
 //! | `SigningKeyRotation`, `KeyRotated` | [`Device::rotate`] |
 //! | `KeysDestroyed` | [`Device::destroy`] |
 //!
@@ -537,12 +537,42 @@ impl Device {
         presented: StaticPublicKey,
         now: u64,
     ) -> Result<(), Error> {
+        self.note_key_change(id, presented, true, now).map(drop)
+    }
+
+    /// [`Device::key_change_detected`] for a connection nobody here chose
+    /// (a listener's): the refusal is audited the same way, but a key
+    /// already pending is kept, so an unauthenticated caller claiming a
+    /// paired device's id cannot swap the key awaiting the person's
+    /// decision for its own (nor cause a write per connection). Returns
+    /// whether `presented` is the pending key now.
+    ///
+    /// # Errors
+    /// As [`Device::key_change_detected`].
+    pub fn key_change_presented(
+        &mut self,
+        id: &DeviceId,
+        presented: StaticPublicKey,
+        now: u64,
+    ) -> Result<bool, Error> {
+        self.note_key_change(id, presented, false, now)
+    }
+
+    fn note_key_change(
+        &mut self,
+        id: &DeviceId,
+        presented: StaticPublicKey,
+        replace: bool,
+        now: u64,
+    ) -> Result<bool, Error> {
         let lock = self.begin()?;
         let mut peers = TrustedPeers::load(&self.home)?;
-        let already = peers
-            .get(id)
-            .is_some_and(|p| p.record.pending_key == Some(presented));
-        peers.note_key_change(id, presented)?;
+        let pending = peers.get(id).and_then(|p| p.record.pending_key);
+        let already = pending == Some(presented);
+        let keep = !replace && pending.is_some();
+        if !keep {
+            peers.note_key_change(id, presented)?;
+        }
         self.audit.record_refusal_locked(
             &lock,
             self.loaded.identity.signing_key(),
@@ -551,10 +581,11 @@ impl Device {
             *id,
             Fingerprint::of(&presented),
         )?;
-        if already {
-            return Ok(());
+        if already || keep {
+            return Ok(already);
         }
-        peers.save_locked(&self.home, &lock)
+        peers.save_locked(&self.home, &lock)?;
+        Ok(true)
     }
 
     /// Applies the person's choice for a pending key change (see

@@ -425,3 +425,33 @@ fn listen_once_ends_when_its_established_session_fails() {
     let (status, err) = running.finish();
     assert_eq!(status, 6, "{err}");
 }
+
+#[test]
+fn a_second_changed_key_does_not_replace_the_pending_one_on_listen() {
+    let laptop = Dev::new("Laptop");
+    let phone = Dev::new("Phone");
+    pair_qr(&laptop, &phone);
+    let saved = phone.home.join("peers.saved");
+    copy_private(&phone.home.join("trusted_peers.json"), &saved);
+    // The phone's id with a first new key, then with another one (as an
+    // impostor claiming the phone's id would present).
+    let mut fingerprints = Vec::new();
+    for _ in 0..2 {
+        assert!(phone.run(&["--yes", "rotate"]).status.success());
+        copy_private(&saved, &phone.home.join("trusted_peers.json"));
+        fingerprints.push(phone.id()["fingerprint"].clone());
+        let running = listen(&laptop, "");
+        let addr = listening(&running);
+        let out = connect(&phone, &addr, "hello?", &[]);
+        assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+        let refused = running.event("refused");
+        assert_eq!(refused["reason"], "key_changed");
+        assert_eq!(refused["kept_pending"], fingerprints.len() == 1);
+        assert_eq!(running.finish().0, 3);
+    }
+    assert_eq!(
+        laptop.peers()["peers"][0]["pending_fingerprint"],
+        fingerprints[0],
+        "the first pending key stays"
+    );
+}

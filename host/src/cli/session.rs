@@ -471,14 +471,15 @@ fn serve_session(
         SessionEnd::Refused(verdict) => {
             let reason = reason_of(&verdict.decision).unwrap_or(RefusalReason::Untrusted);
             let now = unix_now()?;
-            {
+            let pending = {
                 let mut device = lock()?;
                 if reason == RefusalReason::KeyChanged {
-                    device.key_change_detected(&verdict.id, verdict.key, now)?;
+                    device.key_change_presented(&verdict.id, verdict.key, now)?
                 } else {
                     device.session_refused(reason, &verdict.id, &verdict.key, now)?;
+                    false
                 }
-            }
+            };
             let _ = conn.send(&Frame::Refused(refusal_of(reason)));
             let label = peer_label(*lock()?, &verdict.id);
             ctx.ui.emit(&json!({
@@ -486,12 +487,18 @@ fn serve_session(
                 "peer": verdict.id.to_string(),
                 "fingerprint": Fingerprint::of(&verdict.key).to_string(),
                 "reason": reason_name(reason),
+                "kept_pending": pending,
             }))?;
             let why = match reason {
                 RefusalReason::Untrusted => "Untrusted Device".to_owned(),
                 RefusalReason::Blocked => "blocked".to_owned(),
+                RefusalReason::KeyChanged if pending => format!(
+                    "it presented a different key ({}), kept as pending. Anyone can claim a device's id:\npair with it again to confirm the new key, or `honeylink peers trust-new {}` only after comparing\nthat fingerprint on the device itself",
+                    Fingerprint::of(&verdict.key),
+                    short_id(&verdict.id)
+                ),
                 RefusalReason::KeyChanged => format!(
-                    "it presented a different key ({}); kept as pending: accept it with `honeylink peers trust-new {}` only if you know why it changed",
+                    "it presented yet another key ({}), not kept: an earlier one awaits your decision\n(`honeylink peers show {}`); pair with it again to settle which key is its own",
                     Fingerprint::of(&verdict.key),
                     short_id(&verdict.id)
                 ),

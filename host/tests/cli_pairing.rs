@@ -378,3 +378,41 @@ fn code_files_are_only_created_never_written_over_or_through_a_link() {
     assert_eq!(std::fs::read(&existing).unwrap(), b"world-readable");
     assert_eq!(std::fs::read(&victim).unwrap(), b"keep me");
 }
+
+#[test]
+fn a_pin_run_abandoned_after_the_answer_is_audited() {
+    use getrandom::SysRng;
+    use honeylink_core::identity::{DeviceIdentity, DeviceName};
+    use honeylink_core::pairing::{LocalDevice, MAX_PAIRING_MESSAGE_LEN, Pin, PinInitiator};
+    use honeylink_core::wire::PayloadFlags;
+    use honeylink_host::transport::{Connection, Exchange, Timeouts};
+    let laptop = Dev::new("Laptop");
+    let running = laptop.spawn(&["--json", "--yes", "pair", "pin", "--listen", "127.0.0.1:0"]);
+    let shown = running.event("pin");
+    let addr = shown["address"].as_str().unwrap().parse().unwrap();
+    // A guesser: a real hello, the responder's answer, then gone.
+    let identity = DeviceIdentity::generate(&mut SysRng).unwrap();
+    let local = LocalDevice {
+        identity: &identity,
+        name: DeviceName::new("Guesser").unwrap(),
+        flags: PayloadFlags::empty(),
+    };
+    let mut out = [0u8; MAX_PAIRING_MESSAGE_LEN];
+    let (initiator, n) =
+        PinInitiator::start(local, Pin::parse("000000").unwrap(), &mut out, &mut SysRng).unwrap();
+    let mut conn = Connection::connect(addr, Exchange::PinPairing, Timeouts::default()).unwrap();
+    conn.send_message(&out[..n]).unwrap();
+    conn.receive_message().unwrap();
+    drop(initiator);
+    drop(conn);
+    let (status, err) = running.finish();
+    assert_ne!(status, 0, "{err}");
+    let audit = json_of(&laptop.run(&["--json", "audit", "show"]));
+    let failed: Vec<_> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"] == "pairing_failed")
+        .collect();
+    assert_eq!(failed.len(), 1, "{audit}");
+}

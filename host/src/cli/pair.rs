@@ -881,10 +881,15 @@ pub(crate) fn pin_listen(
     if let Some((peer, conn)) = served.verified {
         return confirm_verified(ctx, device, PairingMethod::Pin, peer, conn);
     }
+    // A fatal end took the PIN's one run: audited whatever the error, so a
+    // guesser who vanishes after the responder's answer leaves a record.
+    let taken = served.fatal.is_some();
     let error = served
         .fatal
         .unwrap_or(Error::Core(honeylink_core::Error::PinExpired));
-    if let Some(failure) = audited_failure(&error) {
+    let failure =
+        audited_failure(&error).or_else(|| taken.then_some(PairingFailure::HandshakeFailed));
+    if let Some(failure) = failure {
         device.pairing_failed(PairingMethod::Pin, failure, None, now)?;
     }
     let message = match &error {

@@ -360,6 +360,8 @@ pub struct FrameReader {
     read_timeout: Duration,
     max_frame: usize,
     buffer: Vec<u8>,
+    /// Every read ends by this instant, whatever the per-frame waits.
+    deadline: Option<Instant>,
 }
 
 /// The sending half of a connection.
@@ -432,6 +434,7 @@ impl Connection {
                 read_timeout: timeouts.read,
                 max_frame: MAX_FRAME_LEN,
                 buffer: Vec::new(),
+                deadline: None,
             },
             writer: FrameWriter {
                 stream: write_half,
@@ -492,6 +495,14 @@ impl Connection {
     /// As [`FrameReader::receive`].
     pub fn receive_within(&mut self, wait: Duration) -> Result<Frame<'_>, Error> {
         self.reader.receive(wait)
+    }
+
+    /// Sets (or, with `None`, lifts) an instant by which every read must
+    /// end, however the per-frame waits would allow more: a whole handshake
+    /// is bounded this way, so a peer trickling one frame after another
+    /// cannot hold a listener's slot for long.
+    pub fn set_deadline(&mut self, deadline: Option<Instant>) {
+        self.reader.deadline = deadline;
     }
 
     /// Receives the next frame and requires a protocol message: a refusal
@@ -701,6 +712,7 @@ impl FrameReader {
         waiting_for: &'static str,
         started: bool,
     ) -> Result<(), Error> {
+        let deadline = self.deadline.map_or(deadline, |end| end.min(deadline));
         let mut at = out_range.start;
         while at < out_range.end {
             let remaining = deadline.saturating_duration_since(Instant::now());

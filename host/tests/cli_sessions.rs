@@ -455,3 +455,42 @@ fn a_second_changed_key_does_not_replace_the_pending_one_on_listen() {
         "the first pending key stays"
     );
 }
+
+#[test]
+fn a_handshake_trickled_frame_by_frame_is_cut_at_one_deadline() {
+    use getrandom::SysRng;
+    use honeylink_core::identity::DeviceIdentity;
+    use honeylink_core::pairing::MAX_PAIRING_MESSAGE_LEN;
+    use honeylink_core::session::SessionInitiator;
+    use honeylink_core::wire::PayloadFlags;
+    use std::io::Read;
+    let laptop = Dev::new("Laptop");
+    let running = laptop.spawn_with_input(&["--json", "listen", "127.0.0.1:0"], Some(""));
+    let addr = listening(&running);
+    let identity = DeviceIdentity::generate(&mut SysRng).unwrap();
+    let mut wire = [0u8; MAX_PAIRING_MESSAGE_LEN];
+    let (_initiator, n) =
+        SessionInitiator::start(&identity, PayloadFlags::empty(), &mut wire, &mut SysRng).unwrap();
+    let mut frame = u16::try_from(n + 1).unwrap().to_be_bytes().to_vec();
+    frame.push(1);
+    frame.extend_from_slice(&wire[..n]);
+    // Each step within the per-frame waits (3 s here), the whole beyond.
+    let started = Instant::now();
+    let mut slow = TcpStream::connect(&addr).unwrap();
+    slow.write_all(b"HLNK\x01\x01").unwrap();
+    std::thread::sleep(Duration::from_millis(2000));
+    slow.write_all(&frame[..1]).unwrap();
+    std::thread::sleep(Duration::from_millis(2000));
+    let _ = slow.write_all(&frame[1..]);
+    slow.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    let mut answer = [0u8; 64];
+    let got = slow.read(&mut answer).unwrap_or(0);
+    assert_eq!(got, 0, "no message 2 after the handshake's deadline");
+    let dropped = running.event("dropped");
+    assert!(
+        dropped["reason"].as_str().unwrap().contains("timed out"),
+        "{dropped}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(7));
+    running.kill();
+}

@@ -152,7 +152,7 @@ fn part(buffer: &[u8], n: usize) -> Result<&[u8], Error> {
 /// How one connection to a pairing listener ended.
 enum ConnEnd {
     /// A verified peer, with its connection, for the person to confirm.
-    Verified(PendingPeer, Connection),
+    Verified(PendingPeer, Box<Connection>),
     /// The code or PIN is over (a wrong PIN, a run that died): stop waiting.
     Fatal(Error),
     /// This connection failed; the code stays valid.
@@ -227,7 +227,7 @@ fn serve(
             while let Ok(end) = rx.try_recv() {
                 match end {
                     ConnEnd::Verified(peer, conn) => {
-                        served.verified = Some((peer, conn));
+                        served.verified = Some((peer, *conn));
                         return Ok(());
                     }
                     ConnEnd::Fatal(e) => {
@@ -422,6 +422,10 @@ fn proximity_run(responder: &Mutex<ProximityResponder<'_>>, mut conn: Connection
             .lock()
             .map_err(|_| Error::Unexpected("the responder lock was poisoned"))
     };
+    // Messages 1 to 3 need no person: the whole run within the read
+    // timeout, so trickling frames cannot hold a slot for longer.
+    let read = conn.timeouts().read;
+    conn.set_deadline(Some(std::time::Instant::now() + read));
     let result = (|| -> Result<PendingPeer, Error> {
         let message1 = conn.receive_message()?.to_vec();
         let mut wire = [0u8; MAX_PAIRING_MESSAGE_LEN];
@@ -434,7 +438,10 @@ fn proximity_run(responder: &Mutex<ProximityResponder<'_>>, mut conn: Connection
         Ok(peer)
     })();
     match result {
-        Ok(peer) => ConnEnd::Verified(peer, conn),
+        Ok(peer) => {
+            conn.set_deadline(None);
+            ConnEnd::Verified(peer, Box::new(conn))
+        }
         Err(e) => ConnEnd::Dropped(e),
     }
 }
@@ -807,7 +814,7 @@ fn pin_run(responder: &Mutex<PinResponder<'_>>, device: &Device, mut conn: Conne
         peer.ok_or(Error::Unexpected("a verified message 3 gives a peer"))
     })();
     match result {
-        Ok(peer) => ConnEnd::Verified(peer, conn),
+        Ok(peer) => ConnEnd::Verified(peer, Box::new(conn)),
         Err(e) => ConnEnd::Fatal(e),
     }
 }

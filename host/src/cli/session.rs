@@ -423,6 +423,8 @@ fn serve_session(
             .map_err(|_| Error::Unexpected("the device lock was poisoned"))
     };
     conn.limit_frames(SESSION_FRAME);
+    // The whole handshake, not each of its frames, within the read timeout.
+    conn.set_deadline(Some(std::time::Instant::now() + ctx.timeouts.read));
     let mut wire = [0u8; MAX_PAIRING_MESSAGE_LEN];
     let mut responder = SessionResponder::new(identity, PayloadFlags::empty(), &mut SysRng)?;
     let message1 = conn.receive_message()?.to_vec();
@@ -432,6 +434,7 @@ fn serve_session(
     let peers = lock()?.peers()?;
     match responder.read_message3(&peers, &message3)? {
         SessionEnd::Established(verdict, keys) => {
+            conn.set_deadline(None);
             conn.send(&Frame::Accepted)?;
             let label = peer_label(*lock()?, &verdict.id);
             let peer_addr = conn.peer();

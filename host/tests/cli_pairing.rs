@@ -416,3 +416,23 @@ fn a_pin_run_abandoned_after_the_answer_is_audited() {
         .collect();
     assert_eq!(failed.len(), 1, "{audit}");
 }
+
+#[test]
+fn a_scanner_that_cannot_confirm_audits_its_refusal() {
+    let laptop = Dev::new("Laptop");
+    let phone = Dev::new("Phone");
+    let running = laptop.spawn(&["--json", "--yes", "pair", "qr", "--listen", "127.0.0.1:0"]);
+    let code = running.event("code");
+    // No --yes and no terminal: the scanner cannot ask, so it declines.
+    let out = phone.run(&["--json", "pair", "scan", code["text"].as_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(7), "{}", text(&out));
+    running.kill();
+    let audit = json_of(&phone.run(&["--json", "audit", "show"]));
+    let failed: Vec<_> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"] == "pairing_failed")
+        .collect();
+    assert_eq!(failed.len(), 1, "{audit}");
+}

@@ -670,9 +670,16 @@ fn scan(
         "This code belongs to {name}.\n  device id    {id}\n  fingerprint  {fingerprint}\n  valid until  {}",
         time(payload.expires_at)
     ))?;
-    check_acceptable(device, id, &payload.static_key)?;
-    ctx.ui
-        .confirm(&format!("Is {name} right next to you?"), "the pairing")?;
+    let checked = check_acceptable(device, id, &payload.static_key).and_then(|()| {
+        ctx.ui
+            .confirm(&format!("Is {name} right next to you?"), "the pairing")
+    });
+    if let Err(e) = checked {
+        if let Some(failure) = audited_failure(&e) {
+            device.pairing_failed(method, failure, Some(id), unix_now()?)?;
+        }
+        return Err(e);
+    }
     let addr = match (connect, payload.hint) {
         (Some(addr), _) | (None, Some(TransportHint::Socket(addr))) => addr,
         _ => {

@@ -21,13 +21,13 @@
 //! | event | operation |
 //! |---|---|
 //! | `Genesis`, `KeyGenerated` | [`Device::init`] |
-//! | `Paired` | [`Device::confirm_pairing`] |
+//! | `Paired` | [`Device::confirm_pairing`], [`Device::confirm_pairing_at`] |
 //! | `PairingFailed` | [`Device::pairing_failed`] |
 //! | `Unpaired` | [`Device::unpair`], [`Device::rotate`] (each trusted peer) |
 //! | `DeviceBlocked` | [`Device::block_device`] |
 //! | `KeyBlocked` | [`Device::block_key`] |
 //! | `KeyChangeDetected` | [`Device::resolve_key_change`] (with the action) |
-//! | `SessionRefused`, `RefusalsSummarized` | [`Device::session_refused`], [`Device::key_change_detected`], [`Device::flush_refusals`], [`Device::finish_refusals`] |
+//! | `SessionRefused`, `RefusalsSummarized` | [`Device::session_refused`], [`Device::key_change_detected`], [`Device::key_change_presented`], [`Device::flush_refusals`], [`Device::finish_refusals`] |
 //! | `SigningKeyRotation`, `KeyRotated` | [`Device::rotate`] |
 //! | `KeysDestroyed` | [`Device::destroy`] |
 //!
@@ -49,6 +49,7 @@
 //! where the kept chain starts), and must end signed by `identity.json`'s
 //! current signing key, for `identity.json`'s device id.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use honeylink_core::audit::{Anchor, ChainHead, Event, PairingFailure, RotationKind};
@@ -391,6 +392,21 @@ impl Device {
     /// Those of [`TrustedPeers::add`] (blocked, key trusted under another
     /// id, key change not approved), audit and file errors.
     pub fn confirm_pairing(&mut self, peer: PendingPeer, now: u64) -> Result<PeerRecord, Error> {
+        self.confirm_pairing_at(peer, None, now)
+    }
+
+    /// [`Device::confirm_pairing`], also remembering `address` as where the
+    /// peer was reached (the scanning side knows it from the code's
+    /// transport hint or `--connect`), in the same write.
+    ///
+    /// # Errors
+    /// As [`Device::confirm_pairing`].
+    pub fn confirm_pairing_at(
+        &mut self,
+        peer: PendingPeer,
+        address: Option<SocketAddr>,
+        now: u64,
+    ) -> Result<PeerRecord, Error> {
         let lock = self.begin()?;
         let mut peers = TrustedPeers::load(&self.home)?;
         let event = Event::Paired {
@@ -400,6 +416,9 @@ impl Device {
         };
         let record = peer.confirm(now);
         peers.add(record)?;
+        if let Some(address) = address {
+            peers.set_address(&record.id, address)?;
+        }
         self.append(&lock, now, event)?;
         peers.save_locked(&self.home, &lock)?;
         Ok(record)
@@ -504,6 +523,21 @@ impl Device {
         TrustedPeers::update_locked(&self.home, &lock, |peers| Ok(peers.unblock_key(key)))
     }
 
+    /// Remembers where a paired device was reached (the address a pairing
+    /// or an established session connected to), for `connect NAME`. No core
+    /// event: not audited. Writes only when the address changed.
+    ///
+    /// # Errors
+    /// Core `PeerNotFound`, file errors.
+    pub fn remember_address(&mut self, id: &DeviceId, address: SocketAddr) -> Result<(), Error> {
+        let lock = self.begin()?;
+        let mut peers = TrustedPeers::load(&self.home)?;
+        if peers.set_address(id, address)? {
+            peers.save_locked(&self.home, &lock)?;
+        }
+        Ok(())
+    }
+
     /// Renames a paired device (no core event: not audited).
     ///
     /// # Errors
@@ -527,12 +561,42 @@ impl Device {
         presented: StaticPublicKey,
         now: u64,
     ) -> Result<(), Error> {
+        self.note_key_change(id, presented, true, now).map(drop)
+    }
+
+    /// [`Device::key_change_detected`] for a connection nobody here chose
+    /// (a listener's): the refusal is audited the same way, but a key
+    /// already pending is kept, so an unauthenticated caller claiming a
+    /// paired device's id cannot swap the key awaiting the person's
+    /// decision for its own (nor cause a write per connection). Returns
+    /// whether `presented` is the pending key now.
+    ///
+    /// # Errors
+    /// As [`Device::key_change_detected`].
+    pub fn key_change_presented(
+        &mut self,
+        id: &DeviceId,
+        presented: StaticPublicKey,
+        now: u64,
+    ) -> Result<bool, Error> {
+        self.note_key_change(id, presented, false, now)
+    }
+
+    fn note_key_change(
+        &mut self,
+        id: &DeviceId,
+        presented: StaticPublicKey,
+        replace: bool,
+        now: u64,
+    ) -> Result<bool, Error> {
         let lock = self.begin()?;
         let mut peers = TrustedPeers::load(&self.home)?;
-        let already = peers
-            .get(id)
-            .is_some_and(|p| p.record.pending_key == Some(presented));
-        peers.note_key_change(id, presented)?;
+        let pending = peers.get(id).and_then(|p| p.record.pending_key);
+        let already = pending == Some(presented);
+        let keep = !replace && pending.is_some();
+        if !keep {
+            peers.note_key_change(id, presented)?;
+        }
         self.audit.record_refusal_locked(
             &lock,
             self.loaded.identity.signing_key(),
@@ -541,10 +605,11 @@ impl Device {
             *id,
             Fingerprint::of(&presented),
         )?;
-        if already {
-            return Ok(());
+        if already || keep {
+            return Ok(already);
         }
-        peers.save_locked(&self.home, &lock)
+        peers.save_locked(&self.home, &lock)?;
+        Ok(true)
     }
 
     /// Applies the person's choice for a pending key change (see

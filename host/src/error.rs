@@ -26,6 +26,13 @@ pub enum Error {
         /// The operating system's error.
         source: std::io::Error,
     },
+    /// An output file the person named (a code image, an NFC record)
+    /// already exists, or is a symbolic link: it is never written through
+    /// or over, since it would carry a one-time pairing secret.
+    OutputExists {
+        /// The path named.
+        path: PathBuf,
+    },
     /// Writing the command's output failed.
     Output(std::io::Error),
     /// A private file or directory can be read or written by others.
@@ -212,6 +219,20 @@ pub enum Error {
     PeerNotFound {
         /// What was looked up (an id prefix or a name).
         query: String,
+    },
+    /// `connect NAME` named a paired device whose address is not known
+    /// (never reached by an address from this device).
+    NoPeerAddress {
+        /// The device, as `name (short id)`.
+        peer: String,
+    },
+    /// A session reached a device other than the one named (`connect
+    /// NAME`): the address now answers for another paired device.
+    UnexpectedPeer {
+        /// The device named.
+        expected: honeylink_core::identity::DeviceId,
+        /// The device that answered.
+        found: honeylink_core::identity::DeviceId,
     },
     /// Several peers match a lookup; none was chosen.
     AmbiguousPeer {
@@ -606,6 +627,22 @@ impl fmt::Display for Error {
             Self::PeerNotFound { query } => write!(
                 f,
                 "no paired or blocked device matches '{query}'; list them with: honeylink peers"
+            ),
+            Self::OutputExists { path } => write!(
+                f,
+                "{} already exists (or is a symbolic link); it would carry the pairing secret, \
+                 so HoneyLink only creates a new file: remove it or name another",
+                path.display()
+            ),
+            Self::NoPeerAddress { peer } => write!(
+                f,
+                "no address is known for {peer}: connect to it once by address \
+                 (honeylink connect HOST:PORT) or pair again by scanning its code"
+            ),
+            Self::UnexpectedPeer { expected, found } => write!(
+                f,
+                "the address answered as device {found}, not {expected} as named; \
+                 session closed before any data"
             ),
             Self::AmbiguousPeer { query, matches } => write!(
                 f,

@@ -24,12 +24,17 @@
 //!       "method": "qr",
 //!       "state": "trusted",
 //!       "pending_key": null,
-//!       "reverify_requested": false
+//!       "reverify_requested": false,
+//!       "address": "192.0.2.7:7300"
 //!     }
 //!   ],
 //!   "blocked_keys": [{ "public_key": "...", "fingerprint": "..." }]
 //! }
 //! ```
+//!
+//! `address`, the last address this device reached the peer at (the
+//! transport hint of its code, `--connect`, or `connect ADDR`), is optional
+//! and left out when unknown, so files written before it existed still read.
 //!
 //! Loading checks everything the file claims: the version, every key's
 //! bytes (canonical, not of small order), every fingerprint against its key,
@@ -38,6 +43,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
+use std::net::SocketAddr;
 
 use base64ct::{Base64, Encoding};
 use honeylink_core::crypto::x25519::{KEY_LEN, StaticPublicKey};
@@ -76,6 +82,9 @@ pub struct Peer {
     pub record: PeerRecord,
     /// Trusted or blocked.
     pub state: PeerState,
+    /// The last address this device reached it at, if any (not
+    /// authenticated: the session's handshake decides who answers there).
+    pub address: Option<SocketAddr>,
 }
 
 /// A public key as a hash-map key: hashed by its canonical bytes, compared
@@ -310,9 +319,12 @@ impl TrustedPeers {
             }
             Decision::KeyChanged { .. } | Decision::Trusted | Decision::Unknown => {}
         }
+        // Pairing again keeps the address it was last reached at.
+        let address = self.peers.get(&record.id).and_then(|p| p.address);
         self.insert(Peer {
             record,
             state: PeerState::Trusted,
+            address,
         });
         Ok(())
     }
@@ -400,6 +412,18 @@ impl TrustedPeers {
     pub fn rename(&mut self, id: &DeviceId, name: DeviceName) -> Result<(), Error> {
         self.peer_mut(id)?.record.name = name;
         Ok(())
+    }
+
+    /// Remembers `address` as where a paired device was last reached.
+    /// Returns whether that changed anything.
+    ///
+    /// # Errors
+    /// Core `PeerNotFound`.
+    pub fn set_address(&mut self, id: &DeviceId, address: SocketAddr) -> Result<bool, Error> {
+        let peer = self.peer_mut(id)?;
+        let changed = peer.address != Some(address);
+        peer.address = Some(address);
+        Ok(changed)
     }
 
     /// Remembers the different key a known device presented (the core
@@ -619,6 +643,8 @@ struct StoredPeer {
     state: PeerState,
     pending_key: Option<StoredKey>,
     reverify_requested: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    address: Option<String>,
 }
 
 impl StoredPeer {
@@ -639,6 +665,7 @@ impl StoredPeer {
             state: peer.state,
             pending_key: r.pending_key.as_ref().map(StoredKey::from_key),
             reverify_requested: r.reverify_requested,
+            address: peer.address.map(|a| a.to_string()),
         })
     }
 
@@ -660,6 +687,14 @@ impl StoredPeer {
         if pending_key.is_some_and(|pending| pending == key) {
             return Err("pending key is the trusted key".to_owned());
         }
+        let address = self
+            .address
+            .as_deref()
+            .map(|a| {
+                a.parse::<SocketAddr>()
+                    .map_err(|_| format!("address {a:?} is not an IP address and port"))
+            })
+            .transpose()?;
         Ok(Peer {
             record: PeerRecord {
                 id,
@@ -675,6 +710,7 @@ impl StoredPeer {
                 reverify_requested: self.reverify_requested,
             },
             state: self.state,
+            address,
         })
     }
 }

@@ -25,11 +25,12 @@
 //! [`Error::BadPreamble`], [`Error::BadFrame`], [`Error::Network`] for the
 //! operating system's socket errors.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::Error;
@@ -359,6 +360,8 @@ pub struct FrameReader {
     read_timeout: Duration,
     max_frame: usize,
     buffer: Vec<u8>,
+    /// Every read ends by this instant, whatever the per-frame waits.
+    deadline: Option<Instant>,
 }
 
 /// The sending half of a connection.
@@ -431,6 +434,7 @@ impl Connection {
                 read_timeout: timeouts.read,
                 max_frame: MAX_FRAME_LEN,
                 buffer: Vec::new(),
+                deadline: None,
             },
             writer: FrameWriter {
                 stream: write_half,
@@ -493,6 +497,14 @@ impl Connection {
         self.reader.receive(wait)
     }
 
+    /// Sets (or, with `None`, lifts) an instant by which every read must
+    /// end, however the per-frame waits would allow more: a whole handshake
+    /// is bounded this way, so a peer trickling one frame after another
+    /// cannot hold a listener's slot for long.
+    pub fn set_deadline(&mut self, deadline: Option<Instant>) {
+        self.reader.deadline = deadline;
+    }
+
     /// Receives the next frame and requires a protocol message: a refusal
     /// becomes [`Error::PeerRefused`], anything else [`Error::BadFrame`].
     ///
@@ -539,6 +551,78 @@ impl Closer {
     /// blocked on it returns.
     pub fn close(&self) {
         let _ = self.0.shutdown(Shutdown::Both);
+    }
+}
+
+/// The connections a listener is serving, each closable from the thread
+/// that accepts (to end the others when one wins, or when the listener
+/// stops). An entry lives only as long as its connection's [`Tracked`]
+/// guard, so a finished connection keeps no duplicated descriptor open:
+/// connections that come and go never exhaust the process's descriptors.
+#[derive(Debug, Default)]
+pub struct Closers {
+    next: AtomicU64,
+    open: Mutex<HashMap<u64, (SocketAddr, Closer)>>,
+}
+
+/// Keeps a connection's entry in [`Closers`] until dropped.
+#[derive(Debug)]
+pub struct Tracked<'a> {
+    closers: &'a Closers,
+    key: Option<u64>,
+}
+
+impl Closers {
+    /// None yet.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Tracks `incoming` until the returned guard is dropped (drop it when
+    /// the connection's thread ends). A socket that cannot be duplicated is
+    /// not tracked: it still ends by its own timeouts.
+    pub fn track(&self, incoming: &Incoming) -> Tracked<'_> {
+        let key = match (incoming.closer(), self.open.lock()) {
+            (Ok(closer), Ok(mut open)) => {
+                let key = self.next.fetch_add(1, Ordering::Relaxed);
+                open.insert(key, (incoming.peer(), closer));
+                Some(key)
+            }
+            _ => None,
+        };
+        Tracked { closers: self, key }
+    }
+
+    /// Closes every tracked connection but the one from `keep`.
+    pub fn close_all_except(&self, keep: Option<SocketAddr>) {
+        if let Ok(open) = self.open.lock() {
+            for (peer, closer) in open.values() {
+                if Some(*peer) != keep {
+                    closer.close();
+                }
+            }
+        }
+    }
+
+    /// The number of connections tracked now.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.open.lock().map_or(0, |open| open.len())
+    }
+
+    /// Whether no connection is tracked.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Drop for Tracked<'_> {
+    fn drop(&mut self) {
+        if let (Some(key), Ok(mut open)) = (self.key, self.closers.open.lock()) {
+            open.remove(&key);
+        }
     }
 }
 
@@ -628,6 +712,7 @@ impl FrameReader {
         waiting_for: &'static str,
         started: bool,
     ) -> Result<(), Error> {
+        let deadline = self.deadline.map_or(deadline, |end| end.min(deadline));
         let mut at = out_range.start;
         while at < out_range.end {
             let remaining = deadline.saturating_duration_since(Instant::now());
@@ -889,6 +974,19 @@ impl Listener {
                             | ErrorKind::ConnectionAborted
                             | ErrorKind::ConnectionReset
                     ) => {}
+                // Out of descriptors or buffers for now: connections ending
+                // give them back, so wait instead of ending the listener.
+                Err(e) if is_exhausted(&e) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return Ok(None);
+                    }
+                    std::thread::sleep(
+                        deadline
+                            .saturating_duration_since(now)
+                            .min(Duration::from_millis(50)),
+                    );
+                }
                 Err(source) => {
                     return Err(Error::Listen {
                         addr: self.local,
@@ -928,6 +1026,17 @@ impl Listener {
             timeouts: self.timeouts,
         }))
     }
+}
+
+/// Whether accepting failed for want of descriptors or memory (transient).
+fn is_exhausted(e: &std::io::Error) -> bool {
+    use rustix::io::Errno;
+    Errno::from_io_error(e).is_some_and(|errno| {
+        matches!(
+            errno,
+            Errno::MFILE | Errno::NFILE | Errno::NOBUFS | Errno::NOMEM
+        )
+    })
 }
 
 impl Incoming {

@@ -125,8 +125,12 @@ fn peers_audit_metrics_and_doctor_on_a_fresh_device() {
         .map(|e| e["event"].as_str().unwrap())
         .collect();
     assert_eq!(events.len(), 2, "{events:?}");
-    let out = dev.run(&["audit", "show", "--since", "yesterday"]);
-    assert_eq!(out.status.code(), Some(2));
+    // Not a time or an age, a multi-byte last character included: a usage
+    // error, never a panic.
+    for bad in ["yesterday", "5é", "é", ""] {
+        let out = dev.run(&["audit", "show", "--since", bad]);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}: {}", text(&out));
+    }
     let metrics = dev.run(&["metrics", "--prometheus"]);
     assert!(String::from_utf8_lossy(&metrics.stdout).contains("# TYPE"));
     let doctor = dev.run(&["--json", "doctor"]);

@@ -320,3 +320,119 @@ fn garbage_text_is_a_usage_error() {
     ]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
 }
+
+#[test]
+fn code_files_are_only_created_never_written_over_or_through_a_link() {
+    let laptop = Dev::new("Laptop");
+    let dir = tempfile::tempdir().unwrap();
+    let existing = dir.path().join("code.png");
+    std::fs::write(&existing, b"world-readable").unwrap();
+    std::fs::set_permissions(&existing, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let victim = dir.path().join("victim.txt");
+    std::fs::write(&victim, b"keep me").unwrap();
+    let link = dir.path().join("code.svg");
+    std::os::unix::fs::symlink(&victim, &link).unwrap();
+    let record = dir.path().join("record.ndef");
+    std::os::unix::fs::symlink(&victim, &record).unwrap();
+    let attempts: [&[&str]; 3] = [
+        &["--png", existing.to_str().unwrap()],
+        &["--svg", link.to_str().unwrap()],
+        &[],
+    ];
+    for (i, extra) in attempts.iter().enumerate() {
+        let mut args = if i < 2 {
+            vec![
+                "--json",
+                "pair",
+                "qr",
+                "--listen",
+                "127.0.0.1:0",
+                "--ttl",
+                "5",
+            ]
+        } else {
+            vec![
+                "--json",
+                "pair",
+                "nfc",
+                "--write",
+                record.to_str().unwrap(),
+                "--listen",
+                "127.0.0.1:0",
+                "--ttl",
+                "5",
+            ]
+        };
+        args.extend_from_slice(extra);
+        let out = laptop.run(&args);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(
+            error_of(&out)["message"]
+                .as_str()
+                .unwrap()
+                .contains("already exists"),
+            "{}",
+            text(&out)
+        );
+    }
+    assert_eq!(std::fs::read(&existing).unwrap(), b"world-readable");
+    assert_eq!(std::fs::read(&victim).unwrap(), b"keep me");
+}
+
+#[test]
+fn a_pin_run_abandoned_after_the_answer_is_audited() {
+    use getrandom::SysRng;
+    use honeylink_core::identity::{DeviceIdentity, DeviceName};
+    use honeylink_core::pairing::{LocalDevice, MAX_PAIRING_MESSAGE_LEN, Pin, PinInitiator};
+    use honeylink_core::wire::PayloadFlags;
+    use honeylink_host::transport::{Connection, Exchange, Timeouts};
+    let laptop = Dev::new("Laptop");
+    let running = laptop.spawn(&["--json", "--yes", "pair", "pin", "--listen", "127.0.0.1:0"]);
+    let shown = running.event("pin");
+    let addr = shown["address"].as_str().unwrap().parse().unwrap();
+    // A guesser: a real hello, the responder's answer, then gone.
+    let identity = DeviceIdentity::generate(&mut SysRng).unwrap();
+    let local = LocalDevice {
+        identity: &identity,
+        name: DeviceName::new("Guesser").unwrap(),
+        flags: PayloadFlags::empty(),
+    };
+    let mut out = [0u8; MAX_PAIRING_MESSAGE_LEN];
+    let (initiator, n) =
+        PinInitiator::start(local, Pin::parse("000000").unwrap(), &mut out, &mut SysRng).unwrap();
+    let mut conn = Connection::connect(addr, Exchange::PinPairing, Timeouts::default()).unwrap();
+    conn.send_message(&out[..n]).unwrap();
+    conn.receive_message().unwrap();
+    drop(initiator);
+    drop(conn);
+    let (status, err) = running.finish();
+    assert_ne!(status, 0, "{err}");
+    let audit = json_of(&laptop.run(&["--json", "audit", "show"]));
+    let failed: Vec<_> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"] == "pairing_failed")
+        .collect();
+    assert_eq!(failed.len(), 1, "{audit}");
+}
+
+#[test]
+fn a_scanner_that_cannot_confirm_audits_its_refusal() {
+    let laptop = Dev::new("Laptop");
+    let phone = Dev::new("Phone");
+    let running = laptop.spawn(&["--json", "--yes", "pair", "qr", "--listen", "127.0.0.1:0"]);
+    let code = running.event("code");
+    // No --yes and no terminal: the scanner cannot ask, so it declines.
+    let out = phone.run(&["--json", "pair", "scan", code["text"].as_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(7), "{}", text(&out));
+    running.kill();
+    let audit = json_of(&phone.run(&["--json", "audit", "show"]));
+    let failed: Vec<_> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"] == "pairing_failed")
+        .collect();
+    assert_eq!(failed.len(), 1, "{audit}");
+}

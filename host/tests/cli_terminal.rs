@@ -50,6 +50,15 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// The screen with wrapped lines joined.
+    fn capture_joined(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "capture-pane", "-p", "-J", "-t", "t"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     fn send(&self, keys: &str) {
         let status = Command::new("tmux")
             .args(["-L", &self.socket, "send-keys", "-t", "t", keys, "Enter"])
@@ -183,4 +192,41 @@ fn the_key_change_choice_in_a_terminal() {
     assert!(screen.contains("EXIT=3"), "{screen}");
     assert_eq!(laptop.peers()["peers"][0]["reverify_requested"], true);
     running.kill();
+}
+
+#[test]
+fn a_reused_code_is_refused_by_the_core_while_the_first_pairing_is_confirmed() {
+    if !has_tmux() {
+        return;
+    }
+    let laptop = Dev::new("Laptop");
+    let phone = Dev::new("Phone");
+    let tablet = Dev::new("Tablet");
+    let Some(tmux) = Tmux::start(
+        "reuse",
+        &shell_command(&laptop, "pair qr --listen 127.0.0.1:0 --ttl 60"),
+    ) else {
+        return;
+    };
+    tmux.wait_for("The code is valid for 0:");
+    let screen = tmux.capture_joined();
+    let code = screen
+        .split_whitespace()
+        .find(|word| word.starts_with("HL1:"))
+        .unwrap_or_else(|| panic!("no code on screen:\n{screen}"))
+        .to_owned();
+    // The phone scans; the laptop's person has not confirmed yet.
+    let first = phone.spawn(&["--json", "--yes", "pair", "scan", &code]);
+    tmux.wait_for("[y/N]");
+    // A second scanner with the same code reaches the live listener and
+    // gets the core's refusal: the code is used.
+    let out = tablet.run(&["--json", "--yes", "pair", "scan", &code]);
+    assert_eq!(out.status.code(), Some(4), "{}", cli_support::text(&out));
+    let error = cli_support::error_of(&out);
+    assert_eq!(error["refusal"], "code_used", "{error}");
+    tmux.send("y");
+    let screen = tmux.wait_for("EXIT=");
+    assert!(screen.contains("EXIT=0"), "{screen}");
+    assert_eq!(first.finish().0, 0);
+    assert_eq!(tablet.peers()["peers"].as_array().unwrap().len(), 0);
 }

@@ -476,3 +476,50 @@ fn ten_thousand_peers() {
     TrustedPeers::update(&home, |p| p.remove(&id(5_000))).unwrap();
     assert_eq!(TrustedPeers::load(&home).unwrap().len(), 9_999);
 }
+
+#[test]
+fn the_last_known_address_is_optional_kept_and_checked() {
+    let (_dir, home) = home();
+    TrustedPeers::update(&home, |p| p.add(record(1, 1, PairingMethod::Qr))).unwrap();
+    // A file written without addresses (as before they existed) reads.
+    let old = fs::read_to_string(home.trusted_peers_path()).unwrap();
+    assert!(!old.contains("\"address\""), "{old}");
+    assert_eq!(
+        TrustedPeers::load(&home)
+            .unwrap()
+            .get(&id(1))
+            .unwrap()
+            .address,
+        None
+    );
+    let addr: std::net::SocketAddr = "192.0.2.7:7300".parse().unwrap();
+    let changed = TrustedPeers::update(&home, |p| p.set_address(&id(1), addr)).unwrap();
+    assert!(changed);
+    let again = TrustedPeers::update(&home, |p| p.set_address(&id(1), addr)).unwrap();
+    assert!(!again, "the same address changes nothing");
+    let peers = TrustedPeers::load(&home).unwrap();
+    assert_eq!(peers.get(&id(1)).unwrap().address, Some(addr));
+    // Pairing again with the same key keeps the address.
+    TrustedPeers::update(&home, |p| p.add(record(1, 1, PairingMethod::Pin))).unwrap();
+    assert_eq!(
+        TrustedPeers::load(&home)
+            .unwrap()
+            .get(&id(1))
+            .unwrap()
+            .address,
+        Some(addr)
+    );
+    let good = fs::read_to_string(home.trusted_peers_path()).unwrap();
+    assert!(good.contains("\"address\": \"192.0.2.7:7300\""), "{good}");
+    assert_corrupt(
+        &home,
+        &good.replace("192.0.2.7:7300", "example.org:7300"),
+        "not an IP address and port",
+    );
+    // An unknown peer has no address to set.
+    let missing = TrustedPeers::new().set_address(&id(9), addr);
+    assert!(matches!(
+        missing,
+        Err(Error::Core(honeylink_core::Error::PeerNotFound))
+    ));
+}

@@ -265,6 +265,7 @@ fn walk(root: &Path, timeouts: Timeouts) -> Result<(), Error> {
                     &laptop.ctx,
                     &mut device,
                     addr,
+                    None,
                     input("are you there?\n"),
                     Some(OnKeyChange::Reverify),
                 )
@@ -304,6 +305,7 @@ fn walk(root: &Path, timeouts: Timeouts) -> Result<(), Error> {
                 &laptop.ctx,
                 &mut device,
                 addr,
+                None,
                 input("are you there?\n"),
                 None,
             )
@@ -387,6 +389,7 @@ fn session_between(
                 &caller.ctx,
                 &mut device,
                 addr,
+                None,
                 input(caller_says),
                 on_key_change,
             )

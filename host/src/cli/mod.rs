@@ -94,11 +94,17 @@ enum Command {
     /// List paired devices, or change one.
     Peers(PeersArgs),
     /// Accept sessions from paired devices (like `nc -l`).
+    ///
+    /// Every session's records go to standard output. Standard input goes
+    /// to the first session established, and only to it: it is read once,
+    /// so sessions established later (or at the same time, without --once)
+    /// receive but send nothing, even after the first one ends.
     Listen {
         /// Address to listen on, e.g. 127.0.0.1:7300.
         addr: String,
         /// Serve one session (carrying standard input to it) and exit: 0
-        /// when it was established, 3 when this device refused it.
+        /// when it was established and ended cleanly, 3 when this device
+        /// refused it, 6 when it failed after being established.
         #[arg(long)]
         once: bool,
         /// Sessions served at once.
@@ -107,7 +113,11 @@ enum Command {
     },
     /// Open a session with a paired device (like `nc`).
     Connect {
-        /// The device's address (host:port).
+        /// The device's address (host:port), or a paired device's name or
+        /// id prefix: then its last known address (where a pairing or a
+        /// session from here reached it), and only that device may answer
+        /// there. An IP address and port is always taken as an address.
+        #[arg(value_name = "ADDR|NAME")]
         addr: String,
         /// Send this text instead of standard input.
         #[arg(long)]
@@ -364,9 +374,11 @@ pub(crate) fn exit_code(error: &Error) -> u8 {
         Error::Usage(_)
         | Error::PeerNotFound { .. }
         | Error::AmbiguousPeer { .. }
+        | Error::NoPeerAddress { .. }
+        | Error::OutputExists { .. }
         | Error::BadSetting { .. }
         | Error::BadAddress { .. } => EXIT_USAGE,
-        Error::SessionRefused { .. } => EXIT_REFUSED,
+        Error::SessionRefused { .. } | Error::UnexpectedPeer { .. } => EXIT_REFUSED,
         Error::Declined { .. } | Error::NeedsConfirmation { .. } => EXIT_DECLINED,
         Error::PeerRefused { refusal, .. } => match refusal {
             Refusal::Untrusted
@@ -605,7 +617,8 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<(), Error> {
                 Some(text) => Box::new(std::io::Cursor::new(text.into_bytes())),
                 None => Box::new(std::io::stdin()),
             };
-            session::connect(ctx, &mut device, address(&addr)?, input, on_key_change).map(drop)
+            let (addr, expected) = session::target(&device, &addr)?;
+            session::connect(ctx, &mut device, addr, expected, input, on_key_change).map(drop)
         }
         Command::Rotate { emergency } => records::rotate(ctx, emergency),
         Command::Destroy => records::destroy(ctx),

@@ -11,7 +11,7 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, mpsc};
 use std::time::Duration;
 
@@ -31,7 +31,7 @@ use honeylink_core::wire::PayloadFlags;
 use honeylink_host::Error;
 use honeylink_host::clock::unix_now;
 use honeylink_host::device::Device;
-use honeylink_host::transport::{Closer, Connection, Exchange, Frame, Listener, Refusal};
+use honeylink_host::transport::{Closers, Connection, Exchange, Frame, Listener, Refusal};
 use serde_json::json;
 
 use super::qr;
@@ -152,7 +152,7 @@ fn part(buffer: &[u8], n: usize) -> Result<&[u8], Error> {
 /// How one connection to a pairing listener ended.
 enum ConnEnd {
     /// A verified peer, with its connection, for the person to confirm.
-    Verified(PendingPeer, Connection),
+    Verified(PendingPeer, Box<Connection>),
     /// The code or PIN is over (a wrong PIN, a run that died): stop waiting.
     Fatal(Error),
     /// This connection failed; the code stays valid.
@@ -179,7 +179,8 @@ fn serve(
     handle: &(dyn Fn(Connection) -> ConnEnd + Sync),
 ) -> Result<Served, Error> {
     let mut countdown = ctx.ui.countdown(what, accept_until);
-    let closers: Mutex<Vec<(SocketAddr, Closer)>> = Mutex::new(Vec::new());
+    let closers = Closers::new();
+    let mut dropped = 0usize;
     let running = AtomicUsize::new(0);
     let mut served = Served {
         verified: None,
@@ -193,13 +194,12 @@ fn serve(
             if now <= accept_until {
                 countdown.tick(now)?;
                 if let Some(incoming) = listener.accept_within(Duration::from_millis(200))? {
-                    if let (Ok(closer), Ok(mut list)) = (incoming.closer(), closers.lock()) {
-                        list.push((incoming.peer(), closer));
-                    }
+                    let tracked = closers.track(&incoming);
                     let tx = tx.clone();
                     let running = &running;
                     running.fetch_add(1, Ordering::AcqRel);
                     scope.spawn(move || {
+                        let _tracked = tracked;
                         let end = match incoming.open() {
                             Ok((mut conn, found)) if found == exchange => {
                                 conn.limit_frames(PAIRING_FRAME);
@@ -227,7 +227,7 @@ fn serve(
             while let Ok(end) = rx.try_recv() {
                 match end {
                     ConnEnd::Verified(peer, conn) => {
-                        served.verified = Some((peer, conn));
+                        served.verified = Some((peer, *conn));
                         return Ok(());
                     }
                     ConnEnd::Fatal(e) => {
@@ -235,8 +235,17 @@ fn serve(
                         return Ok(());
                     }
                     ConnEnd::Dropped(e) => {
-                        ctx.ui.note(&format!("dropped a connection: {e}"))?;
-                        served.failures.push(e);
+                        // Only the first few are reported and audited, so
+                        // a flood of bad connections grows nothing.
+                        dropped += 1;
+                        if dropped <= MAX_AUDITED_FAILURES {
+                            ctx.ui.note(&format!("dropped a connection: {e}"))?;
+                        }
+                        if audited_failure(&e).is_some()
+                            && served.failures.len() < MAX_AUDITED_FAILURES
+                        {
+                            served.failures.push(e);
+                        }
                     }
                 }
             }
@@ -244,13 +253,7 @@ fn serve(
         countdown.clear()?;
         // End every other connection now; their threads then return.
         let keep = served.verified.as_ref().map(|(_, conn)| conn.peer());
-        if let Ok(list) = closers.lock() {
-            for (peer, closer) in list.iter() {
-                if Some(*peer) != keep {
-                    closer.close();
-                }
-            }
-        }
+        closers.close_all_except(keep);
         result
     })?;
     Ok(served)
@@ -360,13 +363,15 @@ fn confirm_verified(
 }
 
 /// The initiating side's end: after its last message, waits for the other
-/// side's person to confirm, then stores the peer.
+/// side's person to confirm, then stores the peer with the `address` it
+/// was reached at.
 fn await_acceptance(
     ctx: &Ctx,
     device: &mut Device,
     method: PairingMethod,
     peer: PendingPeer,
     conn: &mut Connection,
+    address: SocketAddr,
 ) -> Result<PeerRecord, Error> {
     ctx.ui.note(&format!(
         "waiting for {} to confirm...",
@@ -400,7 +405,7 @@ fn await_acceptance(
             });
         }
     }
-    let record = device.confirm_pairing(peer, unix_now()?)?;
+    let record = device.confirm_pairing_at(peer, Some(address), unix_now()?)?;
     ctx.ui.emit(&paired_json(&record, method))?;
     ctx.ui.say(&format!(
         "Paired with {} by {}.",
@@ -417,6 +422,10 @@ fn proximity_run(responder: &Mutex<ProximityResponder<'_>>, mut conn: Connection
             .lock()
             .map_err(|_| Error::Unexpected("the responder lock was poisoned"))
     };
+    // Messages 1 to 3 need no person: the whole run within the read
+    // timeout, so trickling frames cannot hold a slot for longer.
+    let read = conn.timeouts().read;
+    conn.set_deadline(Some(std::time::Instant::now() + read));
     let result = (|| -> Result<PendingPeer, Error> {
         let message1 = conn.receive_message()?.to_vec();
         let mut wire = [0u8; MAX_PAIRING_MESSAGE_LEN];
@@ -429,8 +438,52 @@ fn proximity_run(responder: &Mutex<ProximityResponder<'_>>, mut conn: Connection
         Ok(peer)
     })();
     match result {
-        Ok(peer) => ConnEnd::Verified(peer, conn),
+        Ok(peer) => {
+            conn.set_deadline(None);
+            ConnEnd::Verified(peer, Box::new(conn))
+        }
         Err(e) => ConnEnd::Dropped(e),
+    }
+}
+
+/// While the person confirms a verified peer, the code's listener stays
+/// live and every further scanner is answered by the core, which refuses
+/// the used code ([`honeylink_core::Error::PayloadUsed`], sent as
+/// [`Refusal::CodeUsed`]), instead of hanging in the listen queue. Runs
+/// until `stop`; each connection is in `closers`, to be closed then.
+fn answer_used<'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    listener: &'scope Listener,
+    method: PairingMethod,
+    responder: &'scope Mutex<ProximityResponder<'_>>,
+    closers: &'scope Closers,
+    stop: &'scope AtomicBool,
+) {
+    while !stop.load(Ordering::Acquire) {
+        match listener.accept_within(Duration::from_millis(100)) {
+            Ok(Some(incoming)) => {
+                let tracked = closers.track(&incoming);
+                // Stopped meanwhile: the closing may have missed this one.
+                if stop.load(Ordering::Acquire) {
+                    return;
+                }
+                scope.spawn(move || {
+                    let _tracked = tracked;
+                    match incoming.open() {
+                        Ok((mut conn, found)) if found == exchange_of(method) => {
+                            conn.limit_frames(PAIRING_FRAME);
+                            drop(proximity_run(responder, conn));
+                        }
+                        Ok((mut conn, _)) => {
+                            let _ = conn.send(&Frame::Refused(Refusal::WrongExchange));
+                        }
+                        Err(_) => {}
+                    }
+                });
+            }
+            Ok(None) => {}
+            Err(_) => std::thread::sleep(Duration::from_millis(100)),
+        }
     }
 }
 
@@ -478,12 +531,25 @@ fn serve_code(
         expires_at,
         &|conn| proximity_run(&responder, conn),
     )?;
-    drop(responder);
-    drop(identity);
     let now = unix_now()?;
     audit_failures(device, method, &served.failures, now)?;
     match served.verified {
-        Some((peer, conn)) => confirm_verified(ctx, device, method, peer, conn),
+        Some((peer, conn)) => {
+            let stop = AtomicBool::new(false);
+            let closers = Closers::new();
+            let result = std::thread::scope(|scope| {
+                let (stop, closers) = (&stop, &closers);
+                let (listener, responder) = (&listener, &responder);
+                scope.spawn(move || answer_used(scope, listener, method, responder, closers, stop));
+                let result = confirm_verified(ctx, device, method, peer, conn);
+                stop.store(true, Ordering::Release);
+                closers.close_all_except(None);
+                result
+            });
+            drop(responder);
+            drop(identity);
+            result
+        }
         None => {
             device.pairing_failed(method, PairingFailure::Expired, None, now)?;
             ctx.ui.say("The code has expired unused; show a new one.")?;
@@ -604,9 +670,16 @@ fn scan(
         "This code belongs to {name}.\n  device id    {id}\n  fingerprint  {fingerprint}\n  valid until  {}",
         time(payload.expires_at)
     ))?;
-    check_acceptable(device, id, &payload.static_key)?;
-    ctx.ui
-        .confirm(&format!("Is {name} right next to you?"), "the pairing")?;
+    let checked = check_acceptable(device, id, &payload.static_key).and_then(|()| {
+        ctx.ui
+            .confirm(&format!("Is {name} right next to you?"), "the pairing")
+    });
+    if let Err(e) = checked {
+        if let Some(failure) = audited_failure(&e) {
+            device.pairing_failed(method, failure, Some(id), unix_now()?)?;
+        }
+        return Err(e);
+    }
     let addr = match (connect, payload.hint) {
         (Some(addr), _) | (None, Some(TransportHint::Socket(addr))) => addr,
         _ => {
@@ -653,7 +726,7 @@ fn scan(
     };
     drop(initiator);
     drop(identity);
-    await_acceptance(ctx, device, method, peer, &mut conn)
+    await_acceptance(ctx, device, method, peer, &mut conn, addr)
 }
 
 /// `honeylink pair scan PAYLOAD`.
@@ -748,7 +821,7 @@ fn pin_run(responder: &Mutex<PinResponder<'_>>, device: &Device, mut conn: Conne
         peer.ok_or(Error::Unexpected("a verified message 3 gives a peer"))
     })();
     match result {
-        Ok(peer) => ConnEnd::Verified(peer, conn),
+        Ok(peer) => ConnEnd::Verified(peer, Box::new(conn)),
         Err(e) => ConnEnd::Fatal(e),
     }
 }
@@ -822,10 +895,15 @@ pub(crate) fn pin_listen(
     if let Some((peer, conn)) = served.verified {
         return confirm_verified(ctx, device, PairingMethod::Pin, peer, conn);
     }
+    // A fatal end took the PIN's one run: audited whatever the error, so a
+    // guesser who vanishes after the responder's answer leaves a record.
+    let taken = served.fatal.is_some();
     let error = served
         .fatal
         .unwrap_or(Error::Core(honeylink_core::Error::PinExpired));
-    if let Some(failure) = audited_failure(&error) {
+    let failure =
+        audited_failure(&error).or_else(|| taken.then_some(PairingFailure::HandshakeFailed));
+    if let Some(failure) = failure {
         device.pairing_failed(PairingMethod::Pin, failure, None, now)?;
     }
     let message = match &error {
@@ -921,5 +999,5 @@ pub(crate) fn pin_connect(
         return Err(e);
     }
     conn.send_message(part(&out, n)?)?;
-    await_acceptance(ctx, device, PairingMethod::Pin, peer, &mut conn)
+    await_acceptance(ctx, device, PairingMethod::Pin, peer, &mut conn, addr)
 }

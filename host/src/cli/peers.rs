@@ -38,6 +38,7 @@ fn peer_json(peer: &Peer) -> Value {
         "paired_at": time(r.paired_at),
         "pending_fingerprint": r.pending_key.as_ref().map(|k| Fingerprint::of(k).to_string()),
         "reverify_requested": r.reverify_requested,
+        "address": peer.address.map(|a| a.to_string()),
     })
 }
 
@@ -52,6 +53,9 @@ fn peer_text(peer: &Peer) -> String {
         time(r.paired_at),
         method(r.method).to_uppercase()
     );
+    if let Some(address) = peer.address {
+        text.push_str(&format!("\n  address      {address}"));
+    }
     if let Some(pending) = &r.pending_key {
         text.push_str(&format!(
             "\n  NEW KEY      {} presented, not trusted{}",

@@ -81,15 +81,24 @@ pub(crate) fn terminal(code: &QrCode) -> String {
 }
 
 /// Creates `path` readable only by its owner (the code carries a one-time
-/// secret until it is used or expires) and writes `bytes`.
+/// secret until it is used or expires) and writes `bytes`. Only a new file:
+/// an existing file (whose mode would stay) or a symbolic link (which would
+/// be followed) is refused with [`Error::OutputExists`].
 pub(crate) fn write_private_output(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let mut file = std::fs::OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(true)
+        .create_new(true)
         .mode(0o600)
         .open(path)
-        .map_err(|e| Error::io("create", path, e))?;
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                Error::OutputExists {
+                    path: path.to_owned(),
+                }
+            } else {
+                Error::io("create", path, e)
+            }
+        })?;
     file.write_all(bytes)
         .and_then(|()| file.flush())
         .map_err(|e| Error::io("write", path, e))

@@ -22,13 +22,15 @@ fn since(text: &str, now: u64) -> Result<u64, Error> {
             "--since takes an RFC 3339 time (2026-01-31T00:00:00Z) or an age (30m, 12h, 7d), not '{text}'"
         ))
     };
-    let (number, unit) = text.split_at(text.len().saturating_sub(1));
-    let n: u64 = number.parse().map_err(|_| bad())?;
+    // The unit is the last character, whatever its width in bytes.
+    let mut chars = text.chars();
+    let unit = chars.next_back().ok_or_else(bad)?;
+    let n: u64 = chars.as_str().parse().map_err(|_| bad())?;
     let secs = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
         _ => return Err(bad()),
     };
     Ok(now.saturating_sub(n.saturating_mul(secs)))

@@ -27,7 +27,7 @@ use honeylink_host::Error;
 use honeylink_host::clock::unix_now;
 use honeylink_host::device::Device;
 use honeylink_host::transport::{
-    Closer, Connection, Exchange, Frame, FrameReader, FrameWriter, Listener, Refusal,
+    Closers, Connection, Exchange, Frame, FrameReader, FrameWriter, Listener, Refusal,
 };
 use serde_json::json;
 
@@ -257,11 +257,41 @@ fn handle_key_change(
     }
 }
 
-/// `honeylink connect ADDR`.
+/// Resolves what `connect` was given: an IP address and port as such;
+/// else a paired device (by name or id prefix) at its last known address,
+/// which only that device may answer; else a host name and port.
+///
+/// # Errors
+/// [`Error::NoPeerAddress`] for a paired device never reached by address;
+/// [`Error::AmbiguousPeer`]; the resolver's errors.
+pub(crate) fn target(
+    device: &Device,
+    given: &str,
+) -> Result<(SocketAddr, Option<DeviceId>), Error> {
+    if let Ok(addr) = given.parse::<SocketAddr>() {
+        return Ok((addr, None));
+    }
+    let peers = device.peers()?;
+    match peers.find(given) {
+        Ok(peer) => match peer.address {
+            Some(addr) => Ok((addr, Some(peer.record.id))),
+            None => Err(Error::NoPeerAddress {
+                peer: who(&peer.record.name, &peer.record.id),
+            }),
+        },
+        Err(Error::PeerNotFound { .. }) => super::address(given).map(|addr| (addr, None)),
+        Err(other) => Err(other),
+    }
+}
+
+/// `honeylink connect ADDR|NAME`. With `expected`, only that device may
+/// answer: another one is refused before this device sends its identity.
+/// An established session remembers `addr` for the peer (`connect NAME`).
 pub(crate) fn connect(
     ctx: &Ctx,
     device: &mut Device,
     addr: SocketAddr,
+    expected: Option<DeviceId>,
     input: Box<dyn Read + Send>,
     on_key_change: Option<OnKeyChange>,
 ) -> Result<Traffic, Error> {
@@ -276,6 +306,16 @@ pub(crate) fn connect(
         conn.send_message(part(&wire, n)?)?;
         let message2 = conn.receive_message()?.to_vec();
         let verdict = initiator.read_message2(&device.peers()?, &message2)?;
+        if let Some(expected) = expected
+            && expected != verdict.id
+        {
+            drop(initiator);
+            let _ = conn.send(&Frame::Refused(Refusal::IdentityMismatch));
+            return Err(Error::UnexpectedPeer {
+                expected,
+                found: verdict.id,
+            });
+        }
         match verdict.decision {
             Decision::Trusted => {}
             Decision::KeyChanged { old, new } => {
@@ -331,6 +371,7 @@ pub(crate) fn connect(
                 });
             }
         }
+        device.remember_address(&verdict.id, addr)?;
         let label = peer_label(device, &verdict.id);
         ctx.ui.emit(&json!({
             "event": "session",
@@ -362,6 +403,9 @@ pub(crate) fn connect(
 /// What one session connection to `listen` ended with.
 enum Served {
     Established(Traffic),
+    /// Established, then failed (the peer vanished, stalled or sent a bad
+    /// record).
+    Failed(DeviceId, Error),
     Refused(DeviceId, RefusalReason),
 }
 
@@ -379,6 +423,8 @@ fn serve_session(
             .map_err(|_| Error::Unexpected("the device lock was poisoned"))
     };
     conn.limit_frames(SESSION_FRAME);
+    // The whole handshake, not each of its frames, within the read timeout.
+    conn.set_deadline(Some(std::time::Instant::now() + ctx.timeouts.read));
     let mut wire = [0u8; MAX_PAIRING_MESSAGE_LEN];
     let mut responder = SessionResponder::new(identity, PayloadFlags::empty(), &mut SysRng)?;
     let message1 = conn.receive_message()?.to_vec();
@@ -388,6 +434,7 @@ fn serve_session(
     let peers = lock()?.peers()?;
     match responder.read_message3(&peers, &message3)? {
         SessionEnd::Established(verdict, keys) => {
+            conn.set_deadline(None);
             conn.send(&Frame::Accepted)?;
             let label = peer_label(*lock()?, &verdict.id);
             let peer_addr = conn.peer();
@@ -400,7 +447,7 @@ fn serve_session(
                 .note(&format!("Encrypted session with {label} from {peer_addr}."))?;
             let idle = ctx.timeouts.idle;
             let (mut reader, writer, _slot) = conn.split();
-            let traffic = pump(
+            let traffic = match pump(
                 &ctx.ui,
                 verdict.id,
                 &mut reader,
@@ -408,7 +455,10 @@ fn serve_session(
                 keys,
                 input(),
                 idle,
-            )?;
+            ) {
+                Ok(traffic) => traffic,
+                Err(e) => return Ok(Served::Failed(verdict.id, e)),
+            };
             ctx.ui.emit(&json!({
                 "event": "closed",
                 "peer": verdict.id.to_string(),
@@ -424,14 +474,15 @@ fn serve_session(
         SessionEnd::Refused(verdict) => {
             let reason = reason_of(&verdict.decision).unwrap_or(RefusalReason::Untrusted);
             let now = unix_now()?;
-            {
+            let pending = {
                 let mut device = lock()?;
                 if reason == RefusalReason::KeyChanged {
-                    device.key_change_detected(&verdict.id, verdict.key, now)?;
+                    device.key_change_presented(&verdict.id, verdict.key, now)?
                 } else {
                     device.session_refused(reason, &verdict.id, &verdict.key, now)?;
+                    false
                 }
-            }
+            };
             let _ = conn.send(&Frame::Refused(refusal_of(reason)));
             let label = peer_label(*lock()?, &verdict.id);
             ctx.ui.emit(&json!({
@@ -439,12 +490,18 @@ fn serve_session(
                 "peer": verdict.id.to_string(),
                 "fingerprint": Fingerprint::of(&verdict.key).to_string(),
                 "reason": reason_name(reason),
+                "kept_pending": pending,
             }))?;
             let why = match reason {
                 RefusalReason::Untrusted => "Untrusted Device".to_owned(),
                 RefusalReason::Blocked => "blocked".to_owned(),
+                RefusalReason::KeyChanged if pending => format!(
+                    "it presented a different key ({}), kept as pending. Anyone can claim a device's id:\npair with it again to confirm the new key, or `honeylink peers trust-new {}` only after comparing\nthat fingerprint on the device itself",
+                    Fingerprint::of(&verdict.key),
+                    short_id(&verdict.id)
+                ),
                 RefusalReason::KeyChanged => format!(
-                    "it presented a different key ({}); kept as pending: accept it with `honeylink peers trust-new {}` only if you know why it changed",
+                    "it presented yet another key ({}), not kept: an earlier one awaits your decision\n(`honeylink peers show {}`); pair with it again to settle which key is its own",
                     Fingerprint::of(&verdict.key),
                     short_id(&verdict.id)
                 ),
@@ -482,22 +539,21 @@ pub(crate) fn listen(
     ctx.announce(Announce::Listening(bound));
     let identity = identity_copy(device);
     let device = Mutex::new(device);
-    // Standard input goes to the one session of --once; sessions of a
-    // listener that serves many send nothing.
+    // Standard input goes to the first session established; later ones
+    // (without --once) send nothing.
     let input = Mutex::new(Some(input));
     let done = AtomicBool::new(false);
-    let closers: Mutex<Vec<Closer>> = Mutex::new(Vec::new());
+    let closers = Closers::new();
     let mut last = Traffic::default();
     let outcome = std::thread::scope(|scope| -> Result<(), Error> {
         let (tx, rx) = mpsc::channel::<Result<Traffic, Error>>();
         let result = (|| loop {
             if let Some(incoming) = listener.accept_within(Duration::from_millis(250))? {
-                if let (Ok(closer), Ok(mut list)) = (incoming.closer(), closers.lock()) {
-                    list.push(closer);
-                }
+                let tracked = closers.track(&incoming);
                 let tx = tx.clone();
                 let (device, identity, input, done) = (&device, &identity, &input, &done);
                 scope.spawn(move || {
+                    let _tracked = tracked;
                     let peer = incoming.peer();
                     let outcome = incoming.open().and_then(|(mut conn, exchange)| {
                         if exchange != Exchange::Session {
@@ -506,13 +562,15 @@ pub(crate) fn listen(
                                 "it asked for {exchange}, not a session"
                             )));
                         }
+                        // Standard input goes to the first session
+                        // established (the only one with --once); later
+                        // sessions only receive.
                         let session_input = || -> Box<dyn Read + Send> {
-                            let taken = if once {
-                                input.lock().ok().and_then(|mut slot| slot.take())
-                            } else {
-                                None
-                            };
-                            taken.unwrap_or_else(|| Box::new(std::io::empty()))
+                            input
+                                .lock()
+                                .ok()
+                                .and_then(|mut slot| slot.take())
+                                .unwrap_or_else(|| Box::new(std::io::empty()))
                         };
                         serve_session(ctx, device, identity, conn, &session_input)
                     });
@@ -522,6 +580,19 @@ pub(crate) fn listen(
                         }
                         Ok(Served::Refused(peer, reason)) => {
                             let _ = tx.send(Err(Error::SessionRefused { peer, reason }));
+                        }
+                        Ok(Served::Failed(id, e)) => {
+                            let _ = ctx.ui.emit(&json!({
+                                "event": "failed",
+                                "peer": id.to_string(),
+                                "address": peer.to_string(),
+                                "reason": e.to_string(),
+                            }));
+                            let _ = ctx
+                                .ui
+                                .warn(&format!("The session from {peer} failed: {e}."));
+                            // --once ends with it (exit 6 for the network).
+                            let _ = tx.send(Err(e));
                         }
                         Err(e) if !done.load(Ordering::Acquire) => {
                             let _ = ctx.ui.emit(&json!({
@@ -550,11 +621,7 @@ pub(crate) fn listen(
             }
         })();
         done.store(true, Ordering::Release);
-        if let Ok(list) = closers.lock() {
-            for closer in list.iter() {
-                closer.close();
-            }
-        }
+        closers.close_all_except(None);
         result
     });
     if let Ok(mut device) = device.lock() {

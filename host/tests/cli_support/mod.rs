@@ -136,6 +136,14 @@ pub(crate) struct Running {
 }
 
 impl Running {
+    /// Starts `command` with JSON lines on standard output.
+    pub(crate) fn spawn(mut command: Command) -> Self {
+        command.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = command.spawn().unwrap();
+        let lines = lines_of(child.stdout.take().unwrap());
+        Self { child, lines }
+    }
+
     /// The next JSON line whose `event` is `event` (others are skipped).
     pub(crate) fn event(&self, event: &str) -> Value {
         loop {

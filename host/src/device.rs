@@ -944,22 +944,35 @@ pub(crate) fn erase_home(
     _lock: &HomeLock,
 ) -> Result<DestroyReport, Error> {
     let mut report = DestroyReport::default();
+    // Only regular files are overwritten and deleted; anything else found
+    // where HoneyLink keeps its files (a directory, a link, a device) is
+    // left, never followed, and listed, so it cannot stop the erasure of
+    // what comes after it.
     let erase = |path: &Path, report: &mut DestroyReport| -> Result<(), Error> {
-        if home::erase_file(path)? {
-            report.erased.push(path.to_path_buf());
+        match std::fs::symlink_metadata(path) {
+            Ok(meta) if !meta.is_file() => {
+                report.left.push(path.to_path_buf());
+                Ok(())
+            }
+            _ => {
+                if home::erase_file(path)? {
+                    report.erased.push(path.to_path_buf());
+                }
+                Ok(())
+            }
         }
-        Ok(())
     };
-    // Keys first: every file in keys/ (keys, staged keys, temporary files).
-    for path in list(&home.keys_dir())? {
-        erase(&path, &mut report)?;
-    }
+    // The keychain entries first (they need nothing on disk), then every
+    // file in keys/ (keys, staged keys, temporary files).
     if let Some(keychain) = keychain {
         for entry in SecretEntry::ALL {
             if keychain.delete(entry)? {
                 report.keychain_entries.push(entry);
             }
         }
+    }
+    for path in list(&home.keys_dir())? {
+        erase(&path, &mut report)?;
     }
     for path in [
         home.trusted_peers_path(),

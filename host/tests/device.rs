@@ -378,6 +378,32 @@ fn destroy_leaves_unknown_files_and_says_so() {
     assert!(!Home::exists(&root.join("keys")));
 }
 
+/// Review L3: something other than a file among the keys (a directory, a
+/// link) is left and listed, never followed, and does not stop the erasure
+/// of the keys and everything after them.
+#[test]
+fn destroy_goes_past_odd_entries_among_the_keys() {
+    let (dir, root) = file_home();
+    let (device, _) = Device::init(&root, None, 1).unwrap();
+    let outside = dir.path().join("outside");
+    fs::write(&outside, b"not HoneyLink's").unwrap();
+    fs::create_dir(root.join("keys/a_dir")).unwrap();
+    std::os::unix::fs::symlink(&outside, root.join("keys/b_link")).unwrap();
+    let report = device.destroy(2).unwrap();
+    for odd in ["keys/a_dir", "keys/b_link"] {
+        assert!(report.left.contains(&root.join(odd)), "{:?}", report.left);
+    }
+    for gone in [
+        "keys/device_key.pem",
+        "keys/signing_key.pem",
+        "identity.json",
+        "logs/audit.log",
+    ] {
+        assert!(!Home::exists(&root.join(gone)), "{gone} survived");
+    }
+    assert_eq!(fs::read(&outside).unwrap(), b"not HoneyLink's");
+}
+
 /// H1: deleting the front of the log and writing a matching
 /// `audit.pruned` does not make the shortened log verify: where the kept
 /// chain starts is taken from the head store, never from that file.

@@ -819,6 +819,60 @@ fn the_largest_payload_meets_the_documented_maxima() {
     assert!(PairingPayload::decode_text(std::str::from_utf8(&text).unwrap()).is_ok());
 }
 
+/// `MAX_PAIRING_MESSAGE_LEN` is exact: with the longest names, message 2
+/// fills a buffer of exactly that size, every message of the run fits one,
+/// and a buffer one byte shorter is refused where message 2 or 3 is written.
+#[test]
+fn the_longest_pairing_messages_fill_max_pairing_message_len_exactly() {
+    let d = devices();
+    let mut rng = SeededRng::new([15; 32]);
+    let longest = "N".repeat(32);
+    let mut creator = ProximityResponder::new(
+        local(&d.creator, &longest),
+        PairingMethod::Qr,
+        T0,
+        300,
+        ExpiryClock::WallClock,
+        HINT,
+        &mut rng,
+    )
+    .unwrap();
+    let payload = scanned(&creator);
+    let mut short = [0u8; MAX_PAIRING_MESSAGE_LEN - 1];
+    let mut wire = [0u8; MAX_PAIRING_MESSAGE_LEN];
+    let (mut scanner, n, _) = ProximityInitiator::start(
+        local(&d.scanner, &longest),
+        PairingMethod::Qr,
+        &payload,
+        Some(T0 + 1),
+        &mut wire,
+        &mut rng,
+    )
+    .unwrap();
+    let message1 = wire[..n].to_vec();
+    assert!(matches!(
+        creator.handle_message1(T0 + 2, &message1, &mut short, &mut rng),
+        Err(Error::BufferTooSmall { .. })
+    ));
+    let (n, run) = creator
+        .handle_message1(T0 + 2, &message1, &mut wire, &mut rng)
+        .unwrap();
+    assert_eq!(
+        n, MAX_PAIRING_MESSAGE_LEN,
+        "message 2 with the longest name"
+    );
+    let message2 = wire.to_vec();
+    assert!(matches!(
+        scanner.handle_message2(&message2, &mut short),
+        Err(Error::BufferTooSmall { .. })
+    ));
+    let (n, seen, _) = scanner.handle_message2(&message2, &mut wire).unwrap();
+    assert_eq!(seen.name().as_str(), longest);
+    assert!(n <= MAX_PAIRING_MESSAGE_LEN);
+    let (seen, _) = creator.handle_message3(T0 + 3, run, &wire[..n]).unwrap();
+    assert_eq!(seen.name().as_str(), longest);
+}
+
 /// Item 3: a recorded message 1 sent again is refused (it cannot keep the
 /// creator busy), the live run untouched; the genuine scanner still pairs.
 #[test]

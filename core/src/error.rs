@@ -365,3 +365,91 @@ impl core::error::Error for Error {}
 
 /// The result type of the core.
 pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use std::string::{String, ToString};
+    use std::vec::Vec;
+
+    use super::Error;
+
+    /// Lists every variant once: the unit variants by name, the others with
+    /// sample fields. The `match` it also generates has no wildcard, so a new
+    /// variant does not compile until it is listed here too.
+    macro_rules! every_variant {
+        ($($unit:ident),* ; $($data:ident { $field:ident: $value:expr }),* $(,)?) => {{
+            const fn listed(error: Error) {
+                match error {
+                    $(Error::$unit)|* => {}
+                    $(Error::$data { .. } => {})*
+                    Error::InvalidLength { .. } => {}
+                }
+            }
+            let mut all = Vec::new();
+            $(all.push(Error::$unit);)*
+            $(all.push(Error::$data { $field: $value });)*
+            all.push(Error::InvalidLength { expected: 32, found: 31 });
+            all.iter().copied().for_each(listed);
+            all
+        }};
+    }
+
+    fn every_error() -> Vec<Error> {
+        every_variant!(
+            Rng, ZeroSharedSecret, NonCanonicalKey, LowOrderKey, InvalidVerifyingKey,
+            WeakVerifyingKey, MalformedSignature, SignatureInvalid, Aead, KdfOutputTooLong,
+            InvalidTextLength, NonCanonicalBase32, OutOfOrder, HandshakeFailed, ModeMismatch,
+            MessageTooShort, MessageTooLong, NonceExhausted, Replayed, TooOld, TooFarAhead,
+            RecordTooShort, Malformed, TrailingBytes, UnknownFlags, NameMissing, NameUnexpected,
+            WrongSigningKey, ReservedEvent, StoreFull, PeerNotFound, PeerBlocked,
+            KeyTrustedElsewhere, KeyChangeNotApproved, NotAKeyChange, NoPendingKey,
+            PendingKeyChanged, ImageAuthentication, ValidityTooLong, MissingPrefix,
+            ChecksumMismatch, PayloadExpired, PayloadUsed, Busy, PayloadExhausted, WrongRun,
+            RunTimedOut, KeyMismatch, DeviceIdMismatch, UnexpectedPayload, NdefTruncated,
+            NdefChunked, NdefFraming, NdefNoRecord, NdefDuplicate, CpacePrsTooLong,
+            CpaceChannelIdTooLong, CpaceSessionIdTooLong, CpaceAssociatedDataTooLong,
+            CpaceShareInvalid, CpaceShareIdentity, CpaceShareReflected,
+            CpaceConfirmationFailed, InvalidPin, PinUsed, PinExpired, NotTrusted, NameEmpty,
+            NameTooLong, NameNotUtf8, NameControlCharacter, InvalidSigningContext;
+            UnknownVersion { found: 7 },
+            BufferTooSmall { needed: 4096 },
+            InputTooLong { max: 65535 },
+            InvalidCharacter { position: 12 },
+            FingerprintChecksum { group: 2 },
+            LockedOut { remaining: 300 },
+        )
+    }
+
+    #[test]
+    fn every_error_has_its_own_message() {
+        let messages: Vec<String> = every_error().iter().map(ToString::to_string).collect();
+        for (i, message) in messages.iter().enumerate() {
+            assert!(!message.is_empty(), "variant {i} prints nothing");
+            assert!(
+                !messages[..i].contains(message),
+                "two variants print {message:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn messages_carry_their_numbers() {
+        let shown = |error: Error| error.to_string();
+        assert_eq!(
+            shown(Error::InvalidLength {
+                expected: 32,
+                found: 31
+            }),
+            "wrong length: expected 32 bytes, found 31"
+        );
+        assert!(shown(Error::UnknownVersion { found: 7 }).ends_with(" 7"));
+        assert!(shown(Error::BufferTooSmall { needed: 4096 }).contains("4096 bytes needed"));
+        assert!(shown(Error::InputTooLong { max: 65535 }).contains("at most 65535 bytes"));
+        assert!(shown(Error::InvalidCharacter { position: 12 }).contains("position 12"));
+        assert!(shown(Error::LockedOut { remaining: 300 }).contains("300 more seconds"));
+        // The group index is 0-based; a person counts groups from 1.
+        assert!(shown(Error::FingerprintChecksum { group: 2 }).starts_with("fingerprint group 3 "));
+        assert!(shown(Error::FingerprintChecksum { group: 255 }).contains("group 256 "));
+    }
+}

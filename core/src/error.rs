@@ -386,10 +386,11 @@ mod tests {
                     Error::InvalidLength { .. } => {}
                 }
             }
-            let mut all = Vec::new();
-            $(all.push(Error::$unit);)*
-            $(all.push(Error::$data { $field: $value });)*
-            all.push(Error::InvalidLength { expected: 32, found: 31 });
+            let all = std::vec![
+                $(Error::$unit,)*
+                $(Error::$data { $field: $value },)*
+                Error::InvalidLength { expected: 32, found: 31 },
+            ];
             all.iter().copied().for_each(listed);
             all
         }};
@@ -427,7 +428,7 @@ mod tests {
         for (i, message) in messages.iter().enumerate() {
             assert!(!message.is_empty(), "variant {i} prints nothing");
             assert!(
-                !messages[..i].contains(message),
+                !messages.iter().take(i).any(|earlier| earlier == message),
                 "two variants print {message:?}"
             );
         }

@@ -124,3 +124,49 @@ impl TryRng for SeededRng {
 }
 
 impl TryCryptoRng for SeededRng {}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use std::string::ToString;
+
+    use rand_core::TryRng;
+
+    use super::{ScriptExhausted, ScriptedRng, SeededRng};
+
+    #[test]
+    fn scripted_words_are_little_endian_and_then_exhausted() {
+        let script = [1, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0x80, 9, 9, 9];
+        let mut rng = ScriptedRng::new(&script);
+        assert_eq!(rng.try_next_u32(), Ok(1));
+        assert_eq!(rng.try_next_u64(), Ok(0x8000_0000_0000_0002));
+        assert_eq!(rng.remaining(), 3);
+        // Too few bytes left for a word: refused, and nothing is consumed.
+        assert_eq!(rng.try_next_u32(), Err(ScriptExhausted));
+        assert_eq!(rng.try_next_u64(), Err(ScriptExhausted));
+        assert_eq!(rng.remaining(), 3);
+        let mut rest = [0; 3];
+        assert_eq!(rng.try_fill_bytes(&mut rest), Ok(()));
+        assert_eq!(rest, [9; 3]);
+        assert_eq!(
+            ScriptExhausted.to_string(),
+            "scripted RNG has no bytes left"
+        );
+    }
+
+    #[test]
+    fn seeded_words_come_from_the_same_stream_as_bytes() {
+        let mut words = SeededRng::new([7; 32]);
+        let mut bytes = SeededRng::new([7; 32]);
+        let mut block = [0u8; 8];
+        bytes.try_fill_bytes(&mut block).expect("infallible");
+        let first = words.try_next_u32().expect("infallible");
+        assert_eq!(first.to_le_bytes(), block[..4]);
+        // Each draw starts a new block: the second word is not the
+        // continuation of the first block.
+        bytes.try_fill_bytes(&mut block).expect("infallible");
+        assert_eq!(words.try_next_u64(), Ok(u64::from_le_bytes(block)));
+        let other = SeededRng::new([8; 32]).try_next_u32().expect("infallible");
+        assert_ne!(first, other);
+    }
+}

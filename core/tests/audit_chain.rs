@@ -942,6 +942,9 @@ fn a_contextual_signature_never_serves_as_an_audit_signature() {
         contexts[0].verify(&identity.verifying_key(), b"messagf", &signature),
         Err(Error::SignatureInvalid)
     );
+    // A context prints its label (public: it names a use, not a key).
+    assert_eq!(contexts[1].label(), b"HLaudit");
+    assert_eq!(format!("{:?}", contexts[1]), r#"SigningContext("HLaudit")"#);
     assert_eq!(SigningContext::new(""), Err(Error::InvalidSigningContext));
     assert_eq!(
         SigningContext::new(&"x".repeat(SigningContext::MAX_LEN + 1)),

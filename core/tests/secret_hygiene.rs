@@ -196,7 +196,25 @@ fn identity_secrets_round_trip_and_strict_decoding() {
     assert_eq!(restored.static_public_key(), identity.static_public_key());
     assert_eq!(restored.verifying_key(), identity.verifying_key());
 
+    // The byte form is the version, the id, the X25519 secret and the
+    // Ed25519 seed, in that order; decoding gives each part back.
     let encoded = bytes.expose_secret();
+    let parts = IdentitySecrets::from_bytes(encoded).unwrap();
+    assert_eq!(encoded[0], IdentitySecrets::VERSION);
+    assert_eq!(&encoded[1..17], identity.device_id().as_bytes());
+    assert_eq!(parts.device_id(), identity.device_id());
+    assert_eq!(parts.x25519_secret().expose_secret(), &encoded[17..49]);
+    assert_eq!(parts.ed25519_seed().expose_secret(), &encoded[49..81]);
+    assert_eq!(
+        StaticSecret::from_bytes(SecretBytes::new(*parts.x25519_secret().expose_secret()))
+            .public_key(),
+        identity.static_public_key()
+    );
+    assert_eq!(
+        SigningKey::from_seed(parts.ed25519_seed()).verifying_key(),
+        identity.verifying_key()
+    );
+
     assert_eq!(
         IdentitySecrets::from_bytes(&encoded[..80]).err(),
         Some(Error::InvalidLength {

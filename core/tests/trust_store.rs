@@ -396,3 +396,25 @@ fn a_key_change_decision_applies_only_to_the_key_that_was_shown() {
         assert!(store.blocks().is_empty());
     }
 }
+
+#[test]
+fn rename_and_remove_touch_only_the_named_peer() {
+    let mut store = TrustStore::<4>::new();
+    store.add(peer(1, 1)).unwrap();
+    store.add(peer(2, 2)).unwrap();
+    store.add(peer(3, 3)).unwrap();
+    let kitchen = DeviceName::new("Kitchen").unwrap();
+    assert_eq!(store.rename(&id(2), kitchen), Ok(()));
+    let names: Vec<&str> = store.peers().iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["Peer", "Kitchen", "Peer"]);
+    assert_eq!(store.rename(&id(9), kitchen), Err(Error::PeerNotFound));
+
+    let removed = store.remove(&id(1)).unwrap();
+    assert_eq!((removed.id, removed.key.key()), (id(1), &key(1)));
+    assert_eq!(decide(&store, &id(1), &key(1)), Decision::Unknown);
+    assert_eq!(decide(&store, &id(2), &key(2)), Decision::Trusted);
+    assert_eq!(decide(&store, &id(3), &key(3)), Decision::Trusted);
+    assert_eq!(store.peers().len(), 2);
+    assert_eq!(store.remove(&id(1)).err(), Some(Error::PeerNotFound));
+    assert_eq!(store.peers().len(), 2);
+}

@@ -175,6 +175,41 @@ mod tests {
     use super::*;
 
     #[test]
+    fn seal_to_refuses_an_output_of_another_length() {
+        let key = AeadKey::new(SecretBytes::new([4; 32]));
+        let nonce = [5; NONCE_LEN];
+        let mut short = [0xee_u8; 11];
+        assert_eq!(
+            key.seal_to(&nonce, b"", b"twelve bytes", &mut short),
+            Err(Error::InvalidLength {
+                expected: 12,
+                found: 11
+            })
+        );
+        assert_eq!(short, [0xee; 11], "nothing is written");
+        let mut long = [0u8; 13];
+        assert_eq!(
+            key.seal_to(&nonce, b"", b"twelve bytes", &mut long),
+            Err(Error::InvalidLength {
+                expected: 12,
+                found: 13
+            })
+        );
+    }
+
+    #[test]
+    fn tag_debug_is_its_hex() {
+        extern crate std;
+        let mut bytes = [0u8; TAG_LEN];
+        bytes[0] = 0x0f;
+        bytes[TAG_LEN - 1] = 0xf0;
+        assert_eq!(
+            std::format!("{:?}", Tag(bytes)),
+            "Tag(0f0000000000000000000000000000f0)"
+        );
+    }
+
+    #[test]
     fn failed_open_leaves_buffer_unchanged() {
         let key = AeadKey::new(SecretBytes::new([1; 32]));
         let nonce = [2; NONCE_LEN];

@@ -143,3 +143,36 @@ impl Prk {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use std::format;
+
+    use super::*;
+
+    #[test]
+    fn mac_verify_accepts_only_the_same_key_and_message() {
+        let tag = MacTag::compute(b"key", &[b"confirm", b"ation"]);
+        // The parts are concatenated: how the message is split does not matter.
+        assert!(tag.verify(b"key", &[b"confirmation"]));
+        assert!(tag.verify(b"key", &[b"conf", b"irm", b"ation"]));
+        assert!(!tag.verify(b"kez", &[b"confirmation"]));
+        assert!(!tag.verify(b"key", &[b"confirmatiom"]));
+        assert!(!tag.verify(b"key", &[b"confirmation", b"x"]));
+        let mut flipped = MacTag(tag.0);
+        flipped.0[HASH_LEN - 1] ^= 0x80;
+        assert!(!flipped.verify(b"key", &[b"confirmation"]));
+    }
+
+    #[test]
+    fn mac_tag_debug_is_its_hex() {
+        let mut bytes = [0u8; HASH_LEN];
+        bytes[0] = 0xab;
+        bytes[HASH_LEN - 1] = 0x01;
+        let shown = format!("{:?}", MacTag(bytes));
+        assert!(shown.starts_with("MacTag(ab00"), "{shown}");
+        assert!(shown.ends_with("0001)"), "{shown}");
+        assert_eq!(shown.len(), "MacTag()".len() + 2 * HASH_LEN);
+    }
+}

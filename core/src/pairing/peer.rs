@@ -120,3 +120,34 @@ impl PendingPeer {
     /// The person declined: nothing is trusted.
     pub const fn reject(self) {}
 }
+
+#[cfg(test)]
+mod tests {
+    use super::PendingPeer;
+    use crate::crypto::x25519::StaticSecret;
+    use crate::identity::{DeviceId, DeviceName, Fingerprint};
+    use crate::pairing::PairingMethod;
+    use crate::testing::SeededRng;
+    use crate::wire::PayloadFlags;
+
+    #[test]
+    fn confirming_trusts_exactly_what_the_handshake_verified() {
+        let key = *StaticSecret::generate(&mut SeededRng::new([3; 32]))
+            .expect("seeded")
+            .public_key();
+        let id = DeviceId::from_bytes([4; 16]);
+        let name = DeviceName::new("lock").expect("valid name");
+        let peer = PendingPeer::new(id, name, key, PairingMethod::Nfc, PayloadFlags::HEADLESS);
+        assert_eq!(peer.flags(), PayloadFlags::HEADLESS);
+        assert_eq!(peer.fingerprint(), Fingerprint::of(&key));
+        assert_eq!(peer.method(), PairingMethod::Nfc);
+        let record = peer.confirm(1_700_000_000);
+        assert_eq!(record.id, id);
+        assert_eq!(record.name, name);
+        assert_eq!(record.key.key(), &key);
+        assert_eq!(record.method, PairingMethod::Nfc);
+        assert_eq!(record.paired_at, 1_700_000_000);
+        assert_eq!(record.pending_key, None);
+        assert!(!record.reverify_requested);
+    }
+}

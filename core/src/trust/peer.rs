@@ -66,3 +66,32 @@ pub struct PeerRecord {
     /// cancels it. Meaningless (and ignored) without a pending key.
     pub reverify_requested: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use std::format;
+
+    use super::TrustedKey;
+    use crate::crypto::x25519::StaticSecret;
+    use crate::identity::Fingerprint;
+    use crate::testing::SeededRng;
+
+    #[test]
+    fn debug_shows_the_fingerprint_not_the_key_bytes() {
+        let secret = StaticSecret::generate(&mut SeededRng::new([6; 32])).expect("seeded");
+        let key = *secret.public_key();
+        let trusted = TrustedKey::new(key);
+        assert_eq!(trusted.fingerprint(), Fingerprint::of(&key));
+        let shown = format!("{trusted:?}");
+        assert_eq!(shown, format!("TrustedKey({})", Fingerprint::of(&key)));
+        // Not even the key's first eight bytes, in hex.
+        let hex: std::string::String = key
+            .as_bytes()
+            .iter()
+            .take(8)
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert!(!shown.contains(&hex), "{shown}");
+    }
+}

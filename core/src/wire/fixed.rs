@@ -53,3 +53,43 @@ impl<const N: usize> fmt::Debug for FixedBytes<N> {
         super::write_hex(f, &self.0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use std::format;
+    use std::string::ToString;
+
+    use super::FixedBytes;
+
+    #[test]
+    fn postcard_form_is_exactly_n_bytes() {
+        let value = FixedBytes([1u8, 2, 3, 0xff]);
+        let mut buffer = [0u8; 8];
+        let used = postcard::to_slice(&value, &mut buffer).map(|b| b.len());
+        assert_eq!(used, Ok(4));
+        assert_eq!(buffer[..4], [1, 2, 3, 0xff]);
+        assert_eq!(postcard::from_bytes(&buffer[..4]), Ok(value));
+        assert!(postcard::from_bytes::<FixedBytes<4>>(&buffer[..3]).is_err());
+    }
+
+    #[test]
+    fn a_short_sequence_is_refused_with_the_length_expected() {
+        let error = serde_json::from_str::<FixedBytes<3>>("[1,2]")
+            .expect_err("two bytes are not three")
+            .to_string();
+        assert!(
+            error.starts_with("invalid length 2, expected 3 bytes"),
+            "{error}"
+        );
+        assert_eq!(
+            serde_json::from_str::<FixedBytes<3>>("[1,2,3]").ok(),
+            Some(FixedBytes([1, 2, 3]))
+        );
+    }
+
+    #[test]
+    fn debug_is_hex() {
+        assert_eq!(format!("{:?}", FixedBytes([0x00u8, 0x7f, 0xa0])), "007fa0");
+    }
+}

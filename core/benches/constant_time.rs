@@ -629,6 +629,17 @@ fn measure(row: &mut Row<'_>, settings: &Settings, rand: &mut Rand) -> (Dudect, 
     (dudect, began.elapsed())
 }
 
+/// The mean of `class`'s samples below the warm-up median, or of all its
+/// samples when none is below (a class far slower than the other).
+fn typical(dudect: &Dudect, class: usize) -> f64 {
+    let below = &dudect.cropped[MEDIAN_CROP];
+    if below.n[class] > 0.0 {
+        below.mean[class]
+    } else {
+        dudect.all.mean[class]
+    }
+}
+
 fn verdict(t: f64, kind: Kind) -> &'static str {
     match (t.abs(), kind) {
         (t, Kind::Control) if t > 10.0 => "leak, as a control must",
@@ -838,8 +849,8 @@ fn main() {
             row.name,
             row.classes,
             (dudect.all.n[0] + dudect.all.n[1]) as u64,
-            dudect.cropped[MEDIAN_CROP].mean[0] / per,
-            dudect.cropped[MEDIAN_CROP].mean[1] / per,
+            typical(&dudect, 0) / per,
+            typical(&dudect, 1) / per,
             dudect.all.t(),
             max_t.abs(),
             at,

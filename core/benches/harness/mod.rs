@@ -76,14 +76,15 @@ pub struct Measured {
     pub ratio_iqr: (f64, f64),
 }
 
-fn env_u64(name: &str, default: u64) -> u64 {
+pub fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
 }
 
-fn quick() -> bool {
+/// `HL_BENCH_QUICK=1`: a smoke run.
+pub fn quick() -> bool {
     std::env::var("HL_BENCH_QUICK").is_ok_and(|v| v == "1")
 }
 
@@ -108,7 +109,9 @@ pub fn median(values: &mut [f64]) -> f64 {
     quantile(values, 0.5)
 }
 
-fn quantile(values: &mut [f64], q: f64) -> f64 {
+/// The `q` quantile (0 to 1) of `values`, by linear interpolation between
+/// the two nearest ranks; sorts `values`.
+pub fn quantile(values: &mut [f64], q: f64) -> f64 {
     values.sort_by(f64::total_cmp);
     if values.is_empty() {
         return f64::NAN;

@@ -38,7 +38,10 @@ fuzz_target!(|data: &[u8]| {
                 line,
                 limit,
             }) => {
-                assert_eq!((named.as_path(), line, limit), (path, reader.number(), MAX_LINE_LEN));
+                assert_eq!(
+                    (named.as_path(), line, limit),
+                    (path, reader.number(), MAX_LINE_LEN)
+                );
                 let rest = &data[consumed..];
                 let len = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
                 assert!(len > MAX_LINE_LEN, "a line of {len} bytes refused");

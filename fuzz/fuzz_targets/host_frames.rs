@@ -22,8 +22,8 @@ use std::net::SocketAddr;
 
 use honeylink_host::Error;
 use honeylink_host::transport::{
-    Frame, LENGTH_PREFIX_LEN, MAX_FRAME_LEN, PREAMBLE_LEN, Refusal, decode_frame,
-    decode_frame_len, decode_preamble, encode_frame, encode_preamble,
+    Frame, LENGTH_PREFIX_LEN, MAX_FRAME_LEN, PREAMBLE_LEN, Refusal, decode_frame, decode_frame_len,
+    decode_preamble, encode_frame, encode_preamble,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -72,12 +72,19 @@ fuzz_target!(|data: &[u8]| {
             Err(e) => panic!("unexpected frame error {e:?}"),
         };
         let wire = encode_frame(&frame).expect("a decoded frame fits a frame");
-        assert_eq!(decode_frame(&wire[LENGTH_PREFIX_LEN..], peer).ok().as_ref(), Some(&frame));
-        let whole = &data[data.len() - rest.len() - len - LENGTH_PREFIX_LEN..][..len + LENGTH_PREFIX_LEN];
+        assert_eq!(
+            decode_frame(&wire[LENGTH_PREFIX_LEN..], peer).ok().as_ref(),
+            Some(&frame)
+        );
+        let whole =
+            &data[data.len() - rest.len() - len - LENGTH_PREFIX_LEN..][..len + LENGTH_PREFIX_LEN];
         match &frame {
             Frame::Refused(refusal) if !matches!(refusal, Refusal::LockedOut { .. }) => {
                 assert_eq!(wire.len(), whole.len());
-                assert_eq!(wire[..LENGTH_PREFIX_LEN + 2], whole[..LENGTH_PREFIX_LEN + 2]);
+                assert_eq!(
+                    wire[..LENGTH_PREFIX_LEN + 2],
+                    whole[..LENGTH_PREFIX_LEN + 2]
+                );
                 assert!(wire[LENGTH_PREFIX_LEN + 2..].iter().all(|&b| b == 0));
             }
             _ => assert_eq!(wire.as_slice(), whole),

@@ -25,7 +25,9 @@ fuzz_target!(|data: &[u8]| {
         Err(e) => return assert_corrupt(&e, path),
     };
     assert_eq!(info.fingerprint, Fingerprint::of(&info.x25519_public_key));
-    let bytes = info.to_json(path).expect("a parsed creation time is writable");
+    let bytes = info
+        .to_json(path)
+        .expect("a parsed creation time is writable");
     let back = IdentityInfo::parse(path, &bytes).expect("the writer's bytes parse");
     assert_eq!(back, info);
     assert_eq!(back.to_json(path).expect("encodes"), bytes);

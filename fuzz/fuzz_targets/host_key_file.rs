@@ -73,13 +73,22 @@ fuzz_target!(|data: &[u8]| {
     let over = over_policy(file);
     if over == Some(true) && passphrase.is_some() {
         assert!(
-            matches!(&result, Err(Error::KeyFile { problem: KeyFileProblem::KdfTooCostly, .. })),
+            matches!(
+                &result,
+                Err(Error::KeyFile {
+                    problem: KeyFileProblem::KdfTooCostly,
+                    ..
+                })
+            ),
             "a derivation over the policy was not refused: {result:?}"
         );
     }
     let key = match result {
         Ok(key) => key,
-        Err(Error::KeyFile { path: named, problem }) => {
+        Err(Error::KeyFile {
+            path: named,
+            problem,
+        }) => {
             assert_eq!(named, path);
             if problem == KeyFileProblem::KdfTooCostly {
                 assert_eq!(over, Some(true));

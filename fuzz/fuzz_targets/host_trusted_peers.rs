@@ -24,7 +24,10 @@ fuzz_target!(|data: &[u8]| {
         Err(e) => return assert_corrupt(&e, path),
     };
     for peer in peers.peers() {
-        assert_ne!(peer.record.pending_key.as_ref(), Some(peer.record.key.key()));
+        assert_ne!(
+            peer.record.pending_key.as_ref(),
+            Some(peer.record.key.key())
+        );
         assert_eq!(peers.get(&peer.record.id), Some(peer));
     }
     let bytes = peers.to_json().expect("parsed pairing times are writable");

@@ -141,7 +141,10 @@ mod tests {
                 audit_max_bytes: 1,
             },
         ] {
-            assert_eq!(Config::parse(path, config.to_toml().as_bytes()).unwrap(), config);
+            assert_eq!(
+                Config::parse(path, config.to_toml().as_bytes()).unwrap(),
+                config
+            );
         }
     }
 

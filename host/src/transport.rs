@@ -1184,7 +1184,10 @@ mod tests {
     fn the_byte_level_decoder_reads_what_the_writer_writes() {
         let peer: SocketAddr = "192.0.2.1:1".parse().unwrap();
         for exchange in Exchange::ALL {
-            assert_eq!(decode_preamble(encode_preamble(exchange), peer).unwrap(), exchange);
+            assert_eq!(
+                decode_preamble(encode_preamble(exchange), peer).unwrap(),
+                exchange
+            );
         }
         let frames = [
             Frame::Message(b"hello"),
@@ -1197,7 +1200,10 @@ mod tests {
         for frame in frames {
             let wire = encode_frame(&frame).unwrap();
             let (prefix, body) = wire.split_first_chunk::<LENGTH_PREFIX_LEN>().unwrap();
-            assert_eq!(decode_frame_len(*prefix, MAX_FRAME_LEN, peer).unwrap(), body.len());
+            assert_eq!(
+                decode_frame_len(*prefix, MAX_FRAME_LEN, peer).unwrap(),
+                body.len()
+            );
             assert_eq!(decode_frame(body, peer).unwrap(), frame);
         }
         assert!(matches!(
@@ -1208,7 +1214,10 @@ mod tests {
             decode_frame_len([0, 0], 8, peer),
             Err(Error::BadFrame { .. })
         ));
-        assert!(matches!(decode_frame(&[], peer), Err(Error::BadFrame { .. })));
+        assert!(matches!(
+            decode_frame(&[], peer),
+            Err(Error::BadFrame { .. })
+        ));
         assert!(matches!(
             encode_frame(&Frame::Message(&[0; MAX_FRAME_LEN])),
             Err(Error::FrameTooLarge { .. })

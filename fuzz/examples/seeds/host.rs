@@ -26,9 +26,7 @@ use honeylink_host::device::Device;
 use honeylink_host::home::Home;
 use honeylink_host::keys::{KdfPolicy, Passphrase, SecretEntry, decode_key, encode_key};
 use honeylink_host::rotation::Journal;
-use honeylink_host::transport::{
-    Exchange, Frame, Refusal, encode_frame, encode_preamble,
-};
+use honeylink_host::transport::{Exchange, Frame, Refusal, encode_frame, encode_preamble};
 
 use super::Out;
 
@@ -44,7 +42,12 @@ fn key(n: u8) -> StaticPublicKey {
 }
 
 fn pending(n: u8, name: &str, method: PairingMethod) -> PendingPeer {
-    PendingPeer::hazmat_new(id(n), DeviceName::new(name).expect("a name"), key(n), method)
+    PendingPeer::hazmat_new(
+        id(n),
+        DeviceName::new(name).expect("a name"),
+        key(n),
+        method,
+    )
 }
 
 /// A fresh directory for the temporary home, removed by [`Scratch`]'s drop.
@@ -61,8 +64,10 @@ fn read(path: &Path) -> Vec<u8> {
 }
 
 pub fn seeds(out: &mut Out) {
-    let scratch = Scratch(std::env::temp_dir().join(format!("honeylink-seeds-{}", std::process::id())));
+    let scratch =
+        Scratch(std::env::temp_dir().join(format!("honeylink-seeds-{}", std::process::id())));
     let _ = fs::remove_dir_all(&scratch.0);
+    Home::create(&scratch.0).expect("a private scratch directory");
     let root = scratch.0.join("home");
     let home = Home::create(&root).expect("a home");
     let config = Config {
@@ -79,30 +84,50 @@ pub fn seeds(out: &mut Out) {
     };
     out.put("host_config", "keychain", other.to_toml().as_bytes());
 
-    let (mut device, _) =
-        Device::init(&root, Some(DeviceName::new("Fuzz desk").expect("a name")), NOW)
-            .expect("init");
+    let (mut device, _) = Device::init(
+        &root,
+        Some(DeviceName::new("Fuzz desk").expect("a name")),
+        NOW,
+    )
+    .expect("init");
     out.put("host_identity", "created", &read(&home.identity_path()));
     out.put("host_audit_head", "genesis", &read(&home.audit_head_path()));
     let address: SocketAddr = "192.0.2.7:7300".parse().expect("an address");
     device
-        .confirm_pairing_at(pending(1, "Alice's phone", PairingMethod::Qr), Some(address), NOW + 1)
+        .confirm_pairing_at(
+            pending(1, "Alice's phone", PairingMethod::Qr),
+            Some(address),
+            NOW + 1,
+        )
         .expect("pair 1");
     device
-        .confirm_pairing(pending(2, "Bob \"the lock\" \u{1f512}", PairingMethod::Pin), NOW + 2)
+        .confirm_pairing(
+            pending(2, "Bob \"the lock\" \u{1f512}", PairingMethod::Pin),
+            NOW + 2,
+        )
         .expect("pair 2");
     device
         .confirm_pairing(pending(3, "Carol's tag", PairingMethod::Nfc), NOW + 3)
         .expect("pair 3");
-    out.put("host_trusted_peers", "three", &read(&home.trusted_peers_path()));
+    out.put(
+        "host_trusted_peers",
+        "three",
+        &read(&home.trusted_peers_path()),
+    );
     device.block_device(&id(3), NOW + 4).expect("block");
     device.block_key(key(9), NOW + 5).expect("block a key");
-    device.key_change_detected(&id(2), key(8), NOW + 6).expect("a key change");
+    device
+        .key_change_detected(&id(2), key(8), NOW + 6)
+        .expect("a key change");
     device
         .session_refused(RefusalReason::Untrusted, &id(7), &key(7), NOW + 7)
         .expect("a refusal");
     device.flush_refusals(NOW + 8).expect("flush");
-    out.put("host_trusted_peers", "blocked_pending", &read(&home.trusted_peers_path()));
+    out.put(
+        "host_trusted_peers",
+        "blocked_pending",
+        &read(&home.trusted_peers_path()),
+    );
 
     let mut guard = device.pin_guard(NOW + 9).expect("the PIN guard");
     out.put(
@@ -126,34 +151,63 @@ pub fn seeds(out: &mut Out) {
         device.verify_audit().expect("verifies").head.seq + 1,
         &device.peers().expect("peers"),
     );
-    out.put("host_rotation_journal", "planned", &journal.encode().expect("encode"));
+    out.put(
+        "host_rotation_journal",
+        "planned",
+        &journal.encode().expect("encode"),
+    );
 
     // The key files, and the same keys encrypted.
     let pass = Passphrase::new(PASSPHRASE).expect("a passphrase");
-    for (entry, name) in [(SecretEntry::DeviceKey, "device"), (SecretEntry::SigningKey, "signing")] {
+    for (entry, name) in [
+        (SecretEntry::DeviceKey, "device"),
+        (SecretEntry::SigningKey, "signing"),
+    ] {
         let path = match entry {
             SecretEntry::DeviceKey => home.device_key_path(),
             _ => home.signing_key_path(),
         };
         let file = read(&path);
         let choice = u8::from(entry == SecretEntry::SigningKey);
-        out.put("host_key_file", &format!("{name}_plain"), &[&[choice][..], &file].concat());
+        out.put(
+            "host_key_file",
+            &format!("{name}_plain"),
+            &[&[choice][..], &file].concat(),
+        );
         let secret = decode_key(&path, &file, entry, None, &KdfPolicy::DEFAULT).expect("decode");
-        let sealed = encode_key(&path, entry, secret.as_slice(), Some(&pass), &FUZZ_KDF_POLICY)
-            .expect("encrypt");
+        let sealed = encode_key(
+            &path,
+            entry,
+            secret.as_slice(),
+            Some(&pass),
+            &FUZZ_KDF_POLICY,
+        )
+        .expect("encrypt");
         out.put(
             "host_key_file",
             &format!("{name}_encrypted"),
             &[&[choice | 2][..], &sealed].concat(),
         );
         if entry == SecretEntry::DeviceKey {
-            let costly = encode_key(&path, entry, secret.as_slice(), Some(&pass), &KdfPolicy::DEFAULT)
-                .expect("encrypt");
-            out.put("host_key_file", "device_default_kdf", &[&[choice | 2][..], &costly].concat());
+            let costly = encode_key(
+                &path,
+                entry,
+                secret.as_slice(),
+                Some(&pass),
+                &KdfPolicy::DEFAULT,
+            )
+            .expect("encrypt");
+            out.put(
+                "host_key_file",
+                "device_default_kdf",
+                &[&[choice | 2][..], &costly].concat(),
+            );
         }
     }
 
-    let report = device.rotate(RotationKind::Manual, NOW + 10).expect("rotate");
+    let report = device
+        .rotate(RotationKind::Manual, NOW + 10)
+        .expect("rotate");
     drop(report);
     out.put("host_identity", "rotated", &read(&home.identity_path()));
     out.put("host_audit_head", "rotated", &read(&home.audit_head_path()));

@@ -26,8 +26,8 @@ use honeylink_core::crypto::x25519::StaticSecret;
 use pkcs8::der::asn1::{ObjectIdentifier, OctetStringRef};
 use pkcs8::pkcs5::pbes2::{self, Kdf};
 use pkcs8::pkcs5::scrypt::Params;
-use rand_core::TryRng;
 use pkcs8::{AlgorithmIdentifierRef, EncryptedPrivateKeyInfoRef, PrivateKeyInfoRef};
+use rand_core::TryRng;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
@@ -609,7 +609,14 @@ mod tests {
     #[test]
     fn writes_rfc8410_bytes() {
         let secret: [u8; 32] = RFC8410_X25519[16..].try_into().unwrap();
-        let pem = encode_key(Path::new(PATH), SecretEntry::DeviceKey, &secret, None, POLICY).unwrap();
+        let pem = encode_key(
+            Path::new(PATH),
+            SecretEntry::DeviceKey,
+            &secret,
+            None,
+            POLICY,
+        )
+        .unwrap();
         assert_eq!(*pem, pem_of(&RFC8410_X25519));
         let back = decode_key(Path::new(PATH), &pem, SecretEntry::DeviceKey, None, POLICY).unwrap();
         assert_eq!(*back, secret);
@@ -691,7 +698,14 @@ mod tests {
             der[1] = u8::try_from(der.len() - 2).unwrap();
             pem_of(&der)
         };
-        let good = decode_key(Path::new(PATH), &v2(&public), SecretEntry::DeviceKey, None, POLICY).unwrap();
+        let good = decode_key(
+            Path::new(PATH),
+            &v2(&public),
+            SecretEntry::DeviceKey,
+            None,
+            POLICY,
+        )
+        .unwrap();
         assert_eq!(*good, secret);
         let mut other = public;
         other[0] ^= 1;
@@ -739,7 +753,14 @@ mod tests {
         )
         .unwrap();
         assert!(pem.starts_with(b"-----BEGIN ENCRYPTED PRIVATE KEY-----\n"));
-        let back = decode_key(Path::new(PATH), &pem, SecretEntry::SigningKey, Some(&pass), POLICY).unwrap();
+        let back = decode_key(
+            Path::new(PATH),
+            &pem,
+            SecretEntry::SigningKey,
+            Some(&pass),
+            POLICY,
+        )
+        .unwrap();
         assert_eq!(*back, secret);
         // The parameters OpenSSL 3.0 accepts.
         let mut buffer = vec![0u8; pem.len()];
@@ -761,7 +782,13 @@ mod tests {
         ));
         let wrong = Passphrase::new(b"wrong").unwrap();
         assert!(matches!(
-            decode_key(Path::new(PATH), &pem, SecretEntry::SigningKey, Some(&wrong), POLICY),
+            decode_key(
+                Path::new(PATH),
+                &pem,
+                SecretEntry::SigningKey,
+                Some(&wrong),
+                POLICY
+            ),
             Err(Error::WrongPassphrase { .. })
         ));
         assert!(matches!(
@@ -783,13 +810,22 @@ mod tests {
         let path = Path::new(PATH);
         let entry = SecretEntry::DeviceKey;
         let pem = encode_key(path, entry, &secret, Some(&pass), &cheap).unwrap();
-        assert_eq!(*decode_key(path, &pem, entry, Some(&pass), &cheap).unwrap(), secret);
+        assert_eq!(
+            *decode_key(path, &pem, entry, Some(&pass), &cheap).unwrap(),
+            secret
+        );
         // One byte less memory than N = 2^4, r = 8 needs: refused.
         let tighter = KdfPolicy {
             max_scrypt_memory: cheap.max_scrypt_memory - 1,
             ..cheap
         };
-        let refused = |pem: &[u8], policy: &KdfPolicy| match decode_key(path, pem, entry, Some(&pass), policy) {
+        let refused = |pem: &[u8], policy: &KdfPolicy| match decode_key(
+            path,
+            pem,
+            entry,
+            Some(&pass),
+            policy,
+        ) {
             Err(Error::KeyFile { problem, .. }) => problem,
             other => panic!("expected a key file problem, got {other:?}"),
         };

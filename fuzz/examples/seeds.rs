@@ -12,6 +12,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+#[path = "seeds/host.rs"]
+mod host;
+
 use honeylink_core::audit::MAX_RECORD_LEN;
 use honeylink_core::noise::{Mode, PairingMethod};
 use honeylink_core::pairing::ndef;
@@ -495,5 +498,6 @@ fn main() {
     image(&mut out);
     payloads(&mut out);
     text(&mut out);
+    host::seeds(&mut out);
     println!("wrote {} seeds under {}", out.count, out.root.display());
 }

@@ -10,6 +10,7 @@
 //! properties the targets assert are stated at the top of each target.
 
 pub mod drive;
+pub mod host;
 pub mod seed;
 pub mod tamper;
 

@@ -196,6 +196,29 @@ impl FileHeadStore {
     pub fn new(home: &Home) -> Self {
         Self { home: home.clone() }
     }
+
+    /// Parses the contents of `logs/audit.head` (the file at `path`): the
+    /// byte-level reader [`HeadStore::load`] uses here.
+    ///
+    /// # Errors
+    /// [`Error::Corrupt`] naming `path` for anything but the JSON
+    /// [`FileHeadStore::encode`] writes: unknown fields (the `key` of
+    /// `audit.pruned` included), another version, hashes or keys that are
+    /// not base64 of their length, a cut key that is not an Ed25519 key, a
+    /// cut at record 0.
+    pub fn parse(path: &Path, bytes: &[u8]) -> Result<KeptHead, Error> {
+        StoredPosition::decode_kept(path, bytes)
+    }
+
+    /// The bytes of `logs/audit.head` for `kept`, as [`HeadStore::store`]
+    /// writes them: what [`FileHeadStore::parse`] reads back as `kept`.
+    /// One text per head.
+    ///
+    /// # Errors
+    /// [`Error::Corrupt`] if JSON cannot encode it (it always can).
+    pub fn encode(kept: &KeptHead) -> Result<Vec<u8>, Error> {
+        StoredPosition::of_kept(kept).encode()
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -263,6 +286,12 @@ impl StoredPosition {
                 format!("version {} (expected {STATE_FILE_VERSION})", stored.version),
             ));
         }
+        if stored.key.is_some() {
+            return Err(Error::corrupt(
+                path,
+                "a key field (audit.pruned's) in the head file",
+            ));
+        }
         let head = ChainHead {
             seq: stored.seq,
             hash: decode_b64(path, &stored.hash, "hash")?,
@@ -308,14 +337,12 @@ impl HeadStore for FileHeadStore {
         else {
             return Ok(None);
         };
-        StoredPosition::decode_kept(&path, &bytes).map(Some)
+        Self::parse(&path, &bytes).map(Some)
     }
 
     fn store(&self, kept: &KeptHead) -> Result<(), Error> {
-        self.home.write_private(
-            &self.home.audit_head_path(),
-            &StoredPosition::of_kept(kept).encode()?,
-        )
+        self.home
+            .write_private(&self.home.audit_head_path(), &Self::encode(kept)?)
     }
 }
 
@@ -986,13 +1013,7 @@ impl<H: HeadStore> AuditLog<H> {
                         return Err(rejected(rejection, &positions, &active, number));
                     }
                 };
-                let record = Record::decode(&parsed.record)?;
-                if render_line(&record, &parsed.record).as_deref() != Some(bytes.as_slice()) {
-                    return Err(Error::AuditLineMismatch {
-                        path: path.clone(),
-                        line: number,
-                    });
-                }
+                parsed.check_rendering(path, number, &bytes)?;
                 if let Some(record) = verified {
                     first_seq.get_or_insert(record.seq);
                     records += 1;
@@ -1240,37 +1261,54 @@ fn read_tail(home: &Home, path: &Path) -> Result<TailLines, Error> {
     Ok(TailLines { records, torn_at })
 }
 
-/// One line as read.
-enum Line {
+/// One line as read by a [`LineReader`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Line {
     /// A line with its newline (not included).
     Complete(Vec<u8>),
     /// The file ends without a newline after some bytes.
     Torn,
 }
 
-/// Reads a file line by line, never holding more than [`MAX_LINE_LEN`]
-/// bytes of a line.
-struct LineReader {
-    reader: BufReader<File>,
+/// Reads an audit log line by line, never holding more than
+/// [`MAX_LINE_LEN`] bytes of a line: how verification reads every log
+/// segment.
+#[derive(Debug)]
+pub struct LineReader<R: Read> {
+    reader: BufReader<R>,
     path: PathBuf,
     number: u64,
 }
 
-impl LineReader {
+impl LineReader<File> {
     fn open(home: &Home, path: &Path) -> Result<Self, Error> {
-        Ok(Self {
-            reader: BufReader::new(home.open_read(path)?),
+        Ok(Self::new(path, home.open_read(path)?))
+    }
+}
+
+impl<R: Read> LineReader<R> {
+    /// Reads the lines of `reader`, the contents of the file at `path`.
+    pub fn new(path: &Path, reader: R) -> Self {
+        Self {
+            reader: BufReader::new(reader),
             path: path.into(),
             number: 0,
-        })
+        }
     }
 
     /// The number of the line last returned, from 1.
-    const fn number(&self) -> u64 {
+    #[must_use]
+    pub const fn number(&self) -> u64 {
         self.number
     }
 
-    fn next_line(&mut self) -> Result<Option<Line>, Error> {
+    /// The next line without its newline; [`Line::Torn`] for bytes after
+    /// the last newline; `None` at the end.
+    ///
+    /// # Errors
+    /// [`Error::LineTooLong`] naming the file and line once a line passes
+    /// [`MAX_LINE_LEN`] bytes (it is never held whole); [`Error::Io`].
+    pub fn next_line(&mut self) -> Result<Option<Line>, Error> {
         let mut line = Vec::new();
         self.number += 1;
         loop {
@@ -1312,13 +1350,67 @@ struct LineFields {
     record: String,
 }
 
-/// A parsed line: its record's signed bytes.
-struct ParsedLine {
+/// An audit line parsed: the sequence number it shows and its record's
+/// signed bytes (not yet verified).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditLine {
     seq: u64,
     record: Vec<u8>,
 }
 
-fn parse_line(path: &Path, number: u64, bytes: &[u8]) -> Result<ParsedLine, Error> {
+impl AuditLine {
+    /// Parses one line (without its newline) of the log at `path`, line
+    /// `number` (0: a line read from the file's end, uncounted): the JSON
+    /// fields and the record's base64, at most [`MAX_RECORD_LEN`] bytes.
+    /// The byte-level reader verification and appends use.
+    ///
+    /// # Errors
+    /// [`Error::Corrupt`] naming `path` and the line for anything but the
+    /// JSON the log's writer produces (unknown or missing fields included)
+    /// or a record that is not base64 of at most [`MAX_RECORD_LEN`] bytes.
+    pub fn parse(path: &Path, number: u64, bytes: &[u8]) -> Result<Self, Error> {
+        parse_line(path, number, bytes)
+    }
+
+    /// The sequence number the line's readable fields show.
+    #[must_use]
+    pub const fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// The record's signed bytes, as the line carries them.
+    #[must_use]
+    pub fn record(&self) -> &[u8] {
+        &self.record
+    }
+
+    /// Decodes the record and checks that `bytes`, the line this was parsed
+    /// from, is exactly the line the log's writer renders for it, so the
+    /// readable fields say what the record says. Verification runs it after
+    /// the chain check (it does not check signatures or the chain).
+    ///
+    /// # Errors
+    /// The core's error for a record that does not decode;
+    /// [`Error::AuditLineMismatch`] naming `path` and line `number` when
+    /// the line is not the rendering of its record.
+    pub fn check_rendering(
+        &self,
+        path: &Path,
+        number: u64,
+        bytes: &[u8],
+    ) -> Result<Record<'_>, Error> {
+        let record = Record::decode(&self.record)?;
+        if render_line(&record, &self.record).as_deref() != Some(bytes) {
+            return Err(Error::AuditLineMismatch {
+                path: path.into(),
+                line: number,
+            });
+        }
+        Ok(record)
+    }
+}
+
+fn parse_line(path: &Path, number: u64, bytes: &[u8]) -> Result<AuditLine, Error> {
     let corrupt = |detail: String| {
         let which = if number == 0 {
             "a line at the end".to_owned()
@@ -1332,7 +1424,7 @@ fn parse_line(path: &Path, number: u64, bytes: &[u8]) -> Result<ParsedLine, Erro
     let mut record = [0u8; MAX_RECORD_LEN];
     let decoded = Base64::decode(&fields.record, &mut record)
         .map_err(|_| corrupt("the record is not base64 of a record".to_owned()))?;
-    Ok(ParsedLine {
+    Ok(AuditLine {
         seq: fields.seq,
         record: decoded.to_vec(),
     })

@@ -71,7 +71,12 @@ impl Config {
         }
     }
 
-    /// Parses the contents of the file at `path` strictly.
+    /// Parses the contents of the file at `path` strictly: the byte-level
+    /// reader [`Config::load`] uses.
+    ///
+    /// # Errors
+    /// [`Error::Corrupt`] naming `path` for bytes that are not UTF-8, not
+    /// TOML, hold an unknown key or a value of the wrong type or range.
     pub fn parse(path: &Path, bytes: &[u8]) -> Result<Self, Error> {
         let text =
             std::str::from_utf8(bytes).map_err(|_| Error::corrupt(path, "not UTF-8 text"))?;
@@ -88,6 +93,21 @@ impl Config {
         }
         Ok(config)
     }
+
+    /// The settings as `config.toml` text, every key written: what
+    /// [`Config::parse`] reads back as these settings. One text per value.
+    #[must_use]
+    pub fn to_toml(&self) -> String {
+        let storage = match self.storage {
+            StorageMode::Auto => "auto",
+            StorageMode::Keychain => "keychain",
+            StorageMode::File => "file",
+        };
+        format!(
+            "storage = \"{storage}\"\naudit_retention_months = {}\naudit_max_bytes = {}\n",
+            self.audit_retention_months, self.audit_max_bytes
+        )
+    }
 }
 
 #[cfg(test)]
@@ -103,6 +123,29 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let home = Home::create(dir.path().join("h")).unwrap();
         (dir, home)
+    }
+
+    #[test]
+    fn the_written_text_reads_back() {
+        let path = Path::new("config.toml");
+        for config in [
+            Config::default(),
+            Config {
+                storage: StorageMode::File,
+                audit_retention_months: 1,
+                audit_max_bytes: u64::MAX,
+            },
+            Config {
+                storage: StorageMode::Keychain,
+                audit_retention_months: u32::MAX,
+                audit_max_bytes: 1,
+            },
+        ] {
+            assert_eq!(
+                Config::parse(path, config.to_toml().as_bytes()).unwrap(),
+                config
+            );
+        }
     }
 
     #[test]

@@ -26,6 +26,7 @@
 //! keychain, `identity.json` is updated after both were read back.
 
 use std::fmt::Write as _;
+use std::path::Path;
 
 use getrandom::SysRng;
 use honeylink_core::crypto::ed25519::VerifyingKey;
@@ -48,7 +49,7 @@ pub const IDENTITY_FORMAT: u32 = 1;
 pub const MAX_IDENTITY_LEN: u64 = 4096;
 
 /// The public facts in `identity.json`, checked.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct IdentityInfo {
     /// The device's id.
     pub device_id: DeviceId,
@@ -100,6 +101,18 @@ impl IdentityInfo {
     /// the home lock held.
     pub fn save(&self, home: &Home, _lock: &HomeLock) -> Result<(), Error> {
         let path = home.identity_path();
+        home.write_private(&path, &self.to_json(&path)?)
+    }
+
+    /// The bytes of `identity.json` (the file at `path`) for these facts,
+    /// as [`IdentityInfo::save`] writes them: what [`IdentityInfo::parse`]
+    /// reads back as these facts. One text per value (`audit_key` is
+    /// written only when it differs from `ed25519_public_key`).
+    ///
+    /// # Errors
+    /// [`Error::Corrupt`] naming `path` when `created` is past what RFC
+    /// 3339 can show (the year 9999).
+    pub fn to_json(&self, path: &Path) -> Result<Vec<u8>, Error> {
         let record = Record {
             format: IDENTITY_FORMAT,
             device_id: self.device_id.to_string(),
@@ -108,16 +121,16 @@ impl IdentityInfo {
             ed25519_public_key: hex(self.ed25519_public_key.as_bytes()),
             fingerprint: self.fingerprint.to_string(),
             created: format_rfc3339(self.created)
-                .ok_or_else(|| Error::corrupt(&path, "creation time out of range"))?,
+                .ok_or_else(|| Error::corrupt(path, "creation time out of range"))?,
             secrets: self.secrets,
             audit_key: (self.audit_key != self.ed25519_public_key)
                 .then(|| hex(self.audit_key.as_bytes())),
             audit_genesis: self.audit_genesis.map(|hash| hex(&hash)),
         };
         let mut json =
-            serde_json::to_vec_pretty(&record).map_err(|e| Error::corrupt(&path, e.to_string()))?;
+            serde_json::to_vec_pretty(&record).map_err(|e| Error::corrupt(path, e.to_string()))?;
         json.push(b'\n');
-        home.write_private(&path, &json)
+        Ok(json)
     }
 
     /// Reads `identity.json`; `None` when it does not exist.
@@ -126,12 +139,24 @@ impl IdentityInfo {
         let Some(bytes) = home.read_private_if_exists(&path, MAX_IDENTITY_LEN)? else {
             return Ok(None);
         };
-        let corrupt = |detail: &str| Error::corrupt(&path, detail);
+        Self::parse(&path, &bytes).map(Some)
+    }
+
+    /// Parses the contents of `identity.json` (the file at `path`)
+    /// strictly: the byte-level reader [`IdentityInfo::read`] uses.
+    ///
+    /// # Errors
+    /// [`Error::Corrupt`] naming `path` for anything but the JSON
+    /// [`IdentityInfo::to_json`] writes: unknown fields, another format, a
+    /// field that does not parse, keys that are not valid public keys, a
+    /// fingerprint that is not the X25519 key's.
+    pub fn parse(path: &Path, bytes: &[u8]) -> Result<Self, Error> {
+        let corrupt = |detail: &str| Error::corrupt(path, detail);
         let record: Record =
-            serde_json::from_slice(&bytes).map_err(|e| Error::corrupt(&path, e.to_string()))?;
+            serde_json::from_slice(bytes).map_err(|e| Error::corrupt(path, e.to_string()))?;
         if record.format != IDENTITY_FORMAT {
             return Err(Error::corrupt(
-                &path,
+                path,
                 format!(
                     "format {} (this version reads {IDENTITY_FORMAT})",
                     record.format
@@ -170,7 +195,7 @@ impl IdentityInfo {
             .as_deref()
             .map(|text| unhex(text).ok_or_else(|| corrupt("audit_genesis is not 128 hex digits")))
             .transpose()?;
-        Ok(Some(Self {
+        Ok(Self {
             device_id,
             name,
             x25519_public_key,
@@ -180,7 +205,7 @@ impl IdentityInfo {
             secrets: record.secrets,
             audit_key,
             audit_genesis,
-        }))
+        })
     }
 }
 

@@ -44,6 +44,7 @@
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::net::SocketAddr;
+use std::path::Path;
 
 use base64ct::{Base64, Encoding};
 use honeylink_core::crypto::x25519::{KEY_LEN, StaticPublicKey};
@@ -157,8 +158,20 @@ impl TrustedPeers {
         let path = home.trusted_peers_path();
         match home.read_private_if_exists(&path, MAX_PEERS_FILE_LEN)? {
             None => Ok(Self::new()),
-            Some(bytes) => Self::from_json(&bytes).map_err(|detail| Error::corrupt(&path, detail)),
+            Some(bytes) => Self::parse(&path, &bytes),
         }
+    }
+
+    /// Parses and checks the contents of `trusted_peers.json` (the file at
+    /// `path`): the byte-level reader [`TrustedPeers::load`] uses.
+    ///
+    /// # Errors
+    /// [`Error::Corrupt`] naming `path` and saying what is wrong: not the
+    /// JSON [`TrustedPeers::to_json`] writes, another version, a key,
+    /// fingerprint, name, id, time or address that does not parse or
+    /// check, an id or trusted key listed twice.
+    pub fn parse(path: &Path, bytes: &[u8]) -> Result<Self, Error> {
+        Self::from_json(bytes).map_err(|detail| Error::corrupt(path, detail))
     }
 
     /// Applies `change` to the stored peers and writes them back, all under
@@ -507,8 +520,15 @@ impl TrustedPeers {
         Ok(pending)
     }
 
-    /// The file's bytes.
-    fn to_json(&self) -> Result<Vec<u8>, Error> {
+    /// The bytes of `trusted_peers.json` for these peers, as
+    /// [`TrustedPeers::update`] writes them: peers and blocked keys in a
+    /// fixed order, so one set of peers has one text, which
+    /// [`TrustedPeers::parse`] reads back as these peers.
+    ///
+    /// # Errors
+    /// [`Error::Clock`] for a pairing time RFC 3339 cannot show (after the
+    /// year 9999; [`TrustedPeers::parse`] never yields one).
+    pub fn to_json(&self) -> Result<Vec<u8>, Error> {
         let peers = self
             .peers()
             .into_iter()

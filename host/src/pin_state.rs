@@ -14,6 +14,8 @@
 use honeylink_core::pairing::PinGuardState;
 use serde::{Deserialize, Serialize};
 
+use std::path::Path;
+
 use crate::Error;
 use crate::home::Home;
 
@@ -40,11 +42,21 @@ pub fn load(home: &Home) -> Result<PinGuardState, Error> {
     let Some(bytes) = home.read_private_if_exists(&path, MAX_PIN_STATE_LEN)? else {
         return Ok(PinGuardState::default());
     };
+    parse(&path, &bytes)
+}
+
+/// Parses the contents of `pin_guard.json` (the file at `path`): the
+/// byte-level reader [`load`] uses.
+///
+/// # Errors
+/// [`Error::Corrupt`] naming `path` for bytes that are not the JSON
+/// [`encode`] writes (unknown fields included) or name another version.
+pub fn parse(path: &Path, bytes: &[u8]) -> Result<PinGuardState, Error> {
     let file: PinStateFile =
-        serde_json::from_slice(&bytes).map_err(|e| Error::corrupt(&path, e.to_string()))?;
+        serde_json::from_slice(bytes).map_err(|e| Error::corrupt(path, e.to_string()))?;
     if file.version != PIN_STATE_VERSION {
         return Err(Error::corrupt(
-            &path,
+            path,
             format!(
                 "version {} (this HoneyLink reads version {PIN_STATE_VERSION})",
                 file.version
@@ -63,12 +75,22 @@ pub fn load(home: &Home) -> Result<PinGuardState, Error> {
 /// as it is).
 pub fn save(home: &Home, state: &PinGuardState) -> Result<(), Error> {
     let path = home.pin_guard_path();
+    home.write_private(&path, &encode(&path, state)?)
+}
+
+/// The bytes of `pin_guard.json` holding `state`, as [`save`] writes them:
+/// what [`parse`] reads back as `state`. One text per state.
+///
+/// # Errors
+/// [`Error::Corrupt`] naming `path` if JSON cannot encode the state
+/// (it always can).
+pub fn encode(path: &Path, state: &PinGuardState) -> Result<Vec<u8>, Error> {
     let file = PinStateFile {
         version: PIN_STATE_VERSION,
         state: *state,
     };
     let mut bytes = serde_json::to_vec_pretty(&file)
-        .map_err(|e| Error::corrupt(&path, format!("cannot encode: {e}")))?;
+        .map_err(|e| Error::corrupt(path, format!("cannot encode: {e}")))?;
     bytes.push(b'\n');
-    home.write_private(&path, &bytes)
+    Ok(bytes)
 }

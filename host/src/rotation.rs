@@ -50,6 +50,7 @@
 //! the new one, with keys that match `identity.json`, never a mix.
 
 use std::fs;
+use std::path::Path;
 
 use getrandom::SysRng;
 use honeylink_core::audit::{Event, RotationKind};
@@ -100,8 +101,11 @@ struct JournalPeer {
     fingerprint: String,
 }
 
-/// The journal, checked.
-struct Plan {
+/// The rotation journal `rotation.json`, checked: what a rotation will do
+/// (old and new public keys, the reason and time, where the keys are kept,
+/// the first audit position, the peers to unpair). It holds no secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Journal {
     device_id: DeviceId,
     kind: RotationKind,
     time: u64,
@@ -114,8 +118,55 @@ struct Plan {
     unpair: Vec<(DeviceId, Fingerprint)>,
 }
 
-impl Plan {
-    fn encode(&self) -> Result<Vec<u8>, Error> {
+/// The records of `peers`' trusted (not blocked) peers: those a rotation
+/// unpairs.
+fn trusted_records(peers: &TrustedPeers) -> Vec<PeerRecord> {
+    peers
+        .peers()
+        .into_iter()
+        .filter(|p| p.state == PeerState::Trusted)
+        .map(|p| p.record)
+        .collect()
+}
+
+impl Journal {
+    /// The journal of a rotation from `old` to `new` (same device id) at
+    /// `now`, its keys kept in `location`, its first audit record at
+    /// `audit_seq`, unpairing every trusted peer of `peers`.
+    #[must_use]
+    pub fn new(
+        old: &DeviceIdentity,
+        new: &DeviceIdentity,
+        kind: RotationKind,
+        now: u64,
+        location: Location,
+        audit_seq: u64,
+        peers: &TrustedPeers,
+    ) -> Self {
+        Self {
+            device_id: old.device_id(),
+            kind,
+            time: now,
+            location,
+            old_x25519: *old.static_public_key(),
+            old_ed25519: old.verifying_key(),
+            new_x25519: *new.static_public_key(),
+            new_ed25519: new.verifying_key(),
+            audit_seq,
+            unpair: trusted_records(peers)
+                .iter()
+                .map(|r| (r.id, Fingerprint::of(r.key.key())))
+                .collect(),
+        }
+    }
+
+    /// The bytes of `rotation.json` for this journal, as a rotation writes
+    /// them: what [`Journal::parse`] reads back as this journal. One text
+    /// per journal.
+    ///
+    /// # Errors
+    /// [`Error::Corrupt`] if JSON cannot encode it (it always can).
+    pub fn encode(&self) -> Result<Vec<u8>, Error> {
         let file = JournalFile {
             version: JOURNAL_VERSION,
             device_id: self.device_id.to_string(),
@@ -147,9 +198,20 @@ impl Plan {
         let Some(bytes) = home.read_private_if_exists(&path, MAX_JOURNAL_LEN)? else {
             return Ok(None);
         };
-        let corrupt = |detail: &str| Error::corrupt(&path, detail);
+        Self::parse(&path, &bytes).map(Some)
+    }
+
+    /// Parses the contents of `rotation.json` (the file at `path`)
+    /// strictly: the byte-level reader recovery uses.
+    ///
+    /// # Errors
+    /// [`Error::Corrupt`] naming `path` for anything but the JSON
+    /// [`Journal::encode`] writes: unknown fields, another version, ids,
+    /// fingerprints or keys that do not parse.
+    pub fn parse(path: &Path, bytes: &[u8]) -> Result<Self, Error> {
+        let corrupt = |detail: &str| Error::corrupt(path, detail);
         let file: JournalFile =
-            serde_json::from_slice(&bytes).map_err(|e| Error::corrupt(&path, e.to_string()))?;
+            serde_json::from_slice(bytes).map_err(|e| Error::corrupt(path, e.to_string()))?;
         if file.version != JOURNAL_VERSION {
             return Err(corrupt("unknown version"));
         }
@@ -172,7 +234,7 @@ impl Plan {
                 .map_err(|_| corrupt("a fingerprint"))?;
             unpair.push((id, fingerprint));
         }
-        Ok(Some(Self {
+        Ok(Self {
             device_id: file.device_id.parse().map_err(|_| corrupt("device_id"))?,
             kind: file.kind,
             time: file.time,
@@ -183,7 +245,7 @@ impl Plan {
             new_ed25519: ed25519(&file.new_ed25519)?,
             audit_seq: file.audit_seq,
             unpair,
-        }))
+        })
     }
 
     /// The audit events the rotation writes after its `SigningKeyRotation`
@@ -230,28 +292,17 @@ pub(crate) fn rotate(
         ))
     };
     let peers = TrustedPeers::load(home)?;
-    let unpaired: Vec<PeerRecord> = peers
-        .peers()
-        .into_iter()
-        .filter(|p| p.state == PeerState::Trusted)
-        .map(|p| p.record)
-        .collect();
+    let unpaired = trusted_records(&peers);
     let last = audit.last_locked(lock)?;
-    let plan = Plan {
-        device_id: old.device_id(),
+    let plan = Journal::new(
+        old,
+        &new,
         kind,
-        time: now,
-        location: loaded.storage.primary(),
-        old_x25519: *old.static_public_key(),
-        old_ed25519: old.verifying_key(),
-        new_x25519: *new.static_public_key(),
-        new_ed25519: new.verifying_key(),
-        audit_seq: last.head.seq.saturating_add(1),
-        unpair: unpaired
-            .iter()
-            .map(|r| (r.id, Fingerprint::of(r.key.key())))
-            .collect(),
-    };
+        now,
+        loaded.storage.primary(),
+        last.head.seq.saturating_add(1),
+        &peers,
+    );
     let mut info = loaded.info;
     info.x25519_public_key = plan.new_x25519;
     info.ed25519_public_key = plan.new_ed25519;
@@ -299,7 +350,7 @@ pub(crate) fn rotate(
 /// Settles a rotation a crash interrupted (see the module docs); returns a
 /// notice saying what was done, or nothing when no journal is there.
 pub(crate) fn recover(home: &Home, config: &Config, lock: &HomeLock) -> Result<Vec<Notice>, Error> {
-    let Some(plan) = Plan::read(home)? else {
+    let Some(plan) = Journal::read(home)? else {
         return Ok(Vec::new());
     };
     let path = home.rotation_journal_path();
@@ -350,7 +401,7 @@ fn finish(
     lock: &HomeLock,
     storage: &KeyStorage,
     audit: &mut AuditLog<DeviceHeads>,
-    plan: &Plan,
+    plan: &Journal,
     old_signing: Option<&SigningKey>,
     new: &DeviceIdentity,
 ) -> Result<(), Error> {
@@ -431,7 +482,7 @@ fn finish(
 
 /// The new identity from the staged keys (or, once promoted, the keys in
 /// place), each checked against the journal.
-fn load_new_identity(storage: &KeyStorage, plan: &Plan) -> Result<DeviceIdentity, Error> {
+fn load_new_identity(storage: &KeyStorage, plan: &Journal) -> Result<DeviceIdentity, Error> {
     let mut keys = Vec::with_capacity(2);
     for (staged, expected) in SecretEntry::STAGED
         .into_iter()
@@ -495,7 +546,7 @@ fn load_key(
 
 /// Step 6: each staged key replaces its old key (the old one overwritten
 /// first); a staged key already gone was promoted before.
-fn promote(home: &Home, storage: &KeyStorage, plan: &Plan) -> Result<(), Error> {
+fn promote(home: &Home, storage: &KeyStorage, plan: &Journal) -> Result<(), Error> {
     let files = storage.files();
     for staged in SecretEntry::STAGED {
         let target = staged.target();
@@ -540,7 +591,7 @@ fn promote(home: &Home, storage: &KeyStorage, plan: &Plan) -> Result<(), Error> 
 }
 
 /// Erases the staged keys and the journal (a rotation that did not commit).
-fn roll_back(home: &Home, storage: &KeyStorage, plan: &Plan) -> Result<(), Error> {
+fn roll_back(home: &Home, storage: &KeyStorage, plan: &Journal) -> Result<(), Error> {
     for staged in SecretEntry::STAGED {
         home::erase_file(&storage.files().path_of(staged))?;
         if plan.location == Location::Keychain

@@ -20,6 +20,12 @@
 //! [`Listener`] holds at most a fixed number of connections at once; one
 //! over the limit gets a [`Refusal::AtCapacity`] frame and is closed.
 //!
+//! The wire format is decoded by pure functions over bytes
+//! ([`decode_preamble`], [`decode_frame_len`], [`decode_frame`]) and
+//! encoded by [`encode_preamble`] and [`encode_frame`]: the socket halves
+//! only move bytes and apply the time limits, so the fuzz targets drive the
+//! very decoder a connection runs.
+//!
 //! Errors say exactly what happened: [`Error::PeerClosed`] (with whether it
 //! was mid-frame), [`Error::TimedOut`], [`Error::FrameTooLarge`],
 //! [`Error::BadPreamble`], [`Error::BadFrame`], [`Error::Network`] for the
@@ -272,6 +278,131 @@ const KIND_REFUSED: u8 = 4;
 /// A refusal's body after the kind byte: the reason code, then the detail.
 const REFUSED_BODY_LEN: usize = 1 + 8;
 
+/// The preamble that opens a connection carrying `exchange`.
+#[must_use]
+pub fn encode_preamble(exchange: Exchange) -> [u8; PREAMBLE_LEN] {
+    let [m0, m1, m2, m3] = MAGIC;
+    [m0, m1, m2, m3, PREAMBLE_VERSION, exchange.code()]
+}
+
+/// Decodes a connection's preamble from `peer`: the byte-level check
+/// [`Incoming::open`] runs. One exchange per preamble ([`encode_preamble`]
+/// gives it back).
+///
+/// # Errors
+/// [`Error::BadPreamble`] for wrong magic, an unknown version or an
+/// unknown exchange.
+pub fn decode_preamble(preamble: [u8; PREAMBLE_LEN], peer: SocketAddr) -> Result<Exchange, Error> {
+    let [m0, m1, m2, m3, version, code] = preamble;
+    if [m0, m1, m2, m3] != MAGIC {
+        return Err(Error::BadPreamble {
+            peer,
+            detail: "not a HoneyLink connection",
+        });
+    }
+    if version != PREAMBLE_VERSION {
+        return Err(Error::BadPreamble {
+            peer,
+            detail: "an unknown protocol version",
+        });
+    }
+    Exchange::from_code(code).ok_or(Error::BadPreamble {
+        peer,
+        detail: "an unknown exchange",
+    })
+}
+
+/// The body length a frame's length prefix announces, checked against the
+/// largest frame the reader accepts (`max_frame`), before anything is read
+/// or allocated for the body: the byte-level check [`FrameReader::receive`]
+/// runs on every prefix.
+///
+/// # Errors
+/// [`Error::FrameTooLarge`] above `max_frame`; [`Error::BadFrame`] for an
+/// empty frame.
+pub fn decode_frame_len(
+    prefix: [u8; LENGTH_PREFIX_LEN],
+    max_frame: usize,
+    peer: SocketAddr,
+) -> Result<usize, Error> {
+    let len = usize::from(u16::from_be_bytes(prefix));
+    if len > max_frame {
+        return Err(Error::FrameTooLarge {
+            len,
+            max: max_frame,
+        });
+    }
+    if len == 0 {
+        return Err(Error::BadFrame {
+            peer,
+            detail: "an empty frame",
+        });
+    }
+    Ok(len)
+}
+
+/// Decodes a frame's body (the bytes its prefix announced) from `peer`:
+/// the byte-level decoder [`FrameReader::receive`] runs. A message borrows
+/// from `body`; nothing is allocated.
+///
+/// [`encode_frame`] gives the same bytes back for every frame but a
+/// refusal whose reason carries no detail: its detail bytes are ignored
+/// when read and written as zero.
+///
+/// # Errors
+/// [`Error::BadFrame`] for an empty body, an unknown kind, a signal with a
+/// body, a refusal of the wrong length or with an unknown reason.
+pub fn decode_frame(body: &[u8], peer: SocketAddr) -> Result<Frame<'_>, Error> {
+    let bad = |detail| Error::BadFrame { peer, detail };
+    let (&kind, rest) = body.split_first().ok_or(bad("an empty frame"))?;
+    match kind {
+        KIND_MESSAGE => Ok(Frame::Message(rest)),
+        KIND_END if rest.is_empty() => Ok(Frame::End),
+        KIND_ACCEPTED if rest.is_empty() => Ok(Frame::Accepted),
+        KIND_REFUSED => {
+            let (&code, detail) = rest.split_first().ok_or(bad("a refusal without reason"))?;
+            let detail: [u8; 8] = detail
+                .try_into()
+                .map_err(|_| bad("a refusal of the wrong length"))?;
+            Refusal::from_wire(code, u64::from_be_bytes(detail))
+                .map(Frame::Refused)
+                .ok_or(bad("a refusal with an unknown reason"))
+        }
+        KIND_END | KIND_ACCEPTED => Err(bad("a signal frame with a body")),
+        _ => Err(bad("a frame of unknown kind")),
+    }
+}
+
+/// The bytes of `frame` on the wire, its length prefix first: what
+/// [`FrameWriter::send`] writes in one call.
+///
+/// # Errors
+/// [`Error::FrameTooLarge`] for a message over [`MAX_MESSAGE_LEN`].
+pub fn encode_frame(frame: &Frame<'_>) -> Result<Vec<u8>, Error> {
+    let mut refused = [0u8; REFUSED_BODY_LEN];
+    let (kind, body): (u8, &[u8]) = match frame {
+        Frame::Message(m) => (KIND_MESSAGE, m),
+        Frame::End => (KIND_END, &[]),
+        Frame::Accepted => (KIND_ACCEPTED, &[]),
+        Frame::Refused(r) => {
+            let (code, detail) = refused.split_at_mut(1);
+            code.copy_from_slice(&[r.code()]);
+            detail.copy_from_slice(&r.detail().to_be_bytes());
+            (KIND_REFUSED, &refused)
+        }
+    };
+    let len = body.len() + 1;
+    let prefix = u16::try_from(len).map_err(|_| Error::FrameTooLarge {
+        len,
+        max: MAX_FRAME_LEN,
+    })?;
+    let mut out = Vec::with_capacity(LENGTH_PREFIX_LEN + len);
+    out.extend_from_slice(&prefix.to_be_bytes());
+    out.push(kind);
+    out.extend_from_slice(body);
+    Ok(out)
+}
+
 /// Time limits on a connection. Every one is finite.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Timeouts {
@@ -404,11 +535,7 @@ impl Connection {
             }
         })?;
         let mut connection = Self::from_stream(stream, peer, timeouts, None)?;
-        let mut preamble = [0u8; PREAMBLE_LEN];
-        let (magic, rest) = preamble.split_at_mut(MAGIC.len());
-        magic.copy_from_slice(&MAGIC);
-        rest.copy_from_slice(&[PREAMBLE_VERSION, exchange.code()]);
-        connection.writer.write_all(&preamble)?;
+        connection.writer.write_all(&encode_preamble(exchange))?;
         Ok(connection)
     }
 
@@ -655,27 +782,7 @@ impl FrameWriter {
     /// # Errors
     /// As [`Connection::send`].
     pub fn send(&mut self, frame: &Frame<'_>) -> Result<(), Error> {
-        let mut refused = [0u8; REFUSED_BODY_LEN];
-        let (kind, body): (u8, &[u8]) = match frame {
-            Frame::Message(m) => (KIND_MESSAGE, m),
-            Frame::End => (KIND_END, &[]),
-            Frame::Accepted => (KIND_ACCEPTED, &[]),
-            Frame::Refused(r) => {
-                let (code, detail) = refused.split_at_mut(1);
-                code.copy_from_slice(&[r.code()]);
-                detail.copy_from_slice(&r.detail().to_be_bytes());
-                (KIND_REFUSED, &refused)
-            }
-        };
-        let len = body.len() + 1;
-        let prefix = u16::try_from(len).map_err(|_| Error::FrameTooLarge {
-            len,
-            max: MAX_FRAME_LEN,
-        })?;
-        let mut out = Vec::with_capacity(LENGTH_PREFIX_LEN + len);
-        out.extend_from_slice(&prefix.to_be_bytes());
-        out.push(kind);
-        out.extend_from_slice(body);
+        let out = encode_frame(frame)?;
         self.write_all(&out)
     }
 
@@ -790,19 +897,7 @@ impl FrameReader {
             .first_chunk::<LENGTH_PREFIX_LEN>()
             .copied()
             .ok_or(Error::Unexpected("the prefix was read"))?;
-        let len = usize::from(u16::from_be_bytes(prefix));
-        if len > self.max_frame {
-            return Err(Error::FrameTooLarge {
-                len,
-                max: self.max_frame,
-            });
-        }
-        if len == 0 {
-            return Err(Error::BadFrame {
-                peer: self.peer,
-                detail: "an empty frame",
-            });
-        }
+        let len = decode_frame_len(prefix, self.max_frame, self.peer)?;
         // Grows only up to the announced length, itself within the limit.
         if self.buffer.len() < len {
             self.buffer.resize(len, 0);
@@ -812,29 +907,7 @@ impl FrameReader {
             .buffer
             .get(..len)
             .ok_or(Error::Unexpected("the frame was read"))?;
-        let (&kind, rest) = body
-            .split_first()
-            .ok_or(Error::Unexpected("the frame is not empty"))?;
-        let bad = |detail| Error::BadFrame {
-            peer: self.peer,
-            detail,
-        };
-        match kind {
-            KIND_MESSAGE => Ok(Frame::Message(rest)),
-            KIND_END if rest.is_empty() => Ok(Frame::End),
-            KIND_ACCEPTED if rest.is_empty() => Ok(Frame::Accepted),
-            KIND_REFUSED => {
-                let (&code, detail) = rest.split_first().ok_or(bad("a refusal without reason"))?;
-                let detail: [u8; 8] = detail
-                    .try_into()
-                    .map_err(|_| bad("a refusal of the wrong length"))?;
-                Refusal::from_wire(code, u64::from_be_bytes(detail))
-                    .map(Frame::Refused)
-                    .ok_or(bad("a refusal with an unknown reason"))
-            }
-            KIND_END | KIND_ACCEPTED => Err(bad("a signal frame with a body")),
-            _ => Err(bad("a frame of unknown kind")),
-        }
+        decode_frame(body, self.peer)
     }
 
     /// Receives the next frame and requires a protocol message.
@@ -1077,23 +1150,7 @@ impl Incoming {
             .first_chunk::<PREAMBLE_LEN>()
             .copied()
             .ok_or(Error::Unexpected("the preamble was read"))?;
-        let [m0, m1, m2, m3, version, code] = preamble;
-        if [m0, m1, m2, m3] != MAGIC {
-            return Err(Error::BadPreamble {
-                peer,
-                detail: "not a HoneyLink connection",
-            });
-        }
-        if version != PREAMBLE_VERSION {
-            return Err(Error::BadPreamble {
-                peer,
-                detail: "an unknown protocol version",
-            });
-        }
-        let exchange = Exchange::from_code(code).ok_or(Error::BadPreamble {
-            peer,
-            detail: "an unknown exchange",
-        })?;
+        let exchange = decode_preamble(preamble, peer)?;
         Ok((connection, exchange))
     }
 }
@@ -1121,6 +1178,50 @@ mod tests {
             .accept_within(Duration::from_secs(2))
             .unwrap()
             .expect("a connection")
+    }
+
+    #[test]
+    fn the_byte_level_decoder_reads_what_the_writer_writes() {
+        let peer: SocketAddr = "192.0.2.1:1".parse().unwrap();
+        for exchange in Exchange::ALL {
+            assert_eq!(
+                decode_preamble(encode_preamble(exchange), peer).unwrap(),
+                exchange
+            );
+        }
+        let frames = [
+            Frame::Message(b"hello"),
+            Frame::Message(&[]),
+            Frame::End,
+            Frame::Accepted,
+            Frame::Refused(Refusal::LockedOut { remaining: 7 }),
+            Frame::Refused(Refusal::IdentityMismatch),
+        ];
+        for frame in frames {
+            let wire = encode_frame(&frame).unwrap();
+            let (prefix, body) = wire.split_first_chunk::<LENGTH_PREFIX_LEN>().unwrap();
+            assert_eq!(
+                decode_frame_len(*prefix, MAX_FRAME_LEN, peer).unwrap(),
+                body.len()
+            );
+            assert_eq!(decode_frame(body, peer).unwrap(), frame);
+        }
+        assert!(matches!(
+            decode_frame_len([0, 9], 8, peer),
+            Err(Error::FrameTooLarge { len: 9, max: 8 })
+        ));
+        assert!(matches!(
+            decode_frame_len([0, 0], 8, peer),
+            Err(Error::BadFrame { .. })
+        ));
+        assert!(matches!(
+            decode_frame(&[], peer),
+            Err(Error::BadFrame { .. })
+        ));
+        assert!(matches!(
+            encode_frame(&Frame::Message(&[0; MAX_FRAME_LEN])),
+            Err(Error::FrameTooLarge { .. })
+        ));
     }
 
     #[test]

@@ -851,3 +851,25 @@ fn a_deeper_forged_cut_after_pruning_is_caught() {
         Err(Error::AuditCutMismatch { .. })
     ));
 }
+
+#[test]
+fn the_head_file_reads_back_and_refuses_the_pruned_notes_key() {
+    let (_dir, home) = home();
+    started(&home, 2);
+    let path = home.audit_head_path();
+    let bytes = fs::read(&path).unwrap();
+    let kept = FileHeadStore::parse(&path, &bytes).unwrap();
+    assert_eq!(FileHeadStore::encode(&kept).unwrap(), bytes);
+    // `key` belongs to audit.pruned; in the head file it is refused, not
+    // ignored.
+    let text = String::from_utf8(bytes).unwrap();
+    let with_key = text.replacen(
+        "{",
+        &format!("{{\"key\":\"{}\",", Base64::encode_string(&[1u8; 32])),
+        1,
+    );
+    assert!(matches!(
+        FileHeadStore::parse(&path, with_key.as_bytes()),
+        Err(Error::Corrupt { path: p, .. }) if p == path
+    ));
+}

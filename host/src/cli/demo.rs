@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use honeylink_core::pairing::LOCKOUT_FAILURES;
 use honeylink_host::Error;
+use honeylink_host::config::{Config, StorageMode};
 use honeylink_host::home::Home;
 use honeylink_host::transport::{Refusal, Timeouts};
 
@@ -73,7 +74,11 @@ fn temp_root() -> Result<PathBuf, Error> {
 /// Creates a device's home with its keys in files.
 fn prepare(root: &Path) -> Result<(), Error> {
     let home = Home::create(root)?;
-    home.write_private(&home.config_path(), b"storage = \"file\"\n")
+    let config = Config {
+        storage: StorageMode::File,
+        ..Config::default()
+    };
+    home.write_private(&home.config_path(), config.to_toml().as_bytes())
 }
 
 /// Runs `a` and `b` at once (the two sides of an exchange).

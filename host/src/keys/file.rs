@@ -25,7 +25,9 @@ use honeylink_core::crypto::ed25519::SigningKey;
 use honeylink_core::crypto::x25519::StaticSecret;
 use pkcs8::der::asn1::{ObjectIdentifier, OctetStringRef};
 use pkcs8::pkcs5::pbes2::{self, Kdf};
+use pkcs8::pkcs5::scrypt::Params;
 use pkcs8::{AlgorithmIdentifierRef, EncryptedPrivateKeyInfoRef, PrivateKeyInfoRef};
+use rand_core::TryRng;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
@@ -47,12 +49,51 @@ const ED25519_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112"
 const PLAIN_LABEL: &str = "PRIVATE KEY";
 const ENCRYPTED_LABEL: &str = "ENCRYPTED PRIVATE KEY";
 
-/// Most memory an encrypted file's scrypt may ask for (128 * r * N bytes).
-const MAX_SCRYPT_MEMORY: u64 = 64 << 20;
-/// Most scrypt parallelism an encrypted file may ask for.
-const MAX_SCRYPT_P: u16 = 4;
-/// Most PBKDF2 iterations an encrypted file may ask for.
-const MAX_PBKDF2_ITERATIONS: u32 = 1_000_000;
+/// How encrypted key files are written, and how much key-derivation work
+/// an encrypted file may ask of the reader.
+///
+/// HoneyLink always uses [`KdfPolicy::DEFAULT`]; the fuzz targets pass a
+/// cheaper policy through the same reader and writer, so that every input
+/// can be decrypted, and check that a file asking for more than the policy
+/// allows is refused with [`KeyFileProblem::KdfTooCostly`] before any
+/// derivation runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KdfPolicy {
+    /// The writer's scrypt cost: N = 2^`write_scrypt_log_n` (r = 8, p = 1).
+    pub write_scrypt_log_n: u8,
+    /// Most memory an encrypted file's scrypt may ask for (128 * r * N
+    /// bytes).
+    pub max_scrypt_memory: u64,
+    /// Most scrypt parallelism an encrypted file may ask for.
+    pub max_scrypt_p: u16,
+    /// Most PBKDF2 iterations an encrypted file may ask for.
+    pub max_pbkdf2_iterations: u32,
+}
+
+impl KdfPolicy {
+    /// What HoneyLink writes (scrypt N=2^14 r=8 p=1, as OpenSSL 3.0 reads)
+    /// and reads: scrypt of up to 64 MiB and parallelism 4, PBKDF2 of up
+    /// to 10^6 iterations.
+    pub const DEFAULT: Self = Self {
+        write_scrypt_log_n: 14,
+        max_scrypt_memory: 64 << 20,
+        max_scrypt_p: 4,
+        max_pbkdf2_iterations: 1_000_000,
+    };
+}
+
+impl Default for KdfPolicy {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// scrypt's block size parameter as written (RFC 7914's usual r).
+const WRITE_SCRYPT_R: u32 = 8;
+/// scrypt's parallelism as written.
+const WRITE_SCRYPT_P: u32 = 1;
+/// Salt length written (as `pkcs5` and OpenSSL use).
+const WRITE_SALT_LEN: usize = 16;
 
 /// The passphrase that encrypts key files. Zeroized on drop, redacted in
 /// `Debug`, not `Clone`.
@@ -225,7 +266,13 @@ impl SecretStore for FileStore {
             }
             return Ok(Some(bytes));
         }
-        let key = decode_key(&path, &bytes, entry, self.passphrase.as_ref())?;
+        let key = decode_key(
+            &path,
+            &bytes,
+            entry,
+            self.passphrase.as_ref(),
+            &KdfPolicy::DEFAULT,
+        )?;
         Ok(Some(Zeroizing::new(key.to_vec())))
     }
 
@@ -235,7 +282,13 @@ impl SecretStore for FileStore {
         if !entry.is_key() {
             return self.home.write_private(&path, secret);
         }
-        let pem = encode_key(&path, entry, secret, self.passphrase.as_ref())?;
+        let pem = encode_key(
+            &path,
+            entry,
+            secret,
+            self.passphrase.as_ref(),
+            &KdfPolicy::DEFAULT,
+        )?;
         self.home.write_private(&path, &pem)
     }
 
@@ -286,13 +339,22 @@ fn der_problem(e: der::Error) -> KeyFileProblem {
     KeyFileProblem::Der(e.to_string())
 }
 
-/// Encodes `secret` as a PKCS#8 v1 PEM document (encrypted if a passphrase
-/// is given), in a zeroizing buffer.
-pub(crate) fn encode_key(
+/// Encodes `secret` (32 bytes) as the key file for `entry`: a PKCS#8 v1
+/// PEM document, encrypted if a passphrase is given (PBES2, scrypt at
+/// `policy`'s cost, AES-256-CBC, a fresh random salt and IV), in a
+/// zeroizing buffer. Unencrypted, the bytes are canonical: one secret has
+/// one file.
+///
+/// # Errors
+/// [`Error::KeyFile`] naming `path` when `secret` is not 32 bytes or the
+/// policy's scrypt cost is not one scrypt accepts; [`Error::Io`] when no
+/// random salt can be drawn.
+pub fn encode_key(
     path: &Path,
     entry: SecretEntry,
     secret: &[u8],
     passphrase: Option<&Passphrase>,
+    policy: &KdfPolicy,
 ) -> Result<Zeroizing<Vec<u8>>, Error> {
     let encoding = |e: der::Error| bad(path, der_problem(e));
     // CurvePrivateKey ::= OCTET STRING (RFC 8410 section 7).
@@ -314,13 +376,7 @@ pub(crate) fn encode_key(
     match passphrase {
         None => to_pem(path, PLAIN_LABEL, document),
         Some(passphrase) => {
-            let params = pbes2::Parameters::generate_scrypt(&mut SysRng).map_err(|e| {
-                Error::io(
-                    "draw a salt for",
-                    path,
-                    std::io::Error::other(e.to_string()),
-                )
-            })?;
+            let params = scrypt_parameters(path, policy)?;
             let mut buffer = Zeroizing::new(vec![0u8; document.len() + 16]);
             buffer
                 .get_mut(..document.len())
@@ -339,6 +395,27 @@ pub(crate) fn encode_key(
     }
 }
 
+/// PBES2 parameters for writing: scrypt at `policy`'s cost, AES-256-CBC,
+/// a fresh salt and IV from the system's generator.
+fn scrypt_parameters(path: &Path, policy: &KdfPolicy) -> Result<pbes2::Parameters, Error> {
+    let mut salt = [0u8; WRITE_SALT_LEN];
+    let mut iv = [0u8; 16];
+    SysRng
+        .try_fill_bytes(&mut salt)
+        .and_then(|()| SysRng.try_fill_bytes(&mut iv))
+        .map_err(|e| {
+            Error::io(
+                "draw a salt for",
+                path,
+                std::io::Error::other(e.to_string()),
+            )
+        })?;
+    let cost = Params::new(policy.write_scrypt_log_n, WRITE_SCRYPT_R, WRITE_SCRYPT_P)
+        .map_err(|e| bad(path, KeyFileProblem::Encryption(e.to_string())))?;
+    pbes2::Parameters::generate_scrypt_aes256cbc(cost, &salt, iv)
+        .map_err(|e| bad(path, KeyFileProblem::Encryption(e.to_string())))
+}
+
 fn to_pem(path: &Path, label: &str, der: &[u8]) -> Result<Zeroizing<Vec<u8>>, Error> {
     let problem = |e: pem::Error| bad(path, KeyFileProblem::NotPem(e.to_string()));
     let len = pem::encoded_len(label, LineEnding::LF, der).map_err(problem)?;
@@ -350,13 +427,26 @@ fn to_pem(path: &Path, label: &str, der: &[u8]) -> Result<Zeroizing<Vec<u8>>, Er
     Ok(buffer)
 }
 
-/// Decodes a key file's bytes into the 32-byte key, refusing anything but
-/// the documents described in the module docs.
-pub(crate) fn decode_key(
+/// Decodes a key file's bytes (the file at `path`, which holds `entry`)
+/// into the 32-byte key: the byte-level reader [`FileStore`] uses.
+///
+/// Accepts exactly the documents described in the module docs. An
+/// encrypted file's key derivation runs only when it asks for no more
+/// than `policy` allows. Allocates at most twice `bytes.len()`, in
+/// zeroizing buffers.
+///
+/// # Errors
+/// [`Error::KeyFile`] naming `path`, its [`KeyFileProblem`] saying which
+/// check failed ([`KeyFileProblem::KdfTooCostly`] above `policy`, before
+/// any derivation); [`Error::PassphraseRequired`] for an encrypted file
+/// without a passphrase; [`Error::WrongPassphrase`] when it does not
+/// decrypt.
+pub fn decode_key(
     path: &Path,
     bytes: &[u8],
     entry: SecretEntry,
     passphrase: Option<&Passphrase>,
+    policy: &KdfPolicy,
 ) -> Result<Zeroizing<[u8; KEY_LEN]>, Error> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(bad(path, KeyFileProblem::Empty));
@@ -382,7 +472,7 @@ pub(crate) fn decode_key(
             KeyFileProblem::Encryption("PBES1; only PBES2 is read".into()),
         )
     })?;
-    check_kdf_cost(&params.kdf).map_err(|p| bad(path, p))?;
+    check_kdf_cost(&params.kdf, policy).map_err(|p| bad(path, p))?;
     let mut plain = Zeroizing::new(encrypted.encrypted_data.as_bytes().to_vec());
     let plain = match params.decrypt_in_place(passphrase.0.as_slice(), &mut plain) {
         Ok(plain) => plain,
@@ -401,16 +491,17 @@ pub(crate) fn decode_key(
     }
 }
 
-/// Refuses key derivations that would take unbounded time or memory.
-fn check_kdf_cost(kdf: &Kdf) -> Result<(), KeyFileProblem> {
+/// Refuses key derivations that would take more time or memory than
+/// `policy` allows.
+fn check_kdf_cost(kdf: &Kdf, policy: &KdfPolicy) -> Result<(), KeyFileProblem> {
     match kdf {
-        Kdf::Pbkdf2(p) if p.iteration_count <= MAX_PBKDF2_ITERATIONS => Ok(()),
+        Kdf::Pbkdf2(p) if p.iteration_count <= policy.max_pbkdf2_iterations => Ok(()),
         Kdf::Scrypt(s)
-            if s.parallelization <= MAX_SCRYPT_P
+            if s.parallelization <= policy.max_scrypt_p
                 && s.cost_parameter
                     .checked_mul(u64::from(s.block_size))
                     .and_then(|nr| nr.checked_mul(128))
-                    .is_some_and(|bytes| bytes <= MAX_SCRYPT_MEMORY) =>
+                    .is_some_and(|bytes| bytes <= policy.max_scrypt_memory) =>
         {
             Ok(())
         }
@@ -492,9 +583,10 @@ mod tests {
     use super::*;
 
     const PATH: &str = "/nonexistent/key.pem";
+    const POLICY: &KdfPolicy = &KdfPolicy::DEFAULT;
 
     fn problem(bytes: &[u8], entry: SecretEntry) -> KeyFileProblem {
-        match decode_key(Path::new(PATH), bytes, entry, None) {
+        match decode_key(Path::new(PATH), bytes, entry, None, POLICY) {
             Err(Error::KeyFile { problem, .. }) => problem,
             other => panic!("expected a key file problem, got {other:?}"),
         }
@@ -517,9 +609,16 @@ mod tests {
     #[test]
     fn writes_rfc8410_bytes() {
         let secret: [u8; 32] = RFC8410_X25519[16..].try_into().unwrap();
-        let pem = encode_key(Path::new(PATH), SecretEntry::DeviceKey, &secret, None).unwrap();
+        let pem = encode_key(
+            Path::new(PATH),
+            SecretEntry::DeviceKey,
+            &secret,
+            None,
+            POLICY,
+        )
+        .unwrap();
         assert_eq!(*pem, pem_of(&RFC8410_X25519));
-        let back = decode_key(Path::new(PATH), &pem, SecretEntry::DeviceKey, None).unwrap();
+        let back = decode_key(Path::new(PATH), &pem, SecretEntry::DeviceKey, None, POLICY).unwrap();
         assert_eq!(*back, secret);
     }
 
@@ -599,7 +698,14 @@ mod tests {
             der[1] = u8::try_from(der.len() - 2).unwrap();
             pem_of(&der)
         };
-        let good = decode_key(Path::new(PATH), &v2(&public), SecretEntry::DeviceKey, None).unwrap();
+        let good = decode_key(
+            Path::new(PATH),
+            &v2(&public),
+            SecretEntry::DeviceKey,
+            None,
+            POLICY,
+        )
+        .unwrap();
         assert_eq!(*good, secret);
         let mut other = public;
         other[0] ^= 1;
@@ -643,10 +749,18 @@ mod tests {
             SecretEntry::SigningKey,
             &secret,
             Some(&pass),
+            POLICY,
         )
         .unwrap();
         assert!(pem.starts_with(b"-----BEGIN ENCRYPTED PRIVATE KEY-----\n"));
-        let back = decode_key(Path::new(PATH), &pem, SecretEntry::SigningKey, Some(&pass)).unwrap();
+        let back = decode_key(
+            Path::new(PATH),
+            &pem,
+            SecretEntry::SigningKey,
+            Some(&pass),
+            POLICY,
+        )
+        .unwrap();
         assert_eq!(*back, secret);
         // The parameters OpenSSL 3.0 accepts.
         let mut buffer = vec![0u8; pem.len()];
@@ -668,13 +782,57 @@ mod tests {
         ));
         let wrong = Passphrase::new(b"wrong").unwrap();
         assert!(matches!(
-            decode_key(Path::new(PATH), &pem, SecretEntry::SigningKey, Some(&wrong)),
+            decode_key(
+                Path::new(PATH),
+                &pem,
+                SecretEntry::SigningKey,
+                Some(&wrong),
+                POLICY
+            ),
             Err(Error::WrongPassphrase { .. })
         ));
         assert!(matches!(
-            decode_key(Path::new(PATH), &pem, SecretEntry::SigningKey, None),
+            decode_key(Path::new(PATH), &pem, SecretEntry::SigningKey, None, POLICY),
             Err(Error::PassphraseRequired { .. })
         ));
+    }
+
+    #[test]
+    fn the_kdf_policy_bounds_what_is_derived() {
+        let cheap = KdfPolicy {
+            write_scrypt_log_n: 4,
+            max_scrypt_memory: 128 * 8 * 16,
+            max_scrypt_p: 1,
+            max_pbkdf2_iterations: 64,
+        };
+        let secret = [9u8; 32];
+        let pass = Passphrase::new(b"pass").unwrap();
+        let path = Path::new(PATH);
+        let entry = SecretEntry::DeviceKey;
+        let pem = encode_key(path, entry, &secret, Some(&pass), &cheap).unwrap();
+        assert_eq!(
+            *decode_key(path, &pem, entry, Some(&pass), &cheap).unwrap(),
+            secret
+        );
+        // One byte less memory than N = 2^4, r = 8 needs: refused.
+        let tighter = KdfPolicy {
+            max_scrypt_memory: cheap.max_scrypt_memory - 1,
+            ..cheap
+        };
+        let refused = |pem: &[u8], policy: &KdfPolicy| match decode_key(
+            path,
+            pem,
+            entry,
+            Some(&pass),
+            policy,
+        ) {
+            Err(Error::KeyFile { problem, .. }) => problem,
+            other => panic!("expected a key file problem, got {other:?}"),
+        };
+        assert_eq!(refused(&pem, &tighter), KeyFileProblem::KdfTooCostly);
+        // What HoneyLink writes by default is over the cheap policy.
+        let default = encode_key(path, entry, &secret, Some(&pass), POLICY).unwrap();
+        assert_eq!(refused(&default, &cheap), KeyFileProblem::KdfTooCostly);
     }
 
     #[test]

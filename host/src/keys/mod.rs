@@ -34,7 +34,10 @@ use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-pub use file::{FileStore, KeyFileProblem, MAX_KEY_FILE_LEN, PASSPHRASE_ENV, Passphrase};
+pub use file::{
+    FileStore, KdfPolicy, KeyFileProblem, MAX_KEY_FILE_LEN, PASSPHRASE_ENV, Passphrase, decode_key,
+    encode_key,
+};
 pub use keychain::{KEYCHAIN_SERVICE, Keychain};
 
 pub(crate) use file::public_key_of;

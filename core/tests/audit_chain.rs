@@ -12,8 +12,8 @@
 use honeylink_core::Error;
 use honeylink_core::audit::{
     Admission, Anchor, AuditWriter, ChainHead, ChainVerifier, Event, MAX_RECORD_LEN,
-    PairingFailure, REFUSAL_BUDGET, REFUSAL_WINDOW_SECS, Record, RefusalLimiter, Rejection,
-    RejectionReason, RotationKind,
+    PairingFailure, REFUSAL_BUDGET, REFUSAL_TABLE_SIZE, REFUSAL_WINDOW_SECS, Record,
+    RefusalLimiter, Rejection, RejectionReason, RotationKind,
 };
 use honeylink_core::crypto::SecretBytes;
 use honeylink_core::crypto::ed25519::SigningKey;
@@ -874,7 +874,51 @@ fn a_flood_of_every_reason_is_bounded_and_never_evicts_the_first_records() {
     }
     summaries += u32::from(limiter.flush(now).is_some());
     assert_eq!(records, 3 * 4 * u32::from(REFUSAL_BUDGET));
+    // REFUSAL_TABLE_SIZE is what one window records at most.
+    assert_eq!(records as usize, 3 * REFUSAL_TABLE_SIZE);
     assert_eq!(summaries, 3);
+}
+
+/// A window in which every refusal was recorded has nothing to summarize:
+/// `flush` returns no event for it (and an empty limiter none either).
+#[test]
+fn a_window_with_nothing_counted_has_no_summary() {
+    let mut limiter = RefusalLimiter::new();
+    assert_eq!(limiter.flush(10 * REFUSAL_WINDOW_SECS), None);
+    for n in 0..u8::try_from(REFUSAL_BUDGET).unwrap() {
+        let (summary, admission) = limiter.admit(
+            5,
+            RefusalReason::Untrusted,
+            DeviceId::from_bytes([n; 16]),
+            Fingerprint::from_bytes([n; 20]),
+        );
+        assert_eq!(summary, None);
+        assert!(matches!(admission, Admission::Record(_)));
+    }
+    assert_eq!(limiter.flush(5 + REFUSAL_WINDOW_SECS), None);
+}
+
+/// The length bound is checked first and exactly: one byte past
+/// `MAX_RECORD_LEN` is `InputTooLong`, `MAX_RECORD_LEN` itself is decoded
+/// (and refused for what it holds, not for its length).
+#[test]
+fn the_record_length_bound_is_exact() {
+    let over = [0u8; MAX_RECORD_LEN + 1];
+    assert_eq!(
+        Record::decode(&over).err(),
+        Some(Error::InputTooLong {
+            max: MAX_RECORD_LEN
+        })
+    );
+    let at = [0u8; MAX_RECORD_LEN];
+    let refused = Record::decode(&at).err();
+    assert!(refused.is_some());
+    assert_ne!(
+        refused,
+        Some(Error::InputTooLong {
+            max: MAX_RECORD_LEN
+        })
+    );
 }
 
 /// `DeviceIdentity::sign` shares the audit key but can never produce an

@@ -82,3 +82,36 @@ pub(crate) const fn ensure_room(out: &[u8], needed: usize) -> Result<(), Error> 
 pub(crate) fn write_hex(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
     bytes.iter().try_for_each(|b| write!(f, "{b:02x}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{check_header, ensure_room};
+    use crate::Error;
+
+    #[test]
+    fn a_header_is_its_magic_then_its_version() {
+        assert_eq!(check_header(b"HLx\x01rest", b"HLx", 1), Ok(()));
+        assert_eq!(
+            check_header(b"HLx\x02", b"HLx", 1),
+            Err(Error::UnknownVersion { found: 2 })
+        );
+        // Any other magic is malformed, whatever version byte follows.
+        for wrong in [&b"HLy\x01"[..], b"hLx\x01", b"XLx\x01", b"\0\0\0\x01"] {
+            assert_eq!(check_header(wrong, b"HLx", 1), Err(Error::Malformed));
+        }
+        // Too short for the magic, or for the version byte.
+        for short in [&b""[..], b"HL", b"HLx"] {
+            assert_eq!(check_header(short, b"HLx", 1), Err(Error::Malformed));
+        }
+    }
+
+    #[test]
+    fn room_is_checked_exactly() {
+        assert_eq!(ensure_room(&[0; 8], 8), Ok(()));
+        assert_eq!(ensure_room(&[0; 9], 8), Ok(()));
+        assert_eq!(
+            ensure_room(&[0; 7], 8),
+            Err(Error::BufferTooSmall { needed: 8 })
+        );
+    }
+}

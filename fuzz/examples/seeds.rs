@@ -30,6 +30,9 @@ use honeylink_fuzz::seed::to_bytes;
 use honeylink_fuzz::tamper::{Edit, Tamper};
 use honeylink_fuzz::{identities, local, rng};
 
+#[path = "seeds/calls.rs"]
+mod calls;
+
 struct Out {
     root: PathBuf,
     count: usize,
@@ -495,5 +498,6 @@ fn main() {
     image(&mut out);
     payloads(&mut out);
     text(&mut out);
+    calls::write(&mut out);
     println!("wrote {} seeds under {}", out.count, out.root.display());
 }

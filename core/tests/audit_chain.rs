@@ -1115,7 +1115,10 @@ fn the_last_sequence_number_is_never_written_nor_accepted() {
         seq: u64::MAX - 1,
         prev_hash: prev,
     };
-    assert_eq!(verify(&[last.clone()], anchor, Some(head)), Ok(head));
+    assert_eq!(
+        verify(std::slice::from_ref(&last), anchor, Some(head)),
+        Ok(head)
+    );
     // One record more, numbered 2^64 - 1, is refused where it stands.
     assert_eq!(
         verify(&[last.clone(), beyond.clone()], anchor, Some(head)),

@@ -841,7 +841,11 @@ fn every_hello_after_the_pin_expired_is_told_it_expired() {
     let mut guard = PinGuard::new();
     let mut responder =
         PinResponder::new(local(&shower, "Speaker"), &mut guard, T0, &mut rng).unwrap();
-    for now in [T0 + PIN_VALIDITY_SECS + 1, T0 + PIN_VALIDITY_SECS + 2, T0 + 1] {
+    for now in [
+        T0 + PIN_VALIDITY_SECS + 1,
+        T0 + PIN_VALIDITY_SECS + 2,
+        T0 + 1,
+    ] {
         let pin = typed(responder.pin());
         assert_eq!(
             run(&mut responder, local(&typer, "Phone"), pin, now, &mut rng),

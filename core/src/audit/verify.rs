@@ -213,10 +213,7 @@ impl ChainVerifier {
         // next), so no chain holds one; accepting it would leave nothing to
         // number what follows it.
         if record.seq == u64::MAX {
-            return Err(self.reject(
-                index,
-                RejectionReason::BadEncoding(Error::NonceExhausted),
-            ));
+            return Err(self.reject(index, RejectionReason::BadEncoding(Error::NonceExhausted)));
         }
 
         // Who signed: the anchor's key for the first record, then the chain's.

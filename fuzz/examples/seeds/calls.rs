@@ -298,8 +298,18 @@ fn session(out: &mut Out) {
         honest.push(open(i % 2 != 0, Msg::Last));
     }
     put(out, "honest", trusted, honest);
-    put(out, "untrusted-responder", (Trust::Unknown, Trust::Trusted), handshake());
-    put(out, "untrusted-initiator", (Trust::Trusted, Trust::KeyChanged), handshake());
+    put(
+        out,
+        "untrusted-responder",
+        (Trust::Unknown, Trust::Trusted),
+        handshake(),
+    );
+    put(
+        out,
+        "untrusted-initiator",
+        (Trust::Trusted, Trust::KeyChanged),
+        handshake(),
+    );
     // Out of turn: message 3 to a fresh responder, message 2 twice, respond
     // twice, a buffer too small, then the honest order.
     let turns = vec![

@@ -101,7 +101,9 @@ impl Log {
     pub fn pick(&self, msg: &Msg, last: &[u8]) -> Vec<u8> {
         match msg {
             Msg::Last => last.to_vec(),
-            Msg::Earlier { back } => back_from(&self.messages, *back).cloned().unwrap_or_default(),
+            Msg::Earlier { back } => back_from(&self.messages, *back)
+                .cloned()
+                .unwrap_or_default(),
             Msg::Edited { edit } => {
                 let mut bytes = last.to_vec();
                 edit.apply(&mut bytes, &self.messages, None);

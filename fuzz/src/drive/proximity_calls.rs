@@ -10,8 +10,8 @@ use honeylink_core::Error;
 use honeylink_core::noise::HandshakeOutcome;
 use honeylink_core::pairing::payload::{ExpiryClock, MAX_TEXT_LEN, PairingPayload};
 use honeylink_core::pairing::{
-    MAX_PAIRING_MESSAGE_LEN, MAX_RUNS_PER_PAYLOAD, PairingMethod, PendingPeer,
-    ProximityInitiator, ProximityResponder, RUN_TIMEOUT_SECS, RunId,
+    MAX_PAIRING_MESSAGE_LEN, MAX_RUNS_PER_PAYLOAD, PairingMethod, PendingPeer, ProximityInitiator,
+    ProximityResponder, RUN_TIMEOUT_SECS, RunId,
 };
 use honeylink_core::session::StreamSession;
 use honeylink_core::testing::SeededRng;
@@ -194,7 +194,11 @@ impl World {
         )
         .expect("a valid code");
         let mut text = [0u8; MAX_TEXT_LEN];
-        let n = self.responder.payload().encode_text(&mut text).expect("fits");
+        let n = self
+            .responder
+            .payload()
+            .encode_text(&mut text)
+            .expect("fits");
         self.code = String::from_utf8(text[..n].to_vec()).expect("text");
         self.codes += 1;
         self.r = RModel {
@@ -262,7 +266,10 @@ pub fn run(input: &ProximityCallsInput) {
         w.call(call);
     }
     // The pairing in play, finished honestly, then a fresh one.
-    if w.scanners.last().is_some_and(|s| !s.done && s.code == w.codes) {
+    if w.scanners
+        .last()
+        .is_some_and(|s| !s.done && s.code == w.codes)
+    {
         w.call(&ProximityCall::Message2 {
             msg: Msg::Last,
             small: false,
@@ -372,7 +379,10 @@ impl World {
                         self.scanners[at].message2 = Some(out[..n].to_vec());
                     }
                     Err(error) => {
-                        assert!(honest.is_none(), "an honest message 1 was refused: {error:?}");
+                        assert!(
+                            honest.is_none(),
+                            "an honest message 1 was refused: {error:?}"
+                        );
                     }
                 }
             }

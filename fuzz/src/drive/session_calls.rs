@@ -223,7 +223,8 @@ pub fn run(input: &SessionCallsInput) {
     for call in input.calls.iter().take(MAX_CALLS) {
         w.call(call);
     }
-    let trusted = input.initiator_trust == Trust::Trusted && input.responder_trust == Trust::Trusted;
+    let trusted =
+        input.initiator_trust == Trust::Trusted && input.responder_trust == Trust::Trusted;
     for call in [
         SessionCall::StartInitiator,
         SessionCall::NewResponder,
@@ -237,7 +238,11 @@ pub fn run(input: &SessionCallsInput) {
     ] {
         w.call(&call);
     }
-    assert_eq!(w.ends.is_some(), trusted, "an honest session ended otherwise");
+    assert_eq!(
+        w.ends.is_some(),
+        trusted,
+        "an honest session ended otherwise"
+    );
     for initiator in [true, false, true] {
         w.call(&SessionCall::Seal {
             initiator,
@@ -311,11 +316,17 @@ impl World {
                 match r.stage {
                     Stage::Read => assert_eq!(result, Err(Error::OutOfOrder)),
                     Stage::Failed if !*small => {
-                        assert!(matches!(result, Err(Error::HandshakeFailed | Error::OutOfOrder)));
+                        assert!(matches!(
+                            result,
+                            Err(Error::HandshakeFailed | Error::OutOfOrder)
+                        ));
                     }
                     Stage::Reading | Stage::Failed if *small => {
                         // Refused before message 1 is read: nothing changes.
-                        assert!(matches!(result, Err(Error::BufferTooSmall { .. })), "{result:?}");
+                        assert!(
+                            matches!(result, Err(Error::BufferTooSmall { .. })),
+                            "{result:?}"
+                        );
                     }
                     Stage::Reading | Stage::Failed => match result {
                         Ok(n) => {
@@ -362,7 +373,10 @@ impl World {
                 match i.stage {
                     Stage::Read => assert_eq!(result, Err(Error::OutOfOrder)),
                     Stage::Failed => {
-                        assert!(matches!(result, Err(Error::HandshakeFailed | Error::OutOfOrder)));
+                        assert!(matches!(
+                            result,
+                            Err(Error::HandshakeFailed | Error::OutOfOrder)
+                        ));
                     }
                     Stage::Reading => match result {
                         Ok(verdict) => {
@@ -460,7 +474,10 @@ impl World {
                     Err(error) => {
                         // Only a message 3 answering this responder's
                         // message 2 is honest; it must not fail.
-                        assert!(honest.is_none(), "an honest message 3 was refused: {error:?}");
+                        assert!(
+                            honest.is_none(),
+                            "an honest message 3 was refused: {error:?}"
+                        );
                     }
                 }
             }
@@ -494,7 +511,11 @@ impl World {
                     Err(error) => {
                         assert!(*small, "{error:?}");
                         assert!(matches!(error, Error::BufferTooSmall { .. }));
-                        assert_eq!(session.hazmat_state_digest(), before, "a refusal changed it");
+                        assert_eq!(
+                            session.hazmat_state_digest(),
+                            before,
+                            "a refusal changed it"
+                        );
                     }
                 }
             }
@@ -544,5 +565,4 @@ impl World {
             }
         }
     }
-
 }

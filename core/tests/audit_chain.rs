@@ -1052,3 +1052,139 @@ fn a_pruned_chain_verifies_from_its_continuation_anchor() {
     edited[last][byte] ^= 1;
     assert!(verify(&edited, continuation(key(1), 4, first.prev_hash), None).is_err());
 }
+
+/// Record `seq` signed by `k`, following the record whose hash is `prev`:
+/// the writer's own bytes for `seq` below 2^64 - 1; for `u64::MAX`, which
+/// the writer refuses to number, its record for 2^64 - 2 with the sequence
+/// number's first varint byte raised by one and the body signed again (a
+/// record only the chain's key holder could make).
+fn record_at(k: &SigningKey, seq: u64, prev: [u8; 64]) -> Vec<u8> {
+    let written_seq = seq.min(u64::MAX - 1);
+    let mut writer = AuditWriter::resume(
+        ChainHead {
+            seq: written_seq - 1,
+            hash: prev,
+        },
+        k.verifying_key(),
+    );
+    let mut out = [0u8; MAX_RECORD_LEN];
+    let n = writer
+        .append(k, 10, Event::KeyGenerated { fingerprint: FP_A }, &mut out)
+        .unwrap();
+    let mut bytes = out[..n].to_vec();
+    if seq == u64::MAX {
+        // Body: the 8-byte domain, the version byte, then the varint
+        // sequence number, whose first byte is 0xfe for 2^64 - 2.
+        assert_eq!(bytes[9], 0xfe);
+        bytes[9] = 0xff;
+        let body = bytes.len() - 64;
+        let signature = k.hazmat_sign(&bytes[..body]).to_bytes();
+        bytes[body..].copy_from_slice(&signature);
+    }
+    bytes
+}
+
+/// The end of the sequence numbers (the CI fuzz smoke found the boundary in
+/// `audit_record`, commit 69825be). A record numbered 2^64 - 1 decodes like
+/// any other, but no writer numbers one: the writer writes record 2^64 - 2
+/// and then refuses every record, `append` and rotation alike, with
+/// `NonceExhausted`, changing nothing; resuming from that head refuses the
+/// same way. A verifier that has reached record 2^64 - 2 refuses a record
+/// numbered 2^64 - 1 as `BadEncoding(NonceExhausted)` (before the fix it
+/// accepted it and then every further one numbered the same, and reported
+/// a head naming record 2^64 - 2 with the hash of the record after it).
+#[test]
+fn the_last_sequence_number_is_never_written_nor_accepted() {
+    let k = key(1);
+    let prev = [7u8; 64];
+    let mut writer = AuditWriter::resume(
+        ChainHead {
+            seq: u64::MAX - 2,
+            hash: prev,
+        },
+        k.verifying_key(),
+    );
+    let mut out = [0u8; MAX_RECORD_LEN];
+    let n = writer
+        .append(&k, 10, Event::KeyGenerated { fingerprint: FP_A }, &mut out)
+        .unwrap();
+    let last = out[..n].to_vec();
+    let record = Record::decode(&last).unwrap();
+    assert_eq!(record.seq, u64::MAX - 1);
+    let head = writer.head().unwrap();
+    assert_eq!(
+        head,
+        ChainHead {
+            seq: u64::MAX - 1,
+            hash: record.hash
+        }
+    );
+    assert_eq!(
+        writer.append(&k, 11, Event::KeyGenerated { fingerprint: FP_B }, &mut out),
+        Err(Error::NonceExhausted)
+    );
+    assert_eq!(
+        writer.rotate_signing_key(&k, &key(2), 11, &mut out),
+        Err(Error::NonceExhausted)
+    );
+    assert_eq!(writer.head(), Ok(head), "a refusal changed the head");
+    let mut resumed = AuditWriter::resume(head, k.verifying_key());
+    assert_eq!(
+        resumed.append(&k, 11, Event::KeyGenerated { fingerprint: FP_B }, &mut out),
+        Err(Error::NonceExhausted)
+    );
+    assert_eq!(resumed.head(), Ok(head));
+
+    // A record numbered 2^64 - 1 decodes, with a valid signature, and reads
+    // back field for field; it is exactly the record no writer rewrites.
+    let beyond = record_at(&k, u64::MAX, record.hash);
+    let decoded = Record::decode(&beyond).unwrap();
+    assert_eq!(decoded.seq, u64::MAX);
+    assert_eq!(decoded.prev_hash, record.hash);
+    assert_eq!(decoded.time, 10);
+    assert_eq!(decoded.event, Event::KeyGenerated { fingerprint: FP_A });
+    assert_eq!(decoded.verify_signature(&k.verifying_key()), Ok(()));
+    let mut rewriter = AuditWriter::resume(
+        ChainHead {
+            seq: decoded.seq - 1,
+            hash: decoded.prev_hash,
+        },
+        k.verifying_key(),
+    );
+    assert_eq!(
+        rewriter.append(&k, decoded.time, decoded.event, &mut out),
+        Err(Error::NonceExhausted)
+    );
+
+    // The verifier: the chain up to 2^64 - 2 verifies, to that head.
+    let anchor = Anchor::Continuation {
+        key: k.verifying_key(),
+        seq: u64::MAX - 1,
+        prev_hash: prev,
+    };
+    assert_eq!(
+        verify(std::slice::from_ref(&last), anchor, Some(head)),
+        Ok(head)
+    );
+    // One record more, numbered 2^64 - 1, is refused where it stands.
+    assert_eq!(
+        verify(&[last.clone(), beyond.clone()], anchor, Some(head)),
+        Err(Rejection {
+            index: 1,
+            reason: RejectionReason::BadEncoding(Error::NonceExhausted),
+        })
+    );
+    // Alone, as the first record kept after pruning, too.
+    let alone = Anchor::Continuation {
+        key: k.verifying_key(),
+        seq: u64::MAX,
+        prev_hash: record.hash,
+    };
+    assert_eq!(
+        verify(&[beyond], alone, None),
+        Err(Rejection {
+            index: 0,
+            reason: RejectionReason::BadEncoding(Error::NonceExhausted),
+        })
+    );
+}

@@ -828,3 +828,30 @@ fn garbage_hellos_cost_no_guess_and_do_not_lock_pin_pairing() {
         Ok(())
     );
 }
+
+/// A PIN that expired before any hello began its run tells every later
+/// hello that it expired (`PinExpired`), even one whose clock reads inside
+/// the validity again: the PIN ended, and no run began, so `PinUsed` would
+/// be wrong (found by the `pin_calls` fuzz target against the documented
+/// errors of `handle_hello`).
+#[test]
+fn every_hello_after_the_pin_expired_is_told_it_expired() {
+    let [shower, typer, _] = identities(0x51);
+    let mut rng = SeededRng::new([14; 32]);
+    let mut guard = PinGuard::new();
+    let mut responder =
+        PinResponder::new(local(&shower, "Speaker"), &mut guard, T0, &mut rng).unwrap();
+    for now in [
+        T0 + PIN_VALIDITY_SECS + 1,
+        T0 + PIN_VALIDITY_SECS + 2,
+        T0 + 1,
+    ] {
+        let pin = typed(responder.pin());
+        assert_eq!(
+            run(&mut responder, local(&typer, "Phone"), pin, now, &mut rng),
+            Err(Error::PinExpired),
+            "at {now}"
+        );
+    }
+    assert_eq!(responder.guard_state(T0 + 40).failure_ages, [None; 3]);
+}

@@ -217,3 +217,61 @@ fn a_prober_learns_the_responders_static_key_and_id_and_reveals_nothing() {
     // Linkable: every probe, by anyone, sees the same id and key.
     assert!(seen.iter().all(|s| *s == seen[0]));
 }
+
+/// A responder given an output buffer too small for message 2 refuses before
+/// reading message 1, so the same message 1 can be answered again with a
+/// large enough buffer (found by the `session_calls` fuzz target: it used to
+/// read message 1 first, then refuse, and every retry got `OutOfOrder`).
+#[test]
+fn a_responder_with_a_small_buffer_refuses_before_reading_message1() {
+    let [a, b, _] = identities(0x73);
+    let mut rng = SeededRng::new([5; 32]);
+    let mut wire = [0u8; 256];
+    let (mut a_side, n) =
+        SessionInitiator::start(&a, PayloadFlags::empty(), &mut wire, &mut rng).unwrap();
+    let m1 = wire[..n].to_vec();
+    let mut b_side = SessionResponder::new(&b, PayloadFlags::HEADLESS, &mut rng).unwrap();
+    let needed = match b_side.respond(&m1, &mut wire[..40]) {
+        Err(Error::BufferTooSmall { needed }) => needed,
+        other => panic!("expected BufferTooSmall, got {other:?}"),
+    };
+    let n = b_side.respond(&m1, &mut wire).unwrap();
+    assert_eq!(n, needed, "the size the refusal named is message 2's");
+    let verdict = a_side.read_message2(&trusting(&b), &wire[..n]).unwrap();
+    assert_eq!(verdict.decision, Decision::Trusted);
+    let (n, _, outcome_a) = a_side.write_message3(&mut wire).unwrap();
+    let Ok(SessionEnd::Established(_, outcome_b)) = b_side.read_message3(&trusting(&a), &wire[..n])
+    else {
+        panic!("the session was not established");
+    };
+    assert_eq!(outcome_a.handshake_hash(), outcome_b.handshake_hash());
+}
+
+/// Message 3 handed to a responder that has not answered a message 1 is out
+/// of turn: refused with `OutOfOrder`, not read as a message 1 (found by the
+/// `session_calls` fuzz target).
+#[test]
+fn message3_before_message1_is_out_of_order() {
+    let [a, b, _] = identities(0x74);
+    let mut rng = SeededRng::new([6; 32]);
+    let mut b_side = SessionResponder::new(&b, PayloadFlags::HEADLESS, &mut rng).unwrap();
+    let (mut a_side, m2) = to_message2(&a, &mut b_side, &mut rng);
+    a_side.read_message2(&trusting(&b), &m2).unwrap();
+    let mut wire = [0u8; 256];
+    let (n, _, _) = a_side.write_message3(&mut wire).unwrap();
+    let fresh = SessionResponder::new(&b, PayloadFlags::HEADLESS, &mut rng).unwrap();
+    assert_eq!(
+        fresh.read_message3(&trusting(&a), &wire[..n]).err(),
+        Some(Error::OutOfOrder)
+    );
+    // A message 1 with a payload, handed over as message 3, is refused the
+    // same way before anything is read.
+    let (_, n) = SessionInitiator::start(&a, PayloadFlags::empty(), &mut wire, &mut rng).unwrap();
+    let mut with_payload = wire[..n].to_vec();
+    with_payload.extend_from_slice(&[0; 40]);
+    let fresh = SessionResponder::new(&b, PayloadFlags::HEADLESS, &mut rng).unwrap();
+    assert_eq!(
+        fresh.read_message3(&trusting(&a), &with_payload).err(),
+        Some(Error::OutOfOrder)
+    );
+}

@@ -33,6 +33,9 @@ use honeylink_fuzz::seed::to_bytes;
 use honeylink_fuzz::tamper::{Edit, Tamper};
 use honeylink_fuzz::{identities, local, rng};
 
+#[path = "seeds/calls.rs"]
+mod calls;
+
 struct Out {
     root: PathBuf,
     count: usize,
@@ -499,5 +502,6 @@ fn main() {
     payloads(&mut out);
     text(&mut out);
     host::seeds(&mut out);
+    calls::write(&mut out);
     println!("wrote {} seeds under {}", out.count, out.root.display());
 }

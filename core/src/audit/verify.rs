@@ -48,7 +48,9 @@ enum AnchorValue {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RejectionReason {
     /// The bytes are not a record (garbage, or a record of an unknown
-    /// version).
+    /// version), or not one a chain can hold: a record numbered 2^64 - 1,
+    /// which no writer writes, is refused as
+    /// `BadEncoding(Error::NonceExhausted)`.
     BadEncoding(Error),
     /// The record is signed by a key other than the chain's current key.
     WrongKey,
@@ -207,6 +209,12 @@ impl ChainVerifier {
         }
         let record = Record::decode(signed)
             .map_err(|e| self.reject(index, RejectionReason::BadEncoding(e)))?;
+        // No writer numbers a record 2^64 - 1 (it could not number the
+        // next), so no chain holds one; accepting it would leave nothing to
+        // number what follows it.
+        if record.seq == u64::MAX {
+            return Err(self.reject(index, RejectionReason::BadEncoding(Error::NonceExhausted)));
+        }
 
         // Who signed: the anchor's key for the first record, then the chain's.
         let key = match (self.key, self.anchor) {

@@ -83,8 +83,10 @@ impl AuditWriter {
     /// [`Error::WrongSigningKey`] if `key` is not the chain's current key;
     /// [`Error::ReservedEvent`] for [`Event::Genesis`] and
     /// [`Event::SigningKeyRotation`], which have their own methods;
-    /// [`Error::BufferTooSmall`]; [`Error::NonceExhausted`] after record
-    /// 2^64 - 1. Nothing changes on error.
+    /// [`Error::BufferTooSmall`]; [`Error::NonceExhausted`] for the record
+    /// that would be numbered 2^64 - 1 (the writer could not number the one
+    /// after it, so its last record is numbered 2^64 - 2). Nothing changes
+    /// on error.
     pub fn append(
         &mut self,
         key: &SigningKey,
@@ -107,8 +109,8 @@ impl AuditWriter {
     ///
     /// # Errors
     /// [`Error::WrongSigningKey`] if `old` is not the chain's current key;
-    /// [`Error::BufferTooSmall`]; [`Error::NonceExhausted`]. Nothing changes
-    /// on error.
+    /// [`Error::BufferTooSmall`]; [`Error::NonceExhausted`] as for
+    /// [`AuditWriter::append`]. Nothing changes on error.
     pub fn rotate_signing_key(
         &mut self,
         old: &SigningKey,

@@ -363,7 +363,8 @@ impl<'a> PinResponder<'a> {
     /// parallel); [`Error::BufferTooSmall`]; message errors and
     /// [`Error::DeviceIdMismatch`] (a hello naming this device), after which
     /// nothing changes (garbage does not use up the PIN); [`Error::Rng`];
-    /// [`Error::PinExpired`] after [`PIN_VALIDITY_SECS`], which ends the PIN.
+    /// [`Error::PinExpired`] after [`PIN_VALIDITY_SECS`], which ends the PIN
+    /// (every later hello gets it too).
     pub fn handle_hello<R: TryCryptoRng + ?Sized>(
         &mut self,
         now: u64,
@@ -372,7 +373,12 @@ impl<'a> PinResponder<'a> {
         rng: &mut R,
     ) -> Result<(usize, RunId), Error> {
         if !matches!(self.state, ResponderState::AwaitHello) {
-            return Err(Error::PinUsed);
+            // Over with no run: the PIN expired before any hello began one.
+            return Err(if self.run.is_some() {
+                Error::PinUsed
+            } else {
+                Error::PinExpired
+            });
         }
         crate::wire::ensure_room(out, HELLO_LEN)?;
         if now < self.shown_at || now > self.shown_at.saturating_add(PIN_VALIDITY_SECS) {

@@ -27,6 +27,15 @@ impl RunId {
         Ok(Self(u64::from_le_bytes(bytes)))
     }
 
+    /// A ticket of the caller's choosing, for fuzzers and tests that
+    /// present forged tickets (feature `hazmat-testing`): a real one comes
+    /// only from a responder.
+    #[cfg(feature = "hazmat-testing")]
+    #[must_use]
+    pub const fn hazmat_new(value: u64) -> Self {
+        Self(value)
+    }
+
     /// Whether `presented` names the run `started` (if any) began:
     /// [`Error::OutOfOrder`] with no run, [`Error::WrongRun`] for another's.
     pub(crate) fn check(started: Option<Self>, presented: Self) -> Result<(), Error> {

@@ -144,12 +144,23 @@ impl<'a> SessionInitiator<'a> {
 }
 
 /// The side that answers a session handshake.
+///
+/// A call out of turn ([`SessionResponder::read_message3`] before a message
+/// 1 was answered, [`SessionResponder::respond`] twice) is refused with
+/// [`Error::OutOfOrder`], and one with an output buffer too small for
+/// message 2 with [`Error::BufferTooSmall`], both before anything is read.
 #[derive(Debug)]
 pub struct SessionResponder<'a> {
     identity: &'a DeviceIdentity,
     flags: PayloadFlags,
     handshake: HandshakeState<'a>,
+    /// Whether message 2 went out, so message 3 is next.
+    responded: bool,
 }
+
+/// Message 2's bytes besides its payload: the ephemeral key, the encrypted
+/// static key and its tag, and the payload's tag.
+const MESSAGE2_OVERHEAD: usize = 32 + 32 + 2 * crate::noise::TAG_LEN;
 
 /// How a responder's session handshake ended.
 #[derive(Debug)]
@@ -181,6 +192,7 @@ impl<'a> SessionResponder<'a> {
                 identity.static_secret(),
                 rng,
             )?,
+            responded: false,
         })
     }
 
@@ -188,26 +200,41 @@ impl<'a> SessionResponder<'a> {
     /// with this device's session payload, into `out`.
     ///
     /// # Errors
-    /// [`Error::UnexpectedPayload`]; the handshake's errors.
+    /// [`Error::OutOfOrder`] after a message 1 was answered and
+    /// [`Error::BufferTooSmall`] (naming message 2's length), both before
+    /// message 1 is read, so nothing changes; [`Error::UnexpectedPayload`];
+    /// the handshake's errors.
     pub fn respond(&mut self, message1: &[u8], out: &mut [u8]) -> Result<usize, Error> {
+        if self.responded {
+            return Err(Error::OutOfOrder);
+        }
+        let (payload, len) = payload_bytes(self.identity, self.flags)?;
+        crate::wire::ensure_room(out, MESSAGE2_OVERHEAD + len)?;
         let mut scratch = [0u8; HandshakePayload::MAX_LEN];
         if self.handshake.read_message(message1, &mut scratch)? != 0 {
             return Err(Error::UnexpectedPayload);
         }
-        let (payload, len) = payload_bytes(self.identity, self.flags)?;
-        self.handshake
-            .write_message(payload.get(..len).unwrap_or(&[]), out)
+        let written = self
+            .handshake
+            .write_message(payload.get(..len).unwrap_or(&[]), out)?;
+        self.responded = true;
+        Ok(written)
     }
 
     /// Reads message 3 and decides on the initiator.
     ///
     /// # Errors
-    /// The handshake's and the payload's errors.
+    /// [`Error::OutOfOrder`] unless [`SessionResponder::respond`] answered a
+    /// message 1 (nothing is read); the handshake's and the payload's
+    /// errors.
     pub fn read_message3<V: TrustView + ?Sized>(
         mut self,
         trust: &V,
         message3: &[u8],
     ) -> Result<SessionEnd, Error> {
+        if !self.responded {
+            return Err(Error::OutOfOrder);
+        }
         let verdict = read_verdict(&mut self.handshake, trust, message3)?;
         if verdict.decision.is_trusted() {
             Ok(SessionEnd::Established(verdict, self.handshake.finish()?))

@@ -169,7 +169,8 @@ fn encoded_sizes_fit_the_bound() {
             hash: [0xff; 64],
         },
         signer.verifying_key(),
-    );
+    )
+    .unwrap();
     let mut out = [0u8; MAX_RECORD_LEN];
     let n = writer
         .rotate_signing_key(&signer, &key(2), u64::MAX, &mut out)
@@ -283,7 +284,7 @@ fn a_record_signed_by_another_key_is_refused() {
     let (mut records, head) = chain();
     // An attacker continues the chain at the right position with its own key.
     let attacker = key(7);
-    let mut w = AuditWriter::resume(head, attacker.verifying_key());
+    let mut w = AuditWriter::resume(head, attacker.verifying_key()).unwrap();
     let mut out = [0u8; MAX_RECORD_LEN];
     let n = w
         .append(
@@ -306,7 +307,7 @@ fn a_record_signed_by_another_key_is_refused() {
     );
     // The writer refuses to sign with anything but the chain's key.
     let signer = key(1);
-    let mut w = AuditWriter::resume(head, signer.verifying_key());
+    let mut w = AuditWriter::resume(head, signer.verifying_key()).unwrap();
     assert_eq!(
         w.append(
             &attacker,
@@ -402,7 +403,7 @@ fn a_rotation_without_the_new_keys_signature_is_refused() {
     // Forge a rotation record: signed by the old key, naming the new key,
     // but with a proof the new key never made (signed by the old key).
     let statement_by_wrong_key = old.hazmat_sign(b"not the rotation statement");
-    let mut w = AuditWriter::resume(head, old.verifying_key());
+    let mut w = AuditWriter::resume(head, old.verifying_key()).unwrap();
     // The writer only writes genuine rotations, so build the bad one by
     // writing a genuine rotation and replacing its proof, then re-signing
     // the body with the old key as a key holder could.
@@ -699,7 +700,8 @@ fn out_of_sequence_records_are_never_returned_as_verified() {
             hash: [0; 64],
         },
         signer.verifying_key(),
-    );
+    )
+    .unwrap();
     let mut out = [0u8; MAX_RECORD_LEN];
     let n = w
         .append(
@@ -724,7 +726,7 @@ fn a_record_from_a_fork_is_out_of_order() {
     let mut out = [0u8; MAX_RECORD_LEN];
     let (mut a, n) = AuditWriter::genesis(&signer, DEVICE, 1000, &mut out).unwrap();
     let genesis = out[..n].to_vec();
-    let mut b = AuditWriter::resume(a.head().unwrap(), signer.verifying_key());
+    let mut b = AuditWriter::resume(a.head().unwrap(), signer.verifying_key()).unwrap();
     let mut chain_a = vec![genesis.clone()];
     let mut chain_b = vec![genesis];
     for t in 1..4 {
@@ -1066,7 +1068,8 @@ fn record_at(k: &SigningKey, seq: u64, prev: [u8; 64]) -> Vec<u8> {
             hash: prev,
         },
         k.verifying_key(),
-    );
+    )
+    .unwrap();
     let mut out = [0u8; MAX_RECORD_LEN];
     let n = writer
         .append(k, 10, Event::KeyGenerated { fingerprint: FP_A }, &mut out)
@@ -1103,7 +1106,8 @@ fn the_last_sequence_number_is_never_written_nor_accepted() {
             hash: prev,
         },
         k.verifying_key(),
-    );
+    )
+    .unwrap();
     let mut out = [0u8; MAX_RECORD_LEN];
     let n = writer
         .append(&k, 10, Event::KeyGenerated { fingerprint: FP_A }, &mut out)
@@ -1128,12 +1132,22 @@ fn the_last_sequence_number_is_never_written_nor_accepted() {
         Err(Error::NonceExhausted)
     );
     assert_eq!(writer.head(), Ok(head), "a refusal changed the head");
-    let mut resumed = AuditWriter::resume(head, k.verifying_key());
+    let mut resumed = AuditWriter::resume(head, k.verifying_key()).unwrap();
     assert_eq!(
         resumed.append(&k, 11, Event::KeyGenerated { fingerprint: FP_B }, &mut out),
         Err(Error::NonceExhausted)
     );
     assert_eq!(resumed.head(), Ok(head));
+    // A head numbered 2^64 - 1 is no chain's: resuming there is refused
+    // (it once resumed at 2^64 - 1 and reported its head as 2^64 - 2).
+    let impossible = ChainHead {
+        seq: u64::MAX,
+        hash: record.hash,
+    };
+    assert_eq!(
+        AuditWriter::resume(impossible, k.verifying_key()).err(),
+        Some(Error::NonceExhausted)
+    );
 
     // A record numbered 2^64 - 1 decodes, with a valid signature, and reads
     // back field for field; it is exactly the record no writer rewrites.
@@ -1150,7 +1164,8 @@ fn the_last_sequence_number_is_never_written_nor_accepted() {
             hash: decoded.prev_hash,
         },
         k.verifying_key(),
-    );
+    )
+    .unwrap();
     assert_eq!(
         rewriter.append(&k, decoded.time, decoded.event, &mut out),
         Err(Error::NonceExhausted)

@@ -37,6 +37,23 @@ fn trusting(peer: &DeviceIdentity) -> TrustStore<4> {
     store
 }
 
+/// A bare Noise XX side for the session prologue, to send what an honest
+/// `SessionInitiator` or `SessionResponder` never would.
+fn raw_side<'a>(
+    role: Role,
+    identity: &'a DeviceIdentity,
+    rng: &mut SeededRng,
+) -> HandshakeState<'a> {
+    HandshakeState::new(
+        Protocol::Xx,
+        role,
+        &Prologue::session(),
+        identity.static_secret(),
+        rng,
+    )
+    .unwrap()
+}
+
 /// Runs message 1 and 2; returns the initiator after reading message 2.
 fn to_message2<'a>(
     a: &'a DeviceIdentity,
@@ -137,14 +154,7 @@ fn session_payload_rules_are_enforced() {
     let [a, b, _] = identities(0x71);
     let mut rng = SeededRng::new([5; 32]);
     // A non-empty message 1 payload is refused.
-    let mut raw = HandshakeState::new(
-        Protocol::Xx,
-        Role::Initiator,
-        &Prologue::session(),
-        a.static_secret(),
-        &mut rng,
-    )
-    .unwrap();
+    let mut raw = raw_side(Role::Initiator, &a, &mut rng);
     let mut wire = [0u8; 256];
     let n = raw.write_message(b"hello", &mut wire).unwrap();
     let mut b_side = SessionResponder::new(&b, PayloadFlags::empty(), &mut rng).unwrap();
@@ -153,14 +163,7 @@ fn session_payload_rules_are_enforced() {
         Some(Error::UnexpectedPayload)
     );
     // A responder that sends a name in a session is refused.
-    let mut raw = HandshakeState::new(
-        Protocol::Xx,
-        Role::Responder,
-        &Prologue::session(),
-        b.static_secret(),
-        &mut rng,
-    )
-    .unwrap();
+    let mut raw = raw_side(Role::Responder, &b, &mut rng);
     let (mut a_side, n) =
         SessionInitiator::start(&a, PayloadFlags::empty(), &mut wire, &mut rng).unwrap();
     raw.read_message(&wire[..n], &mut [0u8; 64]).unwrap();
@@ -245,6 +248,44 @@ fn a_responder_with_a_small_buffer_refuses_before_reading_message1() {
         panic!("the session was not established");
     };
     assert_eq!(outcome_a.handshake_hash(), outcome_b.handshake_hash());
+}
+
+/// A payload longer than any valid one is named for what it is, not as
+/// the caller's buffer being small (review finding): in message 1 (which
+/// must be empty) `UnexpectedPayload`, in message 2 `InputTooLong` naming
+/// the payload bound; both before anything is read, so the honest message
+/// that follows still completes the handshake.
+#[test]
+fn an_oversized_payload_is_refused_for_what_it_is() {
+    let [a, b, _] = identities(0x75);
+    let mut rng = SeededRng::new([7; 32]);
+    let oversized = [0x5au8; HandshakePayload::MAX_LEN + 1];
+    let mut wire = [0u8; 1024];
+    let mut raw = raw_side(Role::Initiator, &a, &mut rng);
+    let n = raw.write_message(&oversized, &mut wire).unwrap();
+    let mut b_side = SessionResponder::new(&b, PayloadFlags::empty(), &mut rng).unwrap();
+    assert_eq!(
+        b_side.respond(&wire[..n], &mut [0u8; 256]).err(),
+        Some(Error::UnexpectedPayload)
+    );
+    let (mut a_side, n) =
+        SessionInitiator::start(&a, PayloadFlags::empty(), &mut wire, &mut rng).unwrap();
+    let m1 = wire[..n].to_vec();
+    let honest_m2_len = b_side.respond(&m1, &mut wire).unwrap();
+    let honest_m2 = wire[..honest_m2_len].to_vec();
+
+    // A rogue responder answering the same message 1 with a long payload.
+    let mut raw = raw_side(Role::Responder, &b, &mut rng);
+    raw.read_message(&m1, &mut []).unwrap();
+    let n = raw.write_message(&oversized, &mut wire).unwrap();
+    assert_eq!(
+        a_side.read_message2(&trusting(&b), &wire[..n]).err(),
+        Some(Error::InputTooLong {
+            max: HandshakePayload::MAX_LEN
+        })
+    );
+    let verdict = a_side.read_message2(&trusting(&b), &honest_m2).unwrap();
+    assert_eq!(verdict.decision, Decision::Trusted);
 }
 
 /// Message 3 handed to a responder that has not answered a message 1 is out

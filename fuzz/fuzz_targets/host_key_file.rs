@@ -48,7 +48,9 @@ fn over_policy(file: &[u8]) -> Option<bool> {
     Some(match &params.kdf {
         Kdf::Pbkdf2(k) => k.iteration_count > p.max_pbkdf2_iterations,
         Kdf::Scrypt(s) => {
-            let memory = u128::from(s.cost_parameter) * u128::from(s.block_size) * 128;
+            // What scrypt allocates: its N-block table, p blocks, one more.
+            let blocks = u128::from(s.cost_parameter) + u128::from(s.parallelization) + 1;
+            let memory = blocks * u128::from(s.block_size) * 128;
             s.parallelization > p.max_scrypt_p || memory > u128::from(p.max_scrypt_memory)
         }
         // A derivation the reader has no cost bound for is refused as such.

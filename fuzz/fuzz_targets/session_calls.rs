@@ -15,8 +15,10 @@
 //!   `HandshakeFailed`; `write_message3` before a verdict with `OutOfOrder`
 //!   and to an untrusted peer with `NotTrusted`; `read_message3` before a
 //!   message 1 was answered with `OutOfOrder`; `respond` with a buffer too
-//!   small with `BufferTooSmall` before reading anything (the same message
-//!   1 is answered afterwards).
+//!   small with `BufferTooSmall`, and to a message 1 with a payload with
+//!   `UnexpectedPayload`, both before reading anything (the honest message
+//!   1 is answered afterwards); `read_message2` of a payload longer than
+//!   any valid one with `InputTooLong`, before reading anything.
 //! - Messages 2 and 3 are authenticated: an initiator reads only a message
 //!   2 a responder wrote, a responder finishes only on a message 3 written
 //!   by an initiator that read its own message 2, and always finishes on

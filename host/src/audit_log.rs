@@ -205,7 +205,7 @@ impl FileHeadStore {
     /// [`FileHeadStore::encode`] writes: unknown fields (the `key` of
     /// `audit.pruned` included), another version, hashes or keys that are
     /// not base64 of their length, a cut key that is not an Ed25519 key, a
-    /// cut at record 0.
+    /// cut at record 0, a head numbered 2^64 - 1 (no chain holds one).
     pub fn parse(path: &Path, bytes: &[u8]) -> Result<KeptHead, Error> {
         StoredPosition::decode_kept(path, bytes)
     }
@@ -290,6 +290,12 @@ impl StoredPosition {
             return Err(Error::corrupt(
                 path,
                 "a key field (audit.pruned's) in the head file",
+            ));
+        }
+        if stored.seq == u64::MAX {
+            return Err(Error::corrupt(
+                path,
+                "head at record 2^64 - 1, which no chain holds",
             ));
         }
         let head = ChainHead {
@@ -516,7 +522,7 @@ impl<H: HeadStore> AuditLog<H> {
         make: impl FnOnce(&mut AuditWriter, &mut [u8]) -> Result<usize, honeylink_core::Error>,
     ) -> Result<ChainHead, Error> {
         let tail = self.recover_locked(lock)?;
-        let mut writer = AuditWriter::resume(tail.head, tail.signer);
+        let mut writer = AuditWriter::resume(tail.head, tail.signer)?;
         let mut out = [0u8; MAX_RECORD_LEN];
         let len = make(&mut writer, &mut out)?;
         self.write_record(lock, &writer, out.get(..len).unwrap_or_default(), tail.cut)

@@ -392,10 +392,14 @@ pub fn encode_frame(frame: &Frame<'_>) -> Result<Vec<u8>, Error> {
         }
     };
     let len = body.len() + 1;
-    let prefix = u16::try_from(len).map_err(|_| Error::FrameTooLarge {
+    let too_large = Error::FrameTooLarge {
         len,
         max: MAX_FRAME_LEN,
-    })?;
+    };
+    if body.len() > MAX_MESSAGE_LEN {
+        return Err(too_large);
+    }
+    let prefix = u16::try_from(len).map_err(|_| too_large)?;
     let mut out = Vec::with_capacity(LENGTH_PREFIX_LEN + len);
     out.extend_from_slice(&prefix.to_be_bytes());
     out.push(kind);

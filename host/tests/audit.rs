@@ -872,4 +872,16 @@ fn the_head_file_reads_back_and_refuses_the_pruned_notes_key() {
         FileHeadStore::parse(&path, with_key.as_bytes()),
         Err(Error::Corrupt { path: p, .. }) if p == path
     ));
+    // A head numbered 2^64 - 1 is no chain's (the core never writes nor
+    // resumes there): refused, where one below it reads back.
+    let at = |seq: u64| {
+        let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        value["seq"] = seq.into();
+        value.to_string()
+    };
+    assert!(FileHeadStore::parse(&path, at(u64::MAX - 1).as_bytes()).is_ok());
+    assert!(matches!(
+        FileHeadStore::parse(&path, at(u64::MAX).as_bytes()),
+        Err(Error::Corrupt { path: p, detail }) if p == path && detail.contains("2^64 - 1")
+    ));
 }

@@ -56,12 +56,20 @@ impl AuditWriter {
 
     /// Continues a chain from its head and its current signing key (the host
     /// reads both back after a restart).
-    #[must_use]
-    pub const fn resume(head: ChainHead, signer: VerifyingKey) -> Self {
-        Self {
-            next_seq: head.seq.saturating_add(1),
-            head_hash: head.hash,
-            signer,
+    ///
+    /// # Errors
+    /// [`Error::NonceExhausted`] for a head numbered 2^64 - 1: no writer
+    /// numbers a record so (see [`AuditWriter::append`]), no verifier
+    /// accepts one, and a writer resumed there could neither number the
+    /// next record nor report its head truthfully.
+    pub const fn resume(head: ChainHead, signer: VerifyingKey) -> Result<Self, Error> {
+        match head.seq.checked_add(1) {
+            Some(next_seq) => Ok(Self {
+                next_seq,
+                head_hash: head.hash,
+                signer,
+            }),
+            None => Err(Error::NonceExhausted),
         }
     }
 

@@ -353,6 +353,35 @@ impl<'a> HandshakeState<'a> {
         }
     }
 
+    /// [`HandshakeState::read_message`] for a caller whose buffer is its
+    /// protocol's largest payload: a message carrying more is refused as
+    /// [`Error::InputTooLong`] naming that bound (the state unchanged, as
+    /// for any payload too large), not as the caller's buffer being small.
+    pub(crate) fn read_payload_at_most(
+        &mut self,
+        message: &[u8],
+        payload_out: &mut [u8],
+    ) -> Result<usize, Error> {
+        let max = payload_out.len();
+        self.read_message(message, payload_out)
+            .map_err(|error| match error {
+                Error::BufferTooSmall { .. } => Error::InputTooLong { max },
+                other => other,
+            })
+    }
+
+    /// [`HandshakeState::read_message`] of a message that must carry no
+    /// payload: one that carries any is refused as
+    /// [`Error::UnexpectedPayload`] before anything is read, the state
+    /// unchanged.
+    pub(crate) fn read_empty_payload(&mut self, message: &[u8]) -> Result<(), Error> {
+        match self.read_message(message, &mut []) {
+            Ok(_) => Ok(()),
+            Err(Error::BufferTooSmall { .. }) => Err(Error::UnexpectedPayload),
+            Err(other) => Err(other),
+        }
+    }
+
     fn read_tokens(
         &mut self,
         message: &[u8],

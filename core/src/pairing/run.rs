@@ -72,10 +72,7 @@ pub(crate) fn respond(
     message1: &[u8],
     out: &mut [u8],
 ) -> Result<usize, Error> {
-    let mut payload = [0u8; HandshakePayload::MAX_LEN];
-    if handshake.read_message(message1, &mut payload)? != 0 {
-        return Err(Error::UnexpectedPayload);
-    }
+    handshake.read_empty_payload(message1)?;
     let mut encoded = [0u8; HandshakePayload::MAX_LEN];
     let len = local.encode(&mut encoded)?;
     handshake.write_message(encoded.get(..len).unwrap_or(&[]), out)
@@ -89,7 +86,7 @@ fn read_peer(
     method: PairingMethod,
 ) -> Result<PendingPeer, Error> {
     let mut payload = [0u8; HandshakePayload::MAX_LEN];
-    let len = handshake.read_message(message, &mut payload)?;
+    let len = handshake.read_payload_at_most(message, &mut payload)?;
     let peer = HandshakePayload::decode(payload.get(..len).unwrap_or(&[]), Mode::Pairing(method))?;
     let key = *handshake.remote_static().ok_or(Error::HandshakeFailed)?;
     Ok(PendingPeer::new(

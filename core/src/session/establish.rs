@@ -53,7 +53,7 @@ fn read_verdict<V: TrustView + ?Sized>(
     message: &[u8],
 ) -> Result<PeerVerdict, Error> {
     let mut payload = [0u8; HandshakePayload::MAX_LEN];
-    let len = handshake.read_message(message, &mut payload)?;
+    let len = handshake.read_payload_at_most(message, &mut payload)?;
     let peer = HandshakePayload::decode(payload.get(..len).unwrap_or(&[]), Mode::Session)?;
     let key = *handshake.remote_static().ok_or(Error::HandshakeFailed)?;
     Ok(PeerVerdict {
@@ -108,8 +108,10 @@ impl<'a> SessionInitiator<'a> {
     /// side's identity is sent.
     ///
     /// # Errors
-    /// The handshake's errors and the payload's ([`Error::NameUnexpected`]
-    /// and the like); after them the handshake is over.
+    /// [`Error::InputTooLong`] for a payload longer than any valid one
+    /// (nothing read, the state unchanged); the handshake's errors and the
+    /// payload's ([`Error::NameUnexpected`] and the like), after which the
+    /// handshake is over.
     pub fn read_message2<V: TrustView + ?Sized>(
         &mut self,
         trust: &V,
@@ -202,7 +204,8 @@ impl<'a> SessionResponder<'a> {
     /// # Errors
     /// [`Error::OutOfOrder`] after a message 1 was answered and
     /// [`Error::BufferTooSmall`] (naming message 2's length), both before
-    /// message 1 is read, so nothing changes; [`Error::UnexpectedPayload`];
+    /// message 1 is read, so nothing changes; [`Error::UnexpectedPayload`]
+    /// for a message 1 with any payload (nothing read either);
     /// the handshake's errors.
     pub fn respond(&mut self, message1: &[u8], out: &mut [u8]) -> Result<usize, Error> {
         if self.responded {
@@ -210,10 +213,7 @@ impl<'a> SessionResponder<'a> {
         }
         let (payload, len) = payload_bytes(self.identity, self.flags)?;
         crate::wire::ensure_room(out, MESSAGE2_OVERHEAD + len)?;
-        let mut scratch = [0u8; HandshakePayload::MAX_LEN];
-        if self.handshake.read_message(message1, &mut scratch)? != 0 {
-            return Err(Error::UnexpectedPayload);
-        }
+        self.handshake.read_empty_payload(message1)?;
         let written = self
             .handshake
             .write_message(payload.get(..len).unwrap_or(&[]), out)?;
@@ -225,7 +225,8 @@ impl<'a> SessionResponder<'a> {
     ///
     /// # Errors
     /// [`Error::OutOfOrder`] unless [`SessionResponder::respond`] answered a
-    /// message 1 (nothing is read); the handshake's and the payload's
+    /// message 1 (nothing is read); [`Error::InputTooLong`] for a payload
+    /// longer than any valid one; the handshake's and the payload's
     /// errors.
     pub fn read_message3<V: TrustView + ?Sized>(
         mut self,

@@ -12,7 +12,7 @@ use honeylink_core::session::{
     PeerVerdict, SessionEnd, SessionInitiator, SessionResponder, StreamSession,
 };
 use honeylink_core::testing::SeededRng;
-use honeylink_core::wire::PayloadFlags;
+use honeylink_core::wire::{HandshakePayload, PayloadFlags};
 
 use super::calls::{Log, MAX_CALLS, Msg};
 use super::session::Trust;
@@ -315,12 +315,8 @@ impl World {
                 let result = r.side.respond(&bytes, &mut probe[..size]);
                 match r.stage {
                     Stage::Read => assert_eq!(result, Err(Error::OutOfOrder)),
-                    Stage::Failed if !*small => {
-                        assert!(matches!(
-                            result,
-                            Err(Error::HandshakeFailed | Error::OutOfOrder)
-                        ));
-                    }
+                    // Only a Noise error fails a responder, and ends it.
+                    Stage::Failed if !*small => assert_eq!(result, Err(Error::HandshakeFailed)),
                     Stage::Reading | Stage::Failed if *small => {
                         // Refused before message 1 is read: nothing changes.
                         assert!(
@@ -338,23 +334,18 @@ impl World {
                             self.log.wrote(&probe[..n]);
                             self.written2.push(probe[..n].to_vec());
                         }
-                        Err(Error::BufferTooSmall { .. }) => {
-                            // A payload too large for the scratch: Noise
-                            // refuses before anything changes.
-                        }
                         Err(error) => {
                             assert!(
                                 !self.written1.contains(&bytes),
                                 "an honest message 1 was refused: {error:?}"
                             );
-                            // A Noise error ends the handshake; a message 1
-                            // with a payload was read but not answered, so
-                            // message 2 never goes out either.
-                            assert!(
-                                is_noise_message_error(error) || error == Error::UnexpectedPayload,
-                                "{error:?}"
-                            );
-                            r.stage = Stage::Failed;
+                            // A message 1 with a payload, of any length, is
+                            // refused before it is read: nothing changes. A
+                            // Noise error ends the handshake.
+                            if error != Error::UnexpectedPayload {
+                                assert!(is_noise_message_error(error), "{error:?}");
+                                r.stage = Stage::Failed;
+                            }
                         }
                     },
                 }
@@ -389,8 +380,15 @@ impl World {
                             i.read2 = Some(bytes);
                             i.verdict = Some(verdict);
                         }
-                        Err(Error::BufferTooSmall { .. }) => {}
-                        Err(_) => i.stage = Stage::Failed,
+                        // A payload longer than any valid one: refused
+                        // before anything is read, naming the bound.
+                        Err(Error::InputTooLong { max }) => {
+                            assert_eq!(max, HandshakePayload::MAX_LEN);
+                        }
+                        Err(error) => {
+                            assert!(!matches!(error, Error::BufferTooSmall { .. }));
+                            i.stage = Stage::Failed;
+                        }
                     },
                 }
             }
@@ -426,12 +424,8 @@ impl World {
                 let result = r.side.read_message3(&self.trust_r, &bytes);
                 if r.stage != Stage::Read {
                     // Before a message 1 was answered (or after it could not
-                    // be): out of turn, or Noise already ended it.
-                    assert!(
-                        matches!(result, Err(Error::OutOfOrder | Error::HandshakeFailed)),
-                        "{:?}",
-                        result.err()
-                    );
+                    // be): out of turn, before anything is read.
+                    assert_eq!(result.err(), Some(Error::OutOfOrder));
                     return;
                 }
                 // The honest message 3: written by an initiator that read

@@ -61,8 +61,10 @@ const ENCRYPTED_LABEL: &str = "ENCRYPTED PRIVATE KEY";
 pub struct KdfPolicy {
     /// The writer's scrypt cost: N = 2^`write_scrypt_log_n` (r = 8, p = 1).
     pub write_scrypt_log_n: u8,
-    /// Most memory an encrypted file's scrypt may ask for (128 * r * N
-    /// bytes).
+    /// Most memory an encrypted file's scrypt may ask for, counted as the
+    /// `scrypt` crate allocates it: 128 * r * (N + p + 1) bytes (its
+    /// N-block table, the p blocks PBKDF2 fills, one working block). Every
+    /// term counts, so a large r or p cannot hide behind a small N.
     pub max_scrypt_memory: u64,
     /// Most scrypt parallelism an encrypted file may ask for.
     pub max_scrypt_p: u16,
@@ -345,10 +347,14 @@ fn der_problem(e: der::Error) -> KeyFileProblem {
 /// zeroizing buffer. Unencrypted, the bytes are canonical: one secret has
 /// one file.
 ///
+/// Refuses to write a file that [`decode_key`] under the same `policy`
+/// would refuse as too costly.
+///
 /// # Errors
-/// [`Error::KeyFile`] naming `path` when `secret` is not 32 bytes or the
-/// policy's scrypt cost is not one scrypt accepts; [`Error::Io`] when no
-/// random salt can be drawn.
+/// [`Error::KeyFile`] naming `path` when `secret` is not 32 bytes, the
+/// policy's scrypt cost is not one scrypt accepts, or it is over the
+/// policy's own read bounds ([`KeyFileProblem::KdfTooCostly`]);
+/// [`Error::Io`] when no random salt can be drawn.
 pub fn encode_key(
     path: &Path,
     entry: SecretEntry,
@@ -377,6 +383,7 @@ pub fn encode_key(
         None => to_pem(path, PLAIN_LABEL, document),
         Some(passphrase) => {
             let params = scrypt_parameters(path, policy)?;
+            check_kdf_cost(&params.kdf, policy).map_err(|p| bad(path, p))?;
             let mut buffer = Zeroizing::new(vec![0u8; document.len() + 16]);
             buffer
                 .get_mut(..document.len())
@@ -432,8 +439,9 @@ fn to_pem(path: &Path, label: &str, der: &[u8]) -> Result<Zeroizing<Vec<u8>>, Er
 ///
 /// Accepts exactly the documents described in the module docs. An
 /// encrypted file's key derivation runs only when it asks for no more
-/// than `policy` allows. Allocates at most twice `bytes.len()`, in
-/// zeroizing buffers.
+/// than `policy` allows (memory and parallelism, or iterations). Beside
+/// that derivation, allocates at most twice `bytes.len()`, in zeroizing
+/// buffers.
 ///
 /// # Errors
 /// [`Error::KeyFile`] naming `path`, its [`KeyFileProblem`] saying which
@@ -492,21 +500,29 @@ pub fn decode_key(
 }
 
 /// Refuses key derivations that would take more time or memory than
-/// `policy` allows.
+/// `policy` allows. scrypt's time is about p * N * r block mixes, so the
+/// bounds on memory (which covers N * r) and on p bound it too.
 fn check_kdf_cost(kdf: &Kdf, policy: &KdfPolicy) -> Result<(), KeyFileProblem> {
     match kdf {
         Kdf::Pbkdf2(p) if p.iteration_count <= policy.max_pbkdf2_iterations => Ok(()),
         Kdf::Scrypt(s)
             if s.parallelization <= policy.max_scrypt_p
-                && s.cost_parameter
-                    .checked_mul(u64::from(s.block_size))
-                    .and_then(|nr| nr.checked_mul(128))
+                && scrypt_memory(s.cost_parameter, s.block_size, s.parallelization)
                     .is_some_and(|bytes| bytes <= policy.max_scrypt_memory) =>
         {
             Ok(())
         }
         _ => Err(KeyFileProblem::KdfTooCostly),
     }
+}
+
+/// The bytes scrypt allocates for cost `n`, block size `r` and
+/// parallelism `p`: 128 * r * (N + p + 1) (`None` past `u64`).
+fn scrypt_memory(n: u64, r: u16, p: u16) -> Option<u64> {
+    n.checked_add(u64::from(p))
+        .and_then(|blocks| blocks.checked_add(1))
+        .and_then(|blocks| blocks.checked_mul(u64::from(r)))
+        .and_then(|bytes| bytes.checked_mul(128))
 }
 
 /// Parses a DER `PrivateKeyInfo` strictly (see the module docs).
@@ -801,7 +817,8 @@ mod tests {
     fn the_kdf_policy_bounds_what_is_derived() {
         let cheap = KdfPolicy {
             write_scrypt_log_n: 4,
-            max_scrypt_memory: 128 * 8 * 16,
+            // N = 2^4, r = 8, p = 1: 128 * 8 * (16 + 1 + 1) bytes.
+            max_scrypt_memory: 128 * 8 * (16 + 1 + 1),
             max_scrypt_p: 1,
             max_pbkdf2_iterations: 64,
         };
@@ -814,7 +831,7 @@ mod tests {
             *decode_key(path, &pem, entry, Some(&pass), &cheap).unwrap(),
             secret
         );
-        // One byte less memory than N = 2^4, r = 8 needs: refused.
+        // One byte less memory than N = 2^4, r = 8, p = 1 needs: refused.
         let tighter = KdfPolicy {
             max_scrypt_memory: cheap.max_scrypt_memory - 1,
             ..cheap
@@ -833,6 +850,124 @@ mod tests {
         // What HoneyLink writes by default is over the cheap policy.
         let default = encode_key(path, entry, &secret, Some(&pass), POLICY).unwrap();
         assert_eq!(refused(&default, &cheap), KeyFileProblem::KdfTooCostly);
+    }
+
+    /// Review finding (fixed): the bound once counted only scrypt's N-block
+    /// table (128 * r * N), so N = 8, r = 65535, p = 4 passed the 64 MiB
+    /// DEFAULT bound while the derivation allocated about 104 MiB. Every
+    /// term now counts, and such a file is refused before any derivation.
+    #[test]
+    fn the_scrypt_bound_counts_r_and_p_as_well_as_n() {
+        let scrypt = |log_n: u8, r: u32, p: u32| {
+            let cost = Params::new(log_n, r, p).unwrap();
+            pbes2::Parameters::generate_scrypt_aes256cbc(cost, &[1u8; 16], [2u8; 16])
+                .unwrap()
+                .kdf
+        };
+        let default = KdfPolicy::DEFAULT;
+        let crafted = scrypt(3, 65_535, 4);
+        assert_eq!(
+            check_kdf_cost(&crafted, &default),
+            Err(KeyFileProblem::KdfTooCostly)
+        );
+        // The boundary is exact in each of N, r and p.
+        let at = |log_n: u8, r: u32, p: u32| KdfPolicy {
+            max_scrypt_memory: 128 * u64::from(r) * ((1 << log_n) + u64::from(p) + 1),
+            max_scrypt_p: 4,
+            ..default
+        };
+        for (log_n, r, p) in [(3, 65_535, 4), (10, 8, 1), (2, 1_000, 4), (14, 8, 1)] {
+            let kdf = scrypt(log_n, r, p);
+            let exact = at(log_n, r, p);
+            assert_eq!(check_kdf_cost(&kdf, &exact), Ok(()), "{log_n} {r} {p}");
+            let under = KdfPolicy {
+                max_scrypt_memory: exact.max_scrypt_memory - 1,
+                ..exact
+            };
+            assert_eq!(
+                check_kdf_cost(&kdf, &under),
+                Err(KeyFileProblem::KdfTooCostly),
+                "{log_n} {r} {p}"
+            );
+        }
+        // The writer's own cost is well inside DEFAULT.
+        let written = scrypt(default.write_scrypt_log_n, WRITE_SCRYPT_R, WRITE_SCRYPT_P);
+        assert_eq!(check_kdf_cost(&written, &default), Ok(()));
+        assert_eq!(scrypt_memory(u64::MAX, 1, 0), None);
+        assert_eq!(scrypt_memory(1 << 60, u16::MAX, 4), None);
+    }
+
+    /// A crafted file with the review's parameters is refused by the
+    /// reader, naming the problem, before any derivation.
+    #[test]
+    fn a_file_asking_for_a_huge_scrypt_block_is_refused() {
+        let path = Path::new(PATH);
+        let pass = Passphrase::new(b"pass").unwrap();
+        let cheap = KdfPolicy {
+            write_scrypt_log_n: 4,
+            ..KdfPolicy::DEFAULT
+        };
+        let pem = encode_key(
+            path,
+            SecretEntry::DeviceKey,
+            &[7u8; 32],
+            Some(&pass),
+            &cheap,
+        )
+        .unwrap();
+        let mut der_buf = vec![0u8; pem.len()];
+        let (_, der) = pem::decode(&pem, &mut der_buf).unwrap();
+        let encrypted = EncryptedPrivateKeyInfoRef::from_der(der).unwrap();
+        let cost = Params::new(3, 65_535, 4).unwrap();
+        let params =
+            pbes2::Parameters::generate_scrypt_aes256cbc(cost, &[1u8; 16], [2u8; 16]).unwrap();
+        let crafted = EncryptedPrivateKeyInfoRef {
+            encryption_algorithm: params.into(),
+            encrypted_data: encrypted.encrypted_data,
+        };
+        let crafted = to_pem(path, ENCRYPTED_LABEL, &crafted.to_der().unwrap()).unwrap();
+        match decode_key(path, &crafted, SecretEntry::DeviceKey, Some(&pass), POLICY) {
+            Err(Error::KeyFile { problem, .. }) => {
+                assert_eq!(problem, KeyFileProblem::KdfTooCostly)
+            }
+            other => panic!("expected KdfTooCostly, got {other:?}"),
+        }
+    }
+
+    /// The writer refuses a policy whose own read bounds would refuse what
+    /// it writes: no file is written that cannot be read back.
+    #[test]
+    fn the_writer_refuses_a_policy_it_could_not_read_back() {
+        let path = Path::new(PATH);
+        let pass = Passphrase::new(b"pass").unwrap();
+        let inconsistent = KdfPolicy {
+            write_scrypt_log_n: 14,
+            max_scrypt_memory: 1 << 20,
+            ..KdfPolicy::DEFAULT
+        };
+        match encode_key(
+            path,
+            SecretEntry::DeviceKey,
+            &[7u8; 32],
+            Some(&pass),
+            &inconsistent,
+        ) {
+            Err(Error::KeyFile { problem, .. }) => {
+                assert_eq!(problem, KeyFileProblem::KdfTooCostly)
+            }
+            other => panic!("expected KdfTooCostly, got {:?}", other.map(|_| "a file")),
+        }
+        // Without a passphrase no derivation is written, so nothing to refuse.
+        assert!(
+            encode_key(
+                path,
+                SecretEntry::DeviceKey,
+                &[7u8; 32],
+                None,
+                &inconsistent
+            )
+            .is_ok()
+        );
     }
 
     #[test]

@@ -47,8 +47,8 @@ fuzz_target!(|data: &[u8]| {
         seq: record.seq - 1,
         hash: record.prev_hash,
     };
-    let mut writer =
-        AuditWriter::resume(head, key.verifying_key()).expect("a decoded record's predecessor is below 2^64 - 1");
+    let mut writer = AuditWriter::resume(head, key.verifying_key())
+        .expect("a decoded record's predecessor is below 2^64 - 1");
     let mut out = [0u8; MAX_RECORD_LEN];
     let written = writer.append(&key, record.time, record.event, &mut out);
     // The writer stops before record 2^64 - 1 (it could not number the

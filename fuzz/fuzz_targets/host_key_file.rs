@@ -13,10 +13,12 @@
 //! - A refusal is the documented variant, naming the file: `KeyFile` with
 //!   its problem, `PassphraseRequired` (an encrypted file, no passphrase),
 //!   `WrongPassphrase` (only with a passphrase). Never a panic.
-//! - An encrypted PBES2 file whose key derivation asks for more than the
-//!   policy allows is refused with `KdfTooCostly` (checked against the
-//!   parameters read independently with `pkcs8`), and `KdfTooCostly` is
-//!   given for nothing else.
+//! - An encrypted PBES2 file whose key derivation has parameters RFC 7914
+//!   or RFC 8018 do not allow (scrypt N not a power of two above 1, r or p
+//!   zero; zero PBKDF2 iterations) is refused with `KdfParameters`, and one
+//!   that asks for more than the policy allows with `KdfTooCostly`
+//!   (both checked against the parameters read independently with
+//!   `pkcs8`); neither is given for anything else.
 //! - A key that decodes re-encodes with the host's writer (`encode_key`)
 //!   to a plain file that decodes to the same key and encodes again to the
 //!   same bytes (plain files are canonical), and to an encrypted file (the
@@ -34,9 +36,20 @@ use pkcs8::EncryptedPrivateKeyInfoRef;
 use pkcs8::der::{Decode, pem};
 use pkcs8::pkcs5::pbes2::Kdf;
 
-/// Whether `file` is an encrypted PBES2 key file whose key derivation asks
-/// for more than `FUZZ_KDF_POLICY` allows (`None`: not such a file).
-fn over_policy(file: &[u8]) -> Option<bool> {
+/// What an encrypted PBES2 key file's key derivation asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Derivation {
+    /// Parameters the RFCs do not allow.
+    Invalid,
+    /// More than `FUZZ_KDF_POLICY` allows.
+    OverPolicy,
+    /// Valid and within the policy.
+    Allowed,
+}
+
+/// What `file`'s key derivation asks for (`None`: not an encrypted PBES2
+/// key file).
+fn derivation(file: &[u8]) -> Option<Derivation> {
     let mut buffer = vec![0u8; file.len()];
     let (label, der) = pem::decode(file, &mut buffer).ok()?;
     if label != "ENCRYPTED PRIVATE KEY" {
@@ -45,16 +58,33 @@ fn over_policy(file: &[u8]) -> Option<bool> {
     let info = EncryptedPrivateKeyInfoRef::from_der(der).ok()?;
     let params = info.encryption_algorithm.pbes2()?;
     let p = FUZZ_KDF_POLICY;
-    Some(match &params.kdf {
-        Kdf::Pbkdf2(k) => k.iteration_count > p.max_pbkdf2_iterations,
+    let (valid, over) = match &params.kdf {
+        Kdf::Pbkdf2(k) => (
+            k.iteration_count != 0,
+            k.iteration_count > p.max_pbkdf2_iterations,
+        ),
         Kdf::Scrypt(s) => {
-            // What scrypt allocates: its N-block table, p blocks, one more.
-            let blocks = u128::from(s.cost_parameter) + u128::from(s.parallelization) + 1;
-            let memory = blocks * u128::from(s.block_size) * 128;
-            s.parallelization > p.max_scrypt_p || memory > u128::from(p.max_scrypt_memory)
+            let n = s.cost_parameter;
+            let valid = n > 1 && n & (n - 1) == 0 && s.block_size > 0 && s.parallelization > 0;
+            // The reader's bound: each of p lanes' N-block table and
+            // working block, 128 * r * p * (N + 2) bytes.
+            let memory = (u128::from(n) + 2)
+                * u128::from(s.parallelization)
+                * u128::from(s.block_size)
+                * 128;
+            let over =
+                s.parallelization > p.max_scrypt_p || memory > u128::from(p.max_scrypt_memory);
+            (valid, over)
         }
         // A derivation the reader has no cost bound for is refused as such.
-        _ => true,
+        _ => (true, true),
+    };
+    Some(if !valid {
+        Derivation::Invalid
+    } else if over {
+        Derivation::OverPolicy
+    } else {
+        Derivation::Allowed
     })
 }
 
@@ -72,18 +102,19 @@ fuzz_target!(|data: &[u8]| {
         .then(|| Passphrase::new(PASSPHRASE))
         .flatten();
     let result = decode_key(path, file, entry, passphrase.as_ref(), &FUZZ_KDF_POLICY);
-    let over = over_policy(file);
-    if over == Some(true) && passphrase.is_some() {
-        assert!(
-            matches!(
-                &result,
-                Err(Error::KeyFile {
-                    problem: KeyFileProblem::KdfTooCostly,
-                    ..
-                })
-            ),
-            "a derivation over the policy was not refused: {result:?}"
-        );
+    let asked = derivation(file);
+    if passphrase.is_some() {
+        let expected = match asked {
+            Some(Derivation::Invalid) => Some(KeyFileProblem::KdfParameters),
+            Some(Derivation::OverPolicy) => Some(KeyFileProblem::KdfTooCostly),
+            _ => None,
+        };
+        if let Some(expected) = expected {
+            assert!(
+                matches!(&result, Err(Error::KeyFile { problem, .. }) if *problem == expected),
+                "expected {expected:?}, got {result:?}"
+            );
+        }
     }
     let key = match result {
         Ok(key) => key,
@@ -93,7 +124,10 @@ fuzz_target!(|data: &[u8]| {
         }) => {
             assert_eq!(named, path);
             if problem == KeyFileProblem::KdfTooCostly {
-                assert_eq!(over, Some(true));
+                assert_eq!(asked, Some(Derivation::OverPolicy));
+            }
+            if problem == KeyFileProblem::KdfParameters {
+                assert_eq!(asked, Some(Derivation::Invalid));
             }
             return;
         }
@@ -107,7 +141,10 @@ fuzz_target!(|data: &[u8]| {
         }
         Err(e) => panic!("unexpected error {e:?}"),
     };
-    assert_ne!(over, Some(true), "a file over the policy decoded");
+    assert!(
+        matches!(asked, None | Some(Derivation::Allowed)),
+        "a file asking for {asked:?} decoded"
+    );
     let plain = encode_key(path, entry, key.as_slice(), None, &FUZZ_KDF_POLICY).expect("encodes");
     let back = decode_key(path, &plain, entry, None, &FUZZ_KDF_POLICY).expect("decodes");
     assert_eq!(*back, *key);

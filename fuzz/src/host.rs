@@ -11,13 +11,13 @@ use honeylink_host::keys::KdfPolicy;
 pub const PASSPHRASE: &[u8] = b"fuzz passphrase";
 
 /// The key-derivation policy of the `host_key_file` target: scrypt of at
-/// most about 64 KiB (N = 2^6, r = 8, p = 1: 128 * r * (N + p + 1) bytes)
+/// most about 64 KiB (N = 2^6, r = 8, p = 1: 128 * r * p * (N + 2) bytes)
 /// and parallelism 1, PBKDF2 of at most 64 iterations, so that every
 /// derivation the target lets through is cheap. The seeds are written at
 /// N = 2^4.
 pub const FUZZ_KDF_POLICY: KdfPolicy = KdfPolicy {
     write_scrypt_log_n: 4,
-    max_scrypt_memory: 128 * 8 * ((1 << 6) + 1 + 1),
+    max_scrypt_memory: 128 * 8 * ((1 << 6) + 2),
     max_scrypt_p: 1,
     max_pbkdf2_iterations: 64,
 };

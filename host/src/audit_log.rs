@@ -29,8 +29,11 @@
 //! therefore leaves one of:
 //!
 //! - no new line, or a torn one (no final newline): the head is the last
-//!   complete line. The next append (or [`AuditLog::recover`]) cuts the torn
-//!   bytes, which never formed a record anyone was told about.
+//!   complete line. Verification reports the torn line
+//!   ([`Verified::interrupted_append`]) and leaves it; the next append (or
+//!   [`AuditLog::recover`]) cuts the torn bytes, which never formed a record
+//!   anyone was told about. A cut that reaches a record the head names is
+//!   still caught: the head's record is missing.
 //! - the new line complete, the head one behind: the next append (or
 //!   `recover`) rolls the head forward after checking, with the core's
 //!   verifier, that the line follows the head's record and is signed by the
@@ -364,6 +367,13 @@ pub struct Verified {
     /// Records after the head kept outside the log (0, or 1 after a crash
     /// between a line and its head).
     pub beyond_kept_head: u64,
+    /// The active log ends in an incomplete line: an append a crash cut
+    /// short before its record was committed (the kept head never named
+    /// it). It is not part of the chain; it is left in place, and the next
+    /// append removes it. A cut-short line that the kept head names is
+    /// still an error (the head's record is missing), as is one in a closed
+    /// segment.
+    pub interrupted_append: bool,
 }
 
 /// What [`AuditLog::prune`] removed.
@@ -941,8 +951,9 @@ impl<H: HeadStore> AuditLog<H> {
     /// # Errors
     /// [`Error::AuditRejected`] with the first bad record's file, line and
     /// the core's reason; [`Error::AuditLineMismatch`]; [`Error::LineTooLong`];
-    /// [`Error::Corrupt`] for a line that is not an audit line or a torn
-    /// last line; [`Error::AuditHeadMissing`]; [`Error::AuditHeadMismatch`]
+    /// [`Error::Corrupt`] for a line that is not an audit line, or a torn
+    /// line anywhere but at the end of the active log;
+    /// [`Error::AuditHeadMissing`]; [`Error::AuditHeadMismatch`]
     /// for a head more than one record behind; [`Error::AuditPruned`] for a
     /// hash anchor after pruning.
     pub fn verify(&self, anchor: Anchor) -> Result<Verified, Error> {
@@ -983,6 +994,7 @@ impl<H: HeadStore> AuditLog<H> {
         let mut index = 0u64;
         let mut first_seq = None;
         let mut records = 0u64;
+        let mut interrupted_append = false;
         for (file_index, path) in files.iter().enumerate() {
             if file_index + 1 == files.len() && file_len(path)? == 0 {
                 break;
@@ -992,6 +1004,13 @@ impl<H: HeadStore> AuditLog<H> {
                 let number = lines.number();
                 let bytes = match line {
                     Line::Complete(bytes) => bytes,
+                    // The last line of the active log: an append a crash
+                    // cut short. The head check below still requires
+                    // every committed record.
+                    Line::Torn if *path == active => {
+                        interrupted_append = true;
+                        break;
+                    }
                     Line::Torn => {
                         return Err(Error::corrupt(
                             path,
@@ -1053,6 +1072,7 @@ impl<H: HeadStore> AuditLog<H> {
                 first_seq: first_seq.unwrap_or(0),
                 records,
                 beyond_kept_head,
+                interrupted_append,
             },
             files,
         ))

@@ -52,7 +52,9 @@ pub const LENGTH_PREFIX_LEN: usize = 2;
 /// The largest frame body the 2-byte prefix can announce.
 pub const MAX_FRAME_LEN: usize = u16::MAX as usize;
 /// The largest protocol message a frame carries (the body less its kind
-/// byte).
+/// byte): one byte under the core's largest transport record
+/// (`session::MAX_RECORD_LEN`, the Noise limit), so a session over TCP
+/// keeps its records below that (the CLI sends 16 KiB chunks).
 pub const MAX_MESSAGE_LEN: usize = MAX_FRAME_LEN - 1;
 
 /// Environment variable: milliseconds for [`Timeouts::connect`] and

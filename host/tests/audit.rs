@@ -478,15 +478,36 @@ fn a_torn_last_line_is_cut_by_the_next_append() {
     let mut file = fs::File::options().append(true).open(&path).unwrap();
     file.write_all(&whole[2].as_bytes()[..100]).unwrap();
     drop(file);
-    match log.verify(anchor()) {
-        Err(Error::Corrupt { detail, .. }) => assert!(detail.contains("line 5 is incomplete")),
-        other => panic!("{other:?}"),
-    }
+    let torn = fs::read(&path).unwrap();
+    // Verification reports the interrupted append and changes nothing.
+    let verified = log.verify(anchor()).unwrap();
+    assert_eq!(verified.head, head);
+    assert!(verified.interrupted_append);
+    assert_eq!(fs::read(&path).unwrap(), torn);
     assert_eq!(log.recover().unwrap(), head);
+    assert!(!log.verify(anchor()).unwrap().interrupted_append);
     assert_eq!(lines(&path), whole);
     let next = log.append(&signer(1), T0 + 30, paired(30)).unwrap();
     assert_eq!(next.seq, head.seq + 1);
     assert_eq!(log.verify(anchor()).unwrap().head, next);
+}
+
+/// A line cut short that the kept head names is no interrupted append:
+/// the head's record is missing, and verification says so.
+#[test]
+fn a_cut_committed_line_is_not_taken_for_an_interrupted_append() {
+    let (_dir, home) = home();
+    let log = started(&home, 3);
+    let path = home.audit_log_path();
+    let bytes = fs::read(&path).unwrap();
+    // Drop the newline and the last 40 bytes of the last, committed line.
+    fs::write(&path, &bytes[..bytes.len() - 41]).unwrap();
+    let cut = fs::read(&path).unwrap();
+    match log.verify(anchor()) {
+        Err(Error::AuditRejected { .. } | Error::AuditHeadMismatch { .. }) => {}
+        other => panic!("a cut committed record verified: {other:?}"),
+    }
+    assert_eq!(fs::read(&path).unwrap(), cut);
 }
 
 #[test]

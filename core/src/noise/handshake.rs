@@ -373,7 +373,9 @@ impl<'a> HandshakeState<'a> {
     /// [`HandshakeState::read_message`] of a message that must carry no
     /// payload: one that carries any is refused as
     /// [`Error::UnexpectedPayload`] before anything is read, the state
-    /// unchanged.
+    /// unchanged. A message too short for its pattern, or over the Noise
+    /// limit of 65,535 bytes, is not a payload question: it fails the
+    /// handshake as [`HandshakeState::read_message`] does.
     pub(crate) fn read_empty_payload(&mut self, message: &[u8]) -> Result<(), Error> {
         match self.read_message(message, &mut []) {
             Ok(_) => Ok(()),

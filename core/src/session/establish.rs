@@ -108,8 +108,11 @@ impl<'a> SessionInitiator<'a> {
     /// side's identity is sent.
     ///
     /// # Errors
-    /// [`Error::InputTooLong`] for a payload longer than any valid one
-    /// (nothing read, the state unchanged); the handshake's errors and the
+    /// [`Error::InputTooLong`] for a payload longer than
+    /// [`HandshakePayload::MAX_LEN`], the bound of every mode's payloads
+    /// (nothing read, the state unchanged; a shorter one that is still too
+    /// long for a session is read and refused by its decoder, ending the
+    /// handshake); the handshake's errors and the
     /// payload's ([`Error::NameUnexpected`] and the like), after which the
     /// handshake is over.
     pub fn read_message2<V: TrustView + ?Sized>(
@@ -226,8 +229,8 @@ impl<'a> SessionResponder<'a> {
     /// # Errors
     /// [`Error::OutOfOrder`] unless [`SessionResponder::respond`] answered a
     /// message 1 (nothing is read); [`Error::InputTooLong`] for a payload
-    /// longer than any valid one; the handshake's and the payload's
-    /// errors.
+    /// longer than [`HandshakePayload::MAX_LEN`]; the handshake's and the
+    /// payload's errors.
     pub fn read_message3<V: TrustView + ?Sized>(
         mut self,
         trust: &V,

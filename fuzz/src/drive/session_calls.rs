@@ -190,8 +190,9 @@ struct World {
     responder_trust: Trust,
     initiator: Option<Initiator>,
     responder: Option<Responder>,
-    /// Every message 1 and 3 an initiator wrote, and message 2 a responder
-    /// wrote.
+    /// Every message 1 an initiator wrote (message 3s are in `written3`:
+    /// one sent to a fresh responder as a message 1 is rightly refused), and
+    /// every message 2 a responder wrote.
     written1: Vec<Vec<u8>>,
     written2: Vec<Vec<u8>>,
     /// The message 3s written, each with the message 2 its writer read and
@@ -403,7 +404,6 @@ impl World {
                         let (n, written, outcome) = result.expect("message 3 to a trusted peer");
                         assert_eq!(written, verdict);
                         self.log.wrote(&out[..n]);
-                        self.written1.push(out[..n].to_vec());
                         self.written3.push(Written3 {
                             message3: out[..n].to_vec(),
                             message2: i.read2.clone().expect("read"),

@@ -91,11 +91,19 @@ pub(crate) fn audit_verify(ctx: &Ctx) -> Result<(), Error> {
         "first_seq": verified.first_seq,
         "head_seq": verified.head.seq,
         "beyond_kept_head": verified.beyond_kept_head,
+        "interrupted_append": verified.interrupted_append,
     }))?;
     ctx.ui.say(&format!(
         "Audit chain verified: {} signed records (from {} to {}), ending at the kept head.",
         verified.records, verified.first_seq, verified.head.seq
-    ))
+    ))?;
+    if verified.interrupted_append {
+        ctx.ui.say(
+            "The log ends in an incomplete line, an append a crash cut short before it was \
+             committed; the next record written replaces it.",
+        )?;
+    }
+    Ok(())
 }
 
 /// `honeylink metrics [--prometheus]`.

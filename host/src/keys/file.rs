@@ -61,10 +61,11 @@ const ENCRYPTED_LABEL: &str = "ENCRYPTED PRIVATE KEY";
 pub struct KdfPolicy {
     /// The writer's scrypt cost: N = 2^`write_scrypt_log_n` (r = 8, p = 1).
     pub write_scrypt_log_n: u8,
-    /// Most memory an encrypted file's scrypt may ask for, counted as the
-    /// `scrypt` crate allocates it: 128 * r * (N + p + 1) bytes (its
-    /// N-block table, the p blocks PBKDF2 fills, one working block). Every
-    /// term counts, so a large r or p cannot hide behind a small N.
+    /// Most memory an encrypted file's scrypt may ask for, counted as an
+    /// upper bound on what the `scrypt` crate allocates: 128 * r * p *
+    /// (N + 2) bytes (each of p lanes' N-block table and working block,
+    /// as its `parallel` feature allocates; without it, less). Every term
+    /// counts, so a large r or p cannot hide behind a small N.
     pub max_scrypt_memory: u64,
     /// Most scrypt parallelism an encrypted file may ask for.
     pub max_scrypt_p: u16,
@@ -74,11 +75,12 @@ pub struct KdfPolicy {
 
 impl KdfPolicy {
     /// What HoneyLink writes (scrypt N=2^14 r=8 p=1, as OpenSSL 3.0 reads)
-    /// and reads: scrypt of up to 64 MiB and parallelism 4, PBKDF2 of up
-    /// to 10^6 iterations.
+    /// and reads: scrypt up to N=2^16 r=8 p=1 (64 MiB and two working
+    /// blocks, as `openssl pkcs8 -scrypt -scrypt_N 65536` writes) and
+    /// parallelism 4, PBKDF2 of up to 10^6 iterations.
     pub const DEFAULT: Self = Self {
         write_scrypt_log_n: 14,
-        max_scrypt_memory: 64 << 20,
+        max_scrypt_memory: 128 * 8 * ((1 << 16) + 2),
         max_scrypt_p: 4,
         max_pbkdf2_iterations: 1_000_000,
     };
@@ -160,6 +162,10 @@ pub enum KeyFileProblem {
     /// The encryption asks for more key-derivation work or memory than
     /// HoneyLink allows.
     KdfTooCostly,
+    /// The key derivation's parameters are not valid ones: scrypt's N must
+    /// be a power of two above 1 and r and p at least 1 (RFC 7914), PBKDF2's
+    /// iteration count at least 1 (RFC 8018).
+    KdfParameters,
     /// The audit head file has the wrong length.
     Length {
         /// The length expected.
@@ -197,6 +203,10 @@ impl fmt::Display for KeyFileProblem {
             Self::Encryption(e) => write!(f, "unsupported encryption ({e})"),
             Self::KdfTooCostly => f.write_str(
                 "the encryption's key derivation asks for more work or memory than allowed",
+            ),
+            Self::KdfParameters => f.write_str(
+                "the encryption's key derivation parameters are invalid \
+                 (scrypt N a power of two above 1, r and p at least 1; PBKDF2 iterations at least 1)",
             ),
             Self::Length { expected, found } => {
                 write!(f, "{found} bytes, expected {expected}")
@@ -499,10 +509,27 @@ pub fn decode_key(
     }
 }
 
-/// Refuses key derivations that would take more time or memory than
-/// `policy` allows. scrypt's time is about p * N * r block mixes, so the
-/// bounds on memory (which covers N * r) and on p bound it too.
+/// Refuses key derivations with invalid parameters
+/// ([`KeyFileProblem::KdfParameters`]: some, such as scrypt's N = 0, would
+/// make the `pkcs5` crate panic) and those that would take more time or
+/// memory than `policy` allows ([`KeyFileProblem::KdfTooCostly`]). scrypt's
+/// time is about p * N * r block mixes, so the bounds on memory (which
+/// covers p * N * r) and on p bound it too.
 fn check_kdf_cost(kdf: &Kdf, policy: &KdfPolicy) -> Result<(), KeyFileProblem> {
+    let valid = match kdf {
+        Kdf::Pbkdf2(p) => p.iteration_count >= 1,
+        Kdf::Scrypt(s) => {
+            s.cost_parameter >= 2
+                && s.cost_parameter.is_power_of_two()
+                && s.block_size >= 1
+                && s.parallelization >= 1
+        }
+        // Refused by the cost check below, which bounds only these two.
+        _ => true,
+    };
+    if !valid {
+        return Err(KeyFileProblem::KdfParameters);
+    }
     match kdf {
         Kdf::Pbkdf2(p) if p.iteration_count <= policy.max_pbkdf2_iterations => Ok(()),
         Kdf::Scrypt(s)
@@ -516,11 +543,17 @@ fn check_kdf_cost(kdf: &Kdf, policy: &KdfPolicy) -> Result<(), KeyFileProblem> {
     }
 }
 
-/// The bytes scrypt allocates for cost `n`, block size `r` and
-/// parallelism `p`: 128 * r * (N + p + 1) (`None` past `u64`).
+/// An upper bound on the bytes scrypt allocates for cost `n`, block size
+/// `r` and parallelism `p`: 128 * r * p * (N + 2) (`None` past `u64`).
+/// Built without its `parallel` feature (as here), the `scrypt` crate
+/// allocates 128 * r * (N + p + 1): one N-block table, the p blocks PBKDF2
+/// fills, one working block. With that feature each of the p lanes has its
+/// own table and working block, 128 * r * p * (N + 2). The bound is the
+/// larger, so turning the feature on cannot outgrow it; for p = 1, which
+/// HoneyLink and OpenSSL write, both are 128 * r * (N + 2).
 fn scrypt_memory(n: u64, r: u16, p: u16) -> Option<u64> {
-    n.checked_add(u64::from(p))
-        .and_then(|blocks| blocks.checked_add(1))
+    n.checked_add(2)
+        .and_then(|blocks| blocks.checked_mul(u64::from(p)))
         .and_then(|blocks| blocks.checked_mul(u64::from(r)))
         .and_then(|bytes| bytes.checked_mul(128))
 }
@@ -817,8 +850,8 @@ mod tests {
     fn the_kdf_policy_bounds_what_is_derived() {
         let cheap = KdfPolicy {
             write_scrypt_log_n: 4,
-            // N = 2^4, r = 8, p = 1: 128 * 8 * (16 + 1 + 1) bytes.
-            max_scrypt_memory: 128 * 8 * (16 + 1 + 1),
+            // N = 2^4, r = 8, p = 1: 128 * 8 * 1 * (16 + 2) bytes.
+            max_scrypt_memory: 128 * 8 * (16 + 2),
             max_scrypt_p: 1,
             max_pbkdf2_iterations: 64,
         };
@@ -872,7 +905,7 @@ mod tests {
         );
         // The boundary is exact in each of N, r and p.
         let at = |log_n: u8, r: u32, p: u32| KdfPolicy {
-            max_scrypt_memory: 128 * u64::from(r) * ((1 << log_n) + u64::from(p) + 1),
+            max_scrypt_memory: 128 * u64::from(r) * u64::from(p) * ((1 << log_n) + 2),
             max_scrypt_p: 4,
             ..default
         };
@@ -893,14 +926,20 @@ mod tests {
         // The writer's own cost is well inside DEFAULT.
         let written = scrypt(default.write_scrypt_log_n, WRITE_SCRYPT_R, WRITE_SCRYPT_P);
         assert_eq!(check_kdf_cost(&written, &default), Ok(()));
-        assert_eq!(scrypt_memory(u64::MAX, 1, 0), None);
+        // What `openssl pkcs8 -scrypt -scrypt_N 65536` writes is read; twice
+        // that is not.
+        assert_eq!(check_kdf_cost(&scrypt(16, 8, 1), &default), Ok(()));
+        assert_eq!(
+            check_kdf_cost(&scrypt(17, 8, 1), &default),
+            Err(KeyFileProblem::KdfTooCostly)
+        );
+        assert_eq!(scrypt_memory(u64::MAX, 1, 1), None);
         assert_eq!(scrypt_memory(1 << 60, u16::MAX, 4), None);
     }
 
-    /// A crafted file with the review's parameters is refused by the
-    /// reader, naming the problem, before any derivation.
-    #[test]
-    fn a_file_asking_for_a_huge_scrypt_block_is_refused() {
+    /// A genuine encrypted file (scrypt N = 2^4, r = 8, p = 1) with its
+    /// key-derivation parameters changed by `edit`, and its passphrase.
+    fn crafted_scrypt_file(edit: impl FnOnce(&mut Kdf)) -> (Zeroizing<Vec<u8>>, Passphrase) {
         let path = Path::new(PATH);
         let pass = Passphrase::new(b"pass").unwrap();
         let cheap = KdfPolicy {
@@ -918,20 +957,84 @@ mod tests {
         let mut der_buf = vec![0u8; pem.len()];
         let (_, der) = pem::decode(&pem, &mut der_buf).unwrap();
         let encrypted = EncryptedPrivateKeyInfoRef::from_der(der).unwrap();
-        let cost = Params::new(3, 65_535, 4).unwrap();
-        let params =
-            pbes2::Parameters::generate_scrypt_aes256cbc(cost, &[1u8; 16], [2u8; 16]).unwrap();
+        let mut params = encrypted.encryption_algorithm.pbes2().unwrap().clone();
+        edit(&mut params.kdf);
         let crafted = EncryptedPrivateKeyInfoRef {
             encryption_algorithm: params.into(),
             encrypted_data: encrypted.encrypted_data,
         };
-        let crafted = to_pem(path, ENCRYPTED_LABEL, &crafted.to_der().unwrap()).unwrap();
-        match decode_key(path, &crafted, SecretEntry::DeviceKey, Some(&pass), POLICY) {
-            Err(Error::KeyFile { problem, .. }) => {
-                assert_eq!(problem, KeyFileProblem::KdfTooCostly)
-            }
-            other => panic!("expected KdfTooCostly, got {other:?}"),
+        let pem = to_pem(path, ENCRYPTED_LABEL, &crafted.to_der().unwrap()).unwrap();
+        (pem, pass)
+    }
+
+    /// What reading `pem` under [`POLICY`] finds wrong with it.
+    fn key_file_problem(pem: &[u8], pass: &Passphrase) -> KeyFileProblem {
+        let path = Path::new(PATH);
+        match decode_key(path, pem, SecretEntry::DeviceKey, Some(pass), POLICY) {
+            Err(Error::KeyFile { problem, .. }) => problem,
+            other => panic!("expected a key file problem, got {other:?}"),
         }
+    }
+
+    /// A crafted file with the review's parameters is refused by the
+    /// reader, naming the problem, before any derivation.
+    #[test]
+    fn a_file_asking_for_a_huge_scrypt_block_is_refused() {
+        let (pem, pass) = crafted_scrypt_file(|kdf| {
+            let Kdf::Scrypt(s) = kdf else {
+                panic!("scrypt")
+            };
+            (s.cost_parameter, s.block_size, s.parallelization) = (8, 65_535, 4);
+        });
+        assert_eq!(key_file_problem(&pem, &pass), KeyFileProblem::KdfTooCostly);
+        // The unedited parameters decrypt: the refusal is the parameters'.
+        let (pem, pass) = crafted_scrypt_file(|_| {});
+        assert_eq!(
+            *decode_key(
+                Path::new(PATH),
+                &pem,
+                SecretEntry::DeviceKey,
+                Some(&pass),
+                POLICY
+            )
+            .unwrap(),
+            [7u8; 32]
+        );
+    }
+
+    /// Review finding (fixed): scrypt's N = 0 passed the cost bound and made
+    /// `pkcs5` panic (its log2 of N underflows). Parameters RFC 7914 and
+    /// RFC 8018 do not allow are refused, named, before any derivation.
+    #[test]
+    fn invalid_kdf_parameters_are_refused_not_derived() {
+        for (n, r, p) in [
+            (0, 8, 1),
+            (1, 8, 1),
+            (3, 8, 1),
+            (24, 8, 1),
+            (16, 0, 1),
+            (16, 8, 0),
+        ] {
+            let (pem, pass) = crafted_scrypt_file(|kdf| {
+                let Kdf::Scrypt(s) = kdf else {
+                    panic!("scrypt")
+                };
+                (s.cost_parameter, s.block_size, s.parallelization) = (n, r, p);
+            });
+            assert_eq!(
+                key_file_problem(&pem, &pass),
+                KeyFileProblem::KdfParameters,
+                "N {n} r {r} p {p}"
+            );
+        }
+        let pbkdf2 = |iterations| {
+            Kdf::Pbkdf2(pbes2::Pbkdf2Params::hmac_sha256(iterations, &[1u8; 16]).unwrap())
+        };
+        assert_eq!(
+            check_kdf_cost(&pbkdf2(0), POLICY),
+            Err(KeyFileProblem::KdfParameters)
+        );
+        assert_eq!(check_kdf_cost(&pbkdf2(1), POLICY), Ok(()));
     }
 
     /// The writer refuses a policy whose own read bounds would refuse what

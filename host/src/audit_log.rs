@@ -482,6 +482,66 @@ impl<H: HeadStore> AuditLog<H> {
         self.write_record(lock, &writer, out.get(..len).unwrap_or_default(), None)
     }
 
+    /// After a crash inside [`AuditLog::start`] (the genesis line written,
+    /// or torn, before its head was stored): when no head, segment or prune
+    /// note exists and the active log holds nothing but that start (torn
+    /// bytes, or one complete genesis record with perhaps torn bytes after
+    /// it), renames the log aside to `logs/audit.interrupted-<now>.log` so
+    /// the chain can start; the bytes are kept, never deleted. No record in
+    /// it was ever committed (no head named one). Returns the new path, or
+    /// `None` with nothing changed when the log is anything else (empty, or
+    /// more than a start: then the usual errors report it).
+    ///
+    /// # Errors
+    /// [`Error::AuditExists`] if the aside path is taken; file and head
+    /// store errors.
+    pub fn set_aside_interrupted_start(
+        &mut self,
+        _lock: &HomeLock,
+        now: u64,
+    ) -> Result<Option<PathBuf>, Error> {
+        let active = self.home.audit_log_path();
+        if self.heads.load()?.is_some()
+            || Home::exists(&self.pruned_path())
+            || !self.segments()?.is_empty()
+            || file_len(&active)? == 0
+        {
+            return Ok(None);
+        }
+        let mut lines = LineReader::open(&self.home, &active)?;
+        let mut seen = Vec::new();
+        while let Some(line) = lines.next_line()? {
+            if seen.len() == 2 {
+                return Ok(None);
+            }
+            seen.push(line);
+        }
+        let is_genesis = |bytes: &[u8]| {
+            parse_line(&active, 1, bytes).is_ok_and(|line| {
+                Record::decode(&line.record)
+                    .is_ok_and(|r| r.seq == 0 && matches!(r.event, Event::Genesis { .. }))
+            })
+        };
+        let only_a_start = match seen.as_slice() {
+            [Line::Torn] => true,
+            [Line::Complete(first)] | [Line::Complete(first), Line::Torn] => is_genesis(first),
+            _ => false,
+        };
+        if !only_a_start {
+            return Ok(None);
+        }
+        let aside = self
+            .home
+            .logs_dir()
+            .join(format!("audit.interrupted-{now}.log"));
+        if Home::exists(&aside) {
+            return Err(Error::AuditExists { path: aside });
+        }
+        std::fs::rename(&active, &aside).map_err(|e| Error::io("rename", &active, e))?;
+        sync_dir(&self.home.logs_dir())?;
+        Ok(Some(aside))
+    }
+
     /// Whether the log has never been started: no record, no segment, no
     /// kept head, no record of a prune.
     ///

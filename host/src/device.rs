@@ -214,8 +214,9 @@ impl Device {
     ///
     /// # Errors
     /// [`Error::NoIdentity`] when there is no device; [`Error::AuditNotStarted`]
-    /// when `init` was interrupted (run it again); the home's file errors,
-    /// key storage errors.
+    /// or [`Error::AuditHeadMissing`] when `init` was interrupted before the
+    /// chain's first head was stored (run it again: it sets the interrupted
+    /// start aside); the home's file errors, key storage errors.
     pub fn open(root: &Path) -> Result<Self, Error> {
         let identity_path = root.join("identity.json");
         if !Home::exists(&identity_path) {
@@ -275,6 +276,17 @@ impl Device {
     /// the logs does not make `init` begin a clean one.
     fn finish_init_locked(&mut self, lock: &HomeLock, now: u64) -> Result<(), Error> {
         let key = self.loaded.identity.signing_key();
+        // An earlier init that crashed while writing the genesis line (before
+        // its head was stored) left a start nobody was told about: set it
+        // aside, kept, and start the chain.
+        if self.loaded.info.audit_genesis.is_none()
+            && let Some(aside) = self.audit.set_aside_interrupted_start(lock, now)?
+        {
+            self.notices.push(Notice::new(format!(
+                "an audit chain start that a crash interrupted was set aside as {}",
+                aside.display()
+            )));
+        }
         if self.audit.is_empty()? {
             if self.loaded.info.audit_genesis.is_some() {
                 return Err(Error::AuditChainLost {

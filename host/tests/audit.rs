@@ -20,7 +20,7 @@ use std::path::Path;
 use base64ct::{Base64, Encoding};
 use common::{chmod, home, id, key, signer, snapshot};
 use honeylink_core::audit::{
-    Anchor, Event, PairingFailure, REFUSAL_BUDGET, Record, RejectionReason, RotationKind,
+    Anchor, Event, PairingFailure, REFUSAL_BUDGET, Record, Rejection, RejectionReason, RotationKind,
 };
 use honeylink_core::identity::Fingerprint;
 use honeylink_core::pairing::PairingMethod;
@@ -504,10 +504,52 @@ fn a_cut_committed_line_is_not_taken_for_an_interrupted_append() {
     fs::write(&path, &bytes[..bytes.len() - 41]).unwrap();
     let cut = fs::read(&path).unwrap();
     match log.verify(anchor()) {
-        Err(Error::AuditRejected { .. } | Error::AuditHeadMismatch { .. }) => {}
+        Err(Error::AuditRejected {
+            line: 4,
+            rejection:
+                Rejection {
+                    reason:
+                        RejectionReason::Truncated {
+                            head_seq: 3,
+                            last_seq: Some(2),
+                        },
+                    ..
+                },
+            ..
+        }) => {}
         other => panic!("a cut committed record verified: {other:?}"),
     }
     assert_eq!(fs::read(&path).unwrap(), cut);
+}
+
+/// Only the active log may end in an interrupted append: a closed segment
+/// ending in a torn line is corrupt, and stays as it was.
+#[test]
+fn a_torn_line_in_a_closed_segment_is_corrupt() {
+    let (_dir, home) = home();
+    let mut log = log(&home).with_retention(Retention {
+        max_age_secs: 1_000_000,
+        max_total_bytes: 1 << 30,
+        segment_bytes: 3000,
+    });
+    log.start(&signer(1), id(0), T0).unwrap();
+    for i in 0..12u32 {
+        log.append(&signer(1), T0 + u64::from(i) + 1, paired(i))
+            .unwrap();
+    }
+    let segment = home.logs_dir().join("audit.00000000000000000000.log");
+    let mut bytes = fs::read(&segment).unwrap();
+    assert_eq!(bytes.last(), Some(&b'\n'));
+    bytes.pop();
+    fs::write(&segment, &bytes).unwrap();
+    match log.verify(anchor()) {
+        Err(Error::Corrupt { path, detail }) => {
+            assert_eq!(path, segment);
+            assert!(detail.contains("incomplete"), "{detail}");
+        }
+        other => panic!("a torn closed segment verified: {other:?}"),
+    }
+    assert_eq!(fs::read(&segment).unwrap(), bytes);
 }
 
 #[test]

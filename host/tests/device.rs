@@ -100,6 +100,18 @@ fn open_without_identity_is_no_identity() {
     }
 }
 
+/// As a crash before the chain's first head leaves the home: no head, and
+/// `identity.json` not yet recording the genesis record.
+fn forget_the_chain_start(home: &Home) {
+    fs::remove_file(home.audit_head_path()).unwrap();
+    let mut json: serde_json::Value =
+        serde_json::from_slice(&fs::read(home.identity_path()).unwrap()).unwrap();
+    assert!(json["audit_genesis"].is_string());
+    json.as_object_mut().unwrap().remove("audit_genesis");
+    home.write_private(&home.identity_path(), json.to_string().as_bytes())
+        .unwrap();
+}
+
 #[test]
 fn init_completes_an_interrupted_init() {
     let (_dir, root) = file_home();
@@ -109,13 +121,7 @@ fn init_completes_an_interrupted_init() {
     // As if the process died after identity.json, before the chain began
     // (so before identity.json recorded the genesis record).
     fs::remove_file(home.audit_log_path()).unwrap();
-    fs::remove_file(home.audit_head_path()).unwrap();
-    let mut json: serde_json::Value =
-        serde_json::from_slice(&fs::read(home.identity_path()).unwrap()).unwrap();
-    assert!(json["audit_genesis"].is_string());
-    json.as_object_mut().unwrap().remove("audit_genesis");
-    home.write_private(&home.identity_path(), json.to_string().as_bytes())
-        .unwrap();
+    forget_the_chain_start(&home);
     assert!(matches!(
         Device::open(&root),
         Err(Error::AuditNotStarted { .. })
@@ -123,6 +129,65 @@ fn init_completes_an_interrupted_init() {
     let (device, created) = Device::init(&root, None, 2).unwrap();
     assert!(!created);
     assert_eq!(names(&device), ["genesis", "key_generated"]);
+}
+
+/// Review finding (fixed): a crash inside the genesis write (the line
+/// written, or torn, before its head was stored) left a device that neither
+/// `open` nor `init` could finish. `init` now sets the interrupted start
+/// aside, keeping its bytes, and starts the chain; a log with more than a
+/// start is never set aside.
+#[test]
+fn init_completes_an_init_interrupted_inside_the_genesis_write() {
+    let (_dir, root) = file_home();
+    let (device, _) = Device::init(&root, None, 1).unwrap();
+    let home = device.home().clone();
+    drop(device);
+    let log = fs::read(home.audit_log_path()).unwrap();
+    let genesis_len = log.iter().position(|&b| b == b'\n').unwrap() + 1;
+    forget_the_chain_start(&home);
+    // The genesis line torn; whole with no head; whole with torn bytes after.
+    let starts = [
+        log[..genesis_len / 2].to_vec(),
+        log[..genesis_len].to_vec(),
+        log[..genesis_len + 30].to_vec(),
+    ];
+    for (i, start) in starts.iter().enumerate() {
+        fs::write(home.audit_log_path(), start).unwrap();
+        // It opens (open reads no log), but the chain does not verify.
+        assert!(
+            Device::open(&root).unwrap().verify_audit().is_err(),
+            "start {i} verified"
+        );
+        let now = 10 + i as u64;
+        let (device, created) = Device::init(&root, None, now).unwrap();
+        assert!(!created);
+        assert_eq!(names(&device), ["genesis", "key_generated"], "start {i}");
+        let aside = home.logs_dir().join(format!("audit.interrupted-{now}.log"));
+        assert_eq!(fs::read(&aside).unwrap(), *start, "start {i} not kept");
+        assert!(
+            device
+                .notices()
+                .iter()
+                .any(|n| n.as_str().contains("set aside")),
+            "start {i}"
+        );
+        assert_eq!(
+            Device::open(&root).unwrap().verify_audit().unwrap().records,
+            2
+        );
+        // Back to the crashed state for the next start.
+        drop(device);
+        forget_the_chain_start(&home);
+    }
+    // Two whole lines and no head: more than a start. Not set aside; the
+    // missing head is reported, and the log stays as it was.
+    fs::write(home.audit_log_path(), &log).unwrap();
+    assert!(matches!(
+        Device::init(&root, None, 99),
+        Err(Error::AuditHeadMissing { .. })
+    ));
+    assert_eq!(fs::read(home.audit_log_path()).unwrap(), log);
+    assert!(!home.logs_dir().join("audit.interrupted-99.log").exists());
 }
 
 #[test]

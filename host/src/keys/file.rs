@@ -61,11 +61,13 @@ const ENCRYPTED_LABEL: &str = "ENCRYPTED PRIVATE KEY";
 pub struct KdfPolicy {
     /// The writer's scrypt cost: N = 2^`write_scrypt_log_n` (r = 8, p = 1).
     pub write_scrypt_log_n: u8,
-    /// Most memory an encrypted file's scrypt may ask for, counted as an
-    /// upper bound on what the `scrypt` crate allocates: 128 * r * p *
-    /// (N + 2) bytes (each of p lanes' N-block table and working block,
-    /// as its `parallel` feature allocates; without it, less). Every term
-    /// counts, so a large r or p cannot hide behind a small N.
+    /// Most an encrypted file's scrypt may ask for, counted as 128 * r * p *
+    /// (N + 2) bytes: an upper bound on the memory any build of the `scrypt`
+    /// crate allocates (each of p lanes' N-block table and working block,
+    /// as its `parallel` feature allocates; built without it, as here,
+    /// 128 * r * (N + p + 1)), and in proportion to its work (p * N * r
+    /// block mixes). Every term counts, so a large r or p cannot hide
+    /// behind a small N.
     pub max_scrypt_memory: u64,
     /// Most scrypt parallelism an encrypted file may ask for.
     pub max_scrypt_p: u16,
@@ -76,8 +78,9 @@ pub struct KdfPolicy {
 impl KdfPolicy {
     /// What HoneyLink writes (scrypt N=2^14 r=8 p=1, as OpenSSL 3.0 reads)
     /// and reads: scrypt up to N=2^16 r=8 p=1 (64 MiB and two working
-    /// blocks, as `openssl pkcs8 -scrypt -scrypt_N 65536` writes) and
-    /// parallelism 4, PBKDF2 of up to 10^6 iterations.
+    /// blocks, as `openssl pkcs8 -scrypt -scrypt_N 65536` writes), within
+    /// the same bound parallelism up to 4 (N=2^13 at r=8 p=4), PBKDF2 of up
+    /// to 10^6 iterations.
     pub const DEFAULT: Self = Self {
         write_scrypt_log_n: 14,
         max_scrypt_memory: 128 * 8 * ((1 << 16) + 2),

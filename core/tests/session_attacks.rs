@@ -174,6 +174,54 @@ fn datagram_replay_and_reordering() {
     }
 }
 
+/// The digest the "rejected record changes nothing" checks compare must see
+/// every change an accepted record makes, or those checks would prove
+/// nothing: a new highest counter, one bit below it, the first record.
+#[test]
+fn the_state_digest_sees_every_accepted_record() {
+    let (mut a, mut b) = datagram_pair::<1024>(8);
+    let records: Vec<Vec<u8>> = (0..3).map(|_| dgram_seal(&mut a, b"r")).collect();
+    let mut digests = vec![b.hazmat_state_digest()];
+    for i in [2usize, 0, 1] {
+        dgram_open(&mut b, &records[i]).unwrap();
+        digests.push(b.hazmat_state_digest());
+    }
+    for (i, pair) in digests.windows(2).enumerate() {
+        assert_ne!(
+            pair[0], pair[1],
+            "accepting record {i} left the digest as it was"
+        );
+    }
+}
+
+/// The window alone, as the Kani and fuzz models drive it: each counter
+/// once, the old ones refused, and its `Debug` shows where it stands.
+#[test]
+fn the_window_accepts_each_counter_once_and_shows_its_highest() {
+    let mut w = ReplayWindow::new();
+    assert_eq!(
+        format!("{w:?}"),
+        format!("ReplayWindow {{ highest: None, bitmap: {:?} }}", [0u64; 17])
+    );
+    let before = w.hazmat_bytes();
+    assert_eq!(w.hazmat_accept(7), Ok(()));
+    assert_ne!(w.hazmat_bytes(), before);
+    let before = w.hazmat_bytes();
+    assert_eq!(w.hazmat_accept(7), Err(Error::Replayed));
+    assert_eq!(w.hazmat_bytes(), before);
+    // Counters below the highest change one bitmap bit only; the bytes
+    // must show each of them wherever it sits.
+    for counter in [300, 200, 20] {
+        let before = w.hazmat_bytes();
+        assert_eq!(w.hazmat_accept(counter), Ok(()));
+        assert_ne!(w.hazmat_bytes(), before, "{counter}");
+    }
+    assert_eq!(w.hazmat_accept(7 + 2000), Ok(()));
+    assert_eq!(w.hazmat_accept(7), Err(Error::TooOld));
+    assert_eq!(w.highest(), Some(2007));
+    assert!(format!("{w:?}").starts_with("ReplayWindow { highest: Some(2007), bitmap: ["));
+}
+
 #[test]
 fn datagram_too_old_and_forged_records() {
     let (mut a, mut b) = datagram_pair::<4096>(6);

@@ -92,13 +92,13 @@ impl ReplayWindow {
     /// and the record verified.
     pub(crate) fn commit(&mut self, counter: u64) {
         if !self.received_any || counter > self.highest {
+            let to = counter / BLOCK_BITS;
             // An empty window's bitmap is all zeros: nothing to clear.
             let from = if self.received_any {
                 self.highest / BLOCK_BITS
             } else {
-                counter / BLOCK_BITS
+                to
             };
-            let to = counter / BLOCK_BITS;
             // Clear the blocks the window moves into (at most the whole
             // ring), so bits from a lap ago do not read as received.
             let steps = to.saturating_sub(from).min(BLOCKS as u64);

@@ -113,6 +113,38 @@ fn anchor() -> Anchor {
     Anchor::SigningKey(key(1).verifying_key())
 }
 
+/// A buffer too short for the body, or for the signature after it, is
+/// refused with the exact length a retry needs, and the refused append
+/// leaves the writer where it was: the retry writes the same record.
+#[test]
+fn a_short_output_buffer_names_the_length_needed_and_changes_nothing() {
+    let (records, _) = chain();
+    let signer = key(1);
+    let mut out = [0u8; MAX_RECORD_LEN];
+    let (mut writer, _) = AuditWriter::genesis(&signer, DEVICE, 1000, &mut out).unwrap();
+    let event = events().remove(0);
+    let signed = records[1].len();
+    // The body fits but not all of its 64-byte signature.
+    for short in [signed - 64, signed - 1] {
+        assert_eq!(
+            writer.append(&signer, 1001, event, &mut out[..short]),
+            Err(Error::BufferTooSmall { needed: signed }),
+            "{short}-byte buffer"
+        );
+    }
+    // Not even the body fits: the largest record is what always suffices.
+    assert_eq!(
+        writer.append(&signer, 1001, event, &mut out[..8]),
+        Err(Error::BufferTooSmall {
+            needed: MAX_RECORD_LEN
+        })
+    );
+    let n = writer
+        .append(&signer, 1001, event, &mut out[..signed])
+        .unwrap();
+    assert_eq!(&out[..n], &records[1][..]);
+}
+
 #[test]
 fn an_intact_chain_verifies_against_key_hash_and_head() {
     let (records, head) = chain();
@@ -1047,12 +1079,46 @@ fn a_pruned_chain_verifies_from_its_continuation_anchor() {
             reason: RejectionReason::MisplacedGenesis,
         })
     );
+    // An anchor at record 0 is a genesis anchor in disguise: refused as
+    // misplaced whatever record comes first, not compared field by field.
+    let genesis_hash = Record::decode(&records[0]).unwrap().hash;
+    assert_eq!(
+        verify(&records[1..], continuation(key(1), 0, genesis_hash), None),
+        Err(Rejection {
+            index: 0,
+            reason: RejectionReason::MisplacedGenesis,
+        })
+    );
     // A later record edited still fails as usual.
     let mut edited = kept.to_vec();
     let last = edited.len() - 1;
     let byte = edited[last].len() - 70;
     edited[last][byte] ^= 1;
     assert!(verify(&edited, continuation(key(1), 4, first.prev_hash), None).is_err());
+}
+
+/// A record signed by the chain's key that follows the head's hash but
+/// carries an earlier sequence number (a writer resumed from a wrong head)
+/// is out of order: the chain's numbering never goes back.
+#[test]
+fn a_record_numbered_back_after_the_head_is_out_of_order() {
+    let (records, head) = chain();
+    let mut chained = records.clone();
+    chained.push(record_at(&key(1), 2, head.hash));
+    assert_eq!(
+        verify(&chained, anchor(), None),
+        Err(Rejection {
+            index: records.len() as u64,
+            reason: RejectionReason::OutOfOrder {
+                expected: head.seq + 1,
+                found: 2,
+            },
+        })
+    );
+    // The same record numbered where it belongs is accepted.
+    chained.pop();
+    chained.push(record_at(&key(1), head.seq + 1, head.hash));
+    assert!(verify(&chained, anchor(), None).is_ok());
 }
 
 /// Record `seq` signed by `k`, following the record whose hash is `prev`:

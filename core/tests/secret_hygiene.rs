@@ -303,3 +303,85 @@ fn pairing_secrets_zeroize_on_drop() {
         Err(Error::CpaceConfirmationFailed)
     );
 }
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The constant-time `==` of every public value agrees with byte equality:
+/// a change in any one byte makes two values unequal (and equal bytes make
+/// equal values), and `Debug` prints the value's name and all its bytes (a
+/// device id in its dashed text form).
+#[test]
+fn public_values_compare_by_every_byte_and_print_them() {
+    use honeylink_core::crypto::aead::Tag;
+    use honeylink_core::crypto::ed25519::Signature;
+    use honeylink_core::crypto::x25519::{PublicKey, StaticPublicKey};
+
+    /// `make(bytes)` builds a value from `base` with byte `i` changed, for
+    /// every `i`; each must differ from the value of `base` itself.
+    fn check<T: PartialEq + std::fmt::Debug, const N: usize>(
+        name: &str,
+        base: [u8; N],
+        positions: std::ops::Range<usize>,
+        make: impl Fn([u8; N]) -> T,
+    ) {
+        let value = make(base);
+        assert_eq!(value, make(base), "{name}: equal bytes, equal values");
+        let debug = format!("{value:?}").replace('-', "");
+        assert_eq!(debug, format!("{name}({})", hex(&base)));
+        for i in positions {
+            let mut other = base;
+            other[i] ^= 0x01;
+            assert_ne!(value, make(other), "{name}: byte {i} changed");
+        }
+    }
+    let mut base64 = [0u8; 64];
+    for (b, value) in base64.iter_mut().zip(1u8..) {
+        *b = value;
+    }
+    let base32: [u8; 32] = base64[..32].try_into().unwrap();
+    check("Tag", [7u8; 16], 0..16, Tag);
+    // A signature's `s` (the last 32 bytes) must stay below the group order:
+    // its top byte here is 0x01, below the order's 0x10.
+    base64[63] = 0x01;
+    check("Signature", base64, 0..64, |b| {
+        Signature::from_bytes(&b).unwrap()
+    });
+    check("PublicKey", base32, 0..32, PublicKey::from_bytes);
+    check("StaticPublicKey", base32, 0..32, |b| {
+        StaticPublicKey::from_bytes(&b).unwrap()
+    });
+    check("DeviceId", [0x5a; 16], 0..16, DeviceId::from_bytes);
+
+    // Ed25519 public keys are curve points, so two keys stand in for the
+    // byte changes.
+    let (a, b) = (
+        SigningKey::from_seed(&SecretBytes::new([1; 32])).verifying_key(),
+        SigningKey::from_seed(&SecretBytes::new([2; 32])).verifying_key(),
+    );
+    assert_eq!(
+        a,
+        SigningKey::from_seed(&SecretBytes::new([1; 32])).verifying_key()
+    );
+    assert_ne!(a, b);
+    assert_eq!(
+        format!("{a:?}"),
+        format!("VerifyingKey({})", hex(a.as_bytes()))
+    );
+}
+
+/// A device id hashes as its bytes do, so maps keyed by peers spread them
+/// (a constant hash would make every lookup a linear scan an attacker who
+/// sends many ids could lengthen).
+#[test]
+fn device_ids_hash_as_their_bytes() {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    let hasher = BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default();
+    let id = DeviceId::from_bytes([0x11; 16]);
+    assert_eq!(hasher.hash_one(id), hasher.hash_one([0x11u8; 16]));
+    assert_ne!(
+        hasher.hash_one(id),
+        hasher.hash_one(DeviceId::from_bytes([0x12; 16]))
+    );
+}

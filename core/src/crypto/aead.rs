@@ -174,6 +174,15 @@ impl fmt::Debug for AeadKey {
 mod tests {
     use super::*;
 
+    /// RFC 8439 section 2.8 states the limit as a number: P_MAX is
+    /// 274,877,906,880 bytes. (A buffer that long cannot be allocated in a
+    /// test; the refusal itself is one comparison with this constant.)
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn the_plaintext_limit_is_the_rfcs() {
+        assert_eq!(MAX_PLAINTEXT_LEN, 274_877_906_880);
+    }
+
     #[test]
     fn seal_to_refuses_an_output_of_another_length() {
         let key = AeadKey::new(SecretBytes::new([4; 32]));

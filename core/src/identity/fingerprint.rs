@@ -202,6 +202,36 @@ mod tests {
         assert_eq!(text.replace('-', "").parse::<Fingerprint>(), Ok(fp));
     }
 
+    /// The text form's shape, from the format's definition rather than from
+    /// the constant: 8 groups of 4 characters and a check character, joined
+    /// by 7 dashes, 47 characters in all.
+    #[test]
+    fn the_text_form_is_eight_groups_of_five() {
+        let text = sample().to_text();
+        assert_eq!(text.len(), 47);
+        for (i, &c) in text.iter().enumerate() {
+            assert_eq!(c == b'-', i % 6 == 5, "position {i}");
+        }
+    }
+
+    /// A check value is a base32 digit (below 32) that brings its group's
+    /// Luhn sum to a multiple of 32, for every group of one repeated value
+    /// and a sweep of mixed groups.
+    #[test]
+    fn a_check_value_is_a_digit_that_completes_the_sum() {
+        for a in base32::ALPHABET {
+            for b in base32::ALPHABET {
+                let group = [*a, *b, *a, *b];
+                let check = luhn32_check(&group);
+                assert!(check < 32, "{check}");
+                let mut with_check = [0u8; 5];
+                with_check[..4].copy_from_slice(&group);
+                with_check[4] = base32::symbol(check);
+                assert_eq!(luhn32_sum(&with_check, false) % 32, 0);
+            }
+        }
+    }
+
     /// Every single-character substitution, at every position, with every
     /// other base32 character, is caught by its group's check character.
     #[test]

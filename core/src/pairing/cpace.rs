@@ -986,6 +986,7 @@ impl fmt::Debug for Confirming {
 #[cfg(test)]
 mod tests {
     use super::*;
+    extern crate std;
 
     #[test]
     fn leb128_matches_the_drafts_loop() {
@@ -1005,6 +1006,58 @@ mod tests {
             Leb128::of(usize::MAX).as_slice().len(),
             leb128_len(usize::MAX)
         );
+    }
+
+    /// A buffer too short for `lv_cat` is refused with the exact total
+    /// and left as it was: no length prefix is written ahead of a field
+    /// that does not fit.
+    #[test]
+    fn lv_cat_refuses_a_short_buffer_before_writing() {
+        for len in [0, 1, 4, 6] {
+            let mut out = [0xee_u8; 7];
+            assert_eq!(
+                lv_cat(&[b"abc", b"de"], &mut out[..len]),
+                Err(Error::BufferTooSmall { needed: 7 }),
+                "{len}"
+            );
+            assert_eq!(out, [0xee; 7], "{len}");
+        }
+        let mut out = [0u8; 7];
+        assert_eq!(lv_cat(&[b"abc", b"de"], &mut out), Ok(7));
+        assert_eq!(&out, b"\x03abc\x02de");
+    }
+
+    /// Strictly larger: equal strings are not, a proper prefix is smaller.
+    #[test]
+    fn lexicographic_order_is_strict() {
+        assert!(!lexicographically_larger(b"ab", b"ab"));
+        assert!(!lexicographically_larger(b"", b""));
+        assert!(lexicographically_larger(b"abc", b"ab"));
+        assert!(!lexicographically_larger(b"ab", b"abc"));
+        assert!(lexicographically_larger(b"b", b"abc"));
+    }
+
+    /// The public CPace values compare by their bytes (length included)
+    /// and print them in hex; the generator, secret, prints nothing of it.
+    #[test]
+    fn public_values_compare_by_bytes_and_print_them() {
+        let ci = ChannelId::from_bytes(b"\x01\xab").unwrap();
+        assert_eq!(ci, ChannelId::from_bytes(b"\x01\xab").unwrap());
+        assert_ne!(ci, ChannelId::from_bytes(b"\x01\xac").unwrap());
+        assert_ne!(ci, ChannelId::from_bytes(b"\x01\xab\x00").unwrap());
+        assert_eq!(std::format!("{ci:?}"), "ChannelId(01ab)");
+        let sid = SessionId::from_bytes(b"\x02\xcd").unwrap();
+        assert_eq!(sid, SessionId::from_bytes(b"\x02\xcd").unwrap());
+        assert_ne!(sid, SessionId::from_bytes(b"\x02\xce").unwrap());
+        assert_ne!(sid, SessionId::from_bytes(b"\x02").unwrap());
+        assert_eq!(std::format!("{sid:?}"), "SessionId(02cd)");
+        assert_eq!(
+            std::format!("{:?}", Share::from_bytes([0x5a; SHARE_LEN])),
+            std::format!("Share({})", "5a".repeat(SHARE_LEN))
+        );
+        let prs = Prs::new(b"secret password").unwrap();
+        let generator = Generator::calculate(&prs, &ci, &sid).unwrap();
+        assert_eq!(std::format!("{generator:?}"), "Generator([redacted])");
     }
 
     #[test]

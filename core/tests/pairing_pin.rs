@@ -135,6 +135,16 @@ fn pins_are_uniform_six_digit_strings() {
         Pin::generate(&mut plain).unwrap(),
         "the high draw was rejected"
     );
+    // The bound is exact: 4,294,000,000 itself is redrawn, the value below
+    // it is kept (as its last six digits).
+    let mut script = Vec::new();
+    script.extend_from_slice(&4_294_000_000u32.to_le_bytes());
+    script.extend_from_slice(&4_293_999_999u32.to_le_bytes());
+    let mut rng = honeylink_core::testing::ScriptedRng::new(&script);
+    assert_eq!(Pin::generate(&mut rng).unwrap().expose_secret(), b"999999");
+    let below = 4_293_999_999u32.to_le_bytes();
+    let mut rng = honeylink_core::testing::ScriptedRng::new(&below);
+    assert_eq!(Pin::generate(&mut rng).unwrap().expose_secret(), b"999999");
     assert_eq!(Pin::parse("12345").err(), Some(Error::InvalidPin));
     assert_eq!(Pin::parse("1234567").err(), Some(Error::InvalidPin));
     assert_eq!(Pin::parse("12a456").err(), Some(Error::InvalidPin));

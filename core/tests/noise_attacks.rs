@@ -402,3 +402,18 @@ fn low_order_ephemeral_key_is_refused() {
     );
     assert_eq!(resp.next(), Next::Failed);
 }
+
+/// The limit is exact on the reading side too: a message of exactly 65,535
+/// bytes is read, with its whole payload.
+#[test]
+fn a_message_of_exactly_the_limit_is_read() {
+    let keys = keys();
+    let (mut init, mut resp) = pair(&keys, None, 11);
+    let payload: Vec<u8> = (0..65_535 - 32).map(|i| (i % 251) as u8).collect();
+    let mut message = vec![0u8; 65_535];
+    assert_eq!(init.write_message(&payload, &mut message), Ok(65_535));
+    let mut read = vec![0u8; 65_535];
+    assert_eq!(resp.read_message(&message, &mut read), Ok(payload.len()));
+    assert_eq!(&read[..payload.len()], &payload[..]);
+    assert_eq!(resp.next(), Next::Write);
+}

@@ -15,7 +15,7 @@ use common::*;
 use honeylink_core::Error;
 use honeylink_core::identity::DeviceIdentity;
 use honeylink_core::pairing::{
-    HELLO_LEN, LOCKOUT_FAILURES, LOCKOUT_SECS, LocalDevice, MAX_PAIRING_MESSAGE_LEN,
+    HELLO_LEN, LOCKOUT_FAILURES, LOCKOUT_SECS, LocalDevice, MAX_PAIRING_MESSAGE_LEN, PIN_RUN_SECS,
     PIN_VALIDITY_SECS, PairingMethod, Pin, PinGuard, PinInitiator, PinResponder, RunId,
 };
 use honeylink_core::testing::SeededRng;
@@ -864,4 +864,158 @@ fn every_hello_after_the_pin_expired_is_told_it_expired() {
         );
     }
     assert_eq!(responder.guard_state(T0 + 40).failure_ages, [None; 3]);
+}
+
+/// One honest run with the responder's clock at `times` for its hello,
+/// share, tag and Noise message 3; returns the first error, and the guard's
+/// failure count afterwards.
+fn run_at(times: [u64; 4], seed: u8) -> (Result<(), Error>, usize) {
+    let [shower, typer, _] = identities(0x51);
+    let mut rng = SeededRng::new([seed; 32]);
+    let mut guard = PinGuard::new();
+    let mut responder =
+        PinResponder::new(local(&shower, "Speaker"), &mut guard, T0, &mut rng).unwrap();
+    let pin = typed(responder.pin());
+    let go = || -> Result<(), Error> {
+        let mut a = [0u8; 512];
+        let mut b = [0u8; 512];
+        let (mut initiator, n) =
+            PinInitiator::start(local(&typer, "Phone"), pin, &mut a, &mut rng)?;
+        let (n, ticket) = responder.handle_hello(times[0], &a[..n], &mut b, &mut rng)?;
+        let n = initiator.handle_hello(&b[..n], &mut a, &mut rng)?;
+        let n = responder.handle_share(times[1], ticket, &a[..n], &mut b, &mut rng)?;
+        let n = initiator.handle_share_and_tag(&b[..n], &mut a, &mut rng)?;
+        let n = responder.handle_tag(times[2], ticket, &a[..n], &mut b, &mut rng)?;
+        let (n, _, _) = initiator.handle_noise2(&b[..n], &mut a)?;
+        responder.handle_noise3(times[3], ticket, &a[..n])?;
+        Ok(())
+    };
+    let result = go();
+    drop(responder);
+    let failures = guard.export(times[3]).failure_ages.iter().flatten().count();
+    (result, failures)
+}
+
+/// The whole run must finish within `PIN_RUN_SECS` of the PIN being shown,
+/// by the responder's clock, at each of its three later steps: the last
+/// second is in, the next one out, and a clock set back before the PIN was
+/// shown is out too. A timeout once the tag went out counts as a failure.
+#[test]
+fn the_run_deadline_is_exact_at_every_step() {
+    let last = T0 + PIN_RUN_SECS;
+    for step in 1..4 {
+        let at = |t: u64| {
+            let mut times = [T0; 4];
+            for time in times.iter_mut().skip(step) {
+                *time = t;
+            }
+            times
+        };
+        let seed = 0x60 + step as u8;
+        assert_eq!(
+            run_at(at(last), seed),
+            (Ok(()), 0),
+            "step {step} at the deadline"
+        );
+        // Only a timeout between the responder's tag and the initiator's
+        // counts: before, no guess was possible; after, the initiator's tag
+        // proved the PIN.
+        let counted = usize::from(step == 2);
+        assert_eq!(
+            run_at(at(last + 1), seed),
+            (Err(Error::RunTimedOut), counted),
+            "step {step} a second late"
+        );
+        assert_eq!(
+            run_at(at(T0 - 1), seed),
+            (Err(Error::RunTimedOut), counted),
+            "step {step} with the clock set back"
+        );
+    }
+}
+
+/// Each message has the length its constant documents (the buffers and
+/// length checks are sized by them).
+#[test]
+fn pin_messages_have_their_documented_lengths() {
+    use honeylink_core::pairing::{SHARE_AND_TAG_LEN, TAG_AND_NOISE1_LEN};
+    let [shower, typer, _] = identities(0x51);
+    let mut rng = SeededRng::new([0x70; 32]);
+    let mut guard = PinGuard::new();
+    let mut responder =
+        PinResponder::new(local(&shower, "Speaker"), &mut guard, T0, &mut rng).unwrap();
+    let mut a = [0u8; 512];
+    let mut b = [0u8; 512];
+    let (mut initiator, n) = PinInitiator::start(
+        local(&typer, "Phone"),
+        typed(responder.pin()),
+        &mut a,
+        &mut rng,
+    )
+    .unwrap();
+    assert_eq!(n, HELLO_LEN);
+    let (n, ticket) = responder
+        .handle_hello(T0, &a[..n], &mut b, &mut rng)
+        .unwrap();
+    assert_eq!(n, HELLO_LEN);
+    let n = initiator.handle_hello(&b[..n], &mut a, &mut rng).unwrap();
+    let n = responder
+        .handle_share(T0, ticket, &a[..n], &mut b, &mut rng)
+        .unwrap();
+    assert_eq!(n, SHARE_AND_TAG_LEN);
+    let share_and_tag = b[..n].to_vec();
+    // One byte short of the room the answer needs: refused, run kept.
+    assert_eq!(
+        initiator.handle_share_and_tag(&share_and_tag, &mut a[..TAG_AND_NOISE1_LEN - 1], &mut rng),
+        Err(Error::BufferTooSmall {
+            needed: TAG_AND_NOISE1_LEN
+        })
+    );
+    let n = initiator
+        .handle_share_and_tag(&share_and_tag, &mut a[..TAG_AND_NOISE1_LEN], &mut rng)
+        .unwrap();
+    assert_eq!(n, TAG_AND_NOISE1_LEN);
+    let n = responder
+        .handle_tag(T0, ticket, &a[..n], &mut b, &mut rng)
+        .unwrap();
+    let (n, _, _) = initiator.handle_noise2(&b[..n], &mut a).unwrap();
+    responder.handle_noise3(T0, ticket, &a[..n]).unwrap();
+}
+
+/// PINs compare by value (in constant time), and neither side's `Debug`
+/// shows the PIN.
+#[test]
+fn pins_compare_by_value_and_no_debug_shows_one() {
+    let pin = Pin::parse("123456").unwrap();
+    assert_eq!(pin, Pin::parse("123456").unwrap());
+    for other in ["123457", "023456", "654321"] {
+        assert_ne!(pin, Pin::parse(other).unwrap(), "{other}");
+    }
+    let [shower, typer, _] = identities(0x51);
+    let mut rng = SeededRng::new([0x71; 32]);
+    let mut guard = PinGuard::new();
+    let responder = PinResponder::new(local(&shower, "Speaker"), &mut guard, T0, &mut rng).unwrap();
+    let digits = std::str::from_utf8(responder.pin().expose_secret())
+        .unwrap()
+        .to_owned();
+    let shown = format!("{responder:?}");
+    assert!(shown.starts_with("PinResponder {"), "{shown}");
+    assert!(
+        shown.contains("redacted") && !shown.contains(&digits),
+        "{shown}"
+    );
+    let mut a = [0u8; 512];
+    let (initiator, _) = PinInitiator::start(
+        local(&typer, "Phone"),
+        typed(responder.pin()),
+        &mut a,
+        &mut rng,
+    )
+    .unwrap();
+    let shown = format!("{initiator:?}");
+    assert!(shown.starts_with("PinInitiator {"), "{shown}");
+    assert!(
+        shown.contains("redacted") && !shown.contains(&digits),
+        "{shown}"
+    );
 }

@@ -1074,3 +1074,83 @@ fn a_ticket_from_an_earlier_codes_run_cannot_end_the_next_codes_run() {
     let (n, _, _) = scanner.handle_message2(&message2, &mut wire).unwrap();
     assert!(second.handle_message3(T0 + 3, run, &wire[..n]).is_ok());
 }
+
+/// `poll_timeout` drops a stale run (its message 3 then finds no run at
+/// all) and leaves a live one alone (it still completes).
+#[test]
+fn poll_timeout_drops_only_a_stale_run() {
+    let d = devices();
+    let mut rng = SeededRng::new([0x31; 32]);
+    for stale in [false, true] {
+        let mut creator = responder(&d, PairingMethod::Qr, &mut rng);
+        let payload = scanned(&creator);
+        let mut wire = [0u8; 512];
+        let (mut scanner, n, _) = ProximityInitiator::start(
+            local(&d.scanner, "Phone"),
+            PairingMethod::Qr,
+            &payload,
+            None,
+            &mut wire,
+            &mut rng,
+        )
+        .unwrap();
+        let message1 = wire[..n].to_vec();
+        let (n, run) = creator
+            .handle_message1(T0, &message1, &mut wire, &mut rng)
+            .unwrap();
+        let message2 = wire[..n].to_vec();
+        let (n, _, _) = scanner.handle_message2(&message2, &mut wire).unwrap();
+        let now = if stale {
+            T0 + RUN_TIMEOUT_SECS
+        } else {
+            T0 + RUN_TIMEOUT_SECS - 1
+        };
+        creator.poll_timeout(now);
+        assert_eq!(creator.is_busy(now), !stale);
+        let result = creator.handle_message3(now, run, &wire[..n]).map(|_| ());
+        if stale {
+            assert_eq!(
+                result,
+                Err(Error::OutOfOrder),
+                "the stale run was not dropped"
+            );
+        } else {
+            assert_eq!(result, Ok(()), "poll_timeout dropped a live run");
+        }
+    }
+}
+
+/// QR and NFC machines refuse to run as PIN pairing, on both sides.
+#[test]
+fn proximity_pairing_refuses_the_pin_method() {
+    let d = devices();
+    let mut rng = SeededRng::new([0x32; 32]);
+    assert_eq!(
+        ProximityResponder::new(
+            local(&d.creator, "Laptop"),
+            PairingMethod::Pin,
+            T0,
+            300,
+            ExpiryClock::WallClock,
+            HINT,
+            &mut rng,
+        )
+        .err(),
+        Some(Error::ModeMismatch)
+    );
+    let creator = responder(&d, PairingMethod::Nfc, &mut rng);
+    let payload = scanned(&creator);
+    let mut wire = [0u8; 512];
+    assert_eq!(
+        ProximityInitiator::start(
+            local(&d.scanner, "Phone"),
+            PairingMethod::Pin,
+            &payload,
+            None,
+            &mut wire,
+            &mut rng,
+        )
+        .err(),
+        Some(Error::ModeMismatch)
+    );
+}

@@ -385,3 +385,19 @@ fn device_ids_hash_as_their_bytes() {
         hasher.hash_one(DeviceId::from_bytes([0x12; 16]))
     );
 }
+
+/// A fingerprint hashes as its bytes do (the same reason as device ids).
+#[test]
+fn fingerprints_hash_as_their_bytes() {
+    use honeylink_core::identity::Fingerprint;
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    let hasher = BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default();
+    let a = StaticSecret::from_bytes(SecretBytes::new([0x21; 32]));
+    let b = StaticSecret::from_bytes(SecretBytes::new([0x22; 32]));
+    let fa = Fingerprint::of(a.public_key());
+    assert_eq!(hasher.hash_one(fa), hasher.hash_one(*fa.as_bytes()));
+    assert_ne!(
+        hasher.hash_one(fa),
+        hasher.hash_one(Fingerprint::of(b.public_key()))
+    );
+}

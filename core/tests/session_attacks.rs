@@ -484,3 +484,139 @@ fn datagram_session_refuses_used_cipher_states() {
         .is_ok()
     );
 }
+
+// ---------- record size limits ----------
+
+/// Every record size limit is exact, in both modes and both directions: the
+/// largest record (`MAX_RECORD_LEN` bytes) seals and opens, one byte more is
+/// refused with `MessageTooLong` and changes nothing; the shortest record
+/// (an empty plaintext) opens, one byte less is `RecordTooShort`.
+#[test]
+fn record_size_limits_are_exact_in_both_modes() {
+    use honeylink_core::session::{DATAGRAM_OVERHEAD, MAX_RECORD_LEN, STREAM_OVERHEAD};
+
+    let (mut a, mut b) = stream_pair::<1024>(21);
+    let largest = MAX_RECORD_LEN - STREAM_OVERHEAD;
+    let mut buf = vec![0x5a; MAX_RECORD_LEN + 64];
+    let before = a.hazmat_state_digest();
+    assert_eq!(
+        a.seal_in_place(&mut buf, largest + 1),
+        Err(Error::MessageTooLong)
+    );
+    assert_eq!(
+        a.hazmat_state_digest(),
+        before,
+        "a refused seal changed the session"
+    );
+    assert_eq!(a.sent(), 0);
+    let n = a.seal_in_place(&mut buf, largest).unwrap();
+    assert_eq!(n, MAX_RECORD_LEN);
+    assert_eq!(a.sent(), 1);
+    let mut too_long = buf[..n].to_vec();
+    too_long.push(0);
+    let before = b.hazmat_state_digest();
+    assert_eq!(
+        b.open_in_place(&mut too_long).err(),
+        Some(Error::MessageTooLong)
+    );
+    assert_eq!(b.hazmat_state_digest(), before);
+    assert_eq!(b.open_in_place(&mut buf[..n]).unwrap().len(), largest);
+    assert_eq!(b.received(), 1);
+    let mut empty = stream_seal(&mut a, b"");
+    assert_eq!(empty.len(), STREAM_OVERHEAD);
+    let before = b.hazmat_state_digest();
+    assert_eq!(
+        b.open_in_place(&mut empty[..STREAM_OVERHEAD - 1]).err(),
+        Some(Error::RecordTooShort)
+    );
+    assert_eq!(b.hazmat_state_digest(), before);
+    assert_eq!(b.open_in_place(&mut empty).unwrap().len(), 0);
+    assert_eq!(b.received(), 2);
+
+    let (mut a, mut b) = datagram_pair::<1024>(22);
+    let largest = MAX_RECORD_LEN - DATAGRAM_OVERHEAD;
+    let mut buf = vec![0x5a; MAX_RECORD_LEN + 64];
+    let before = a.hazmat_state_digest();
+    assert_eq!(
+        a.seal_in_place(&mut buf, largest + 1),
+        Err(Error::MessageTooLong)
+    );
+    assert_eq!(
+        a.hazmat_state_digest(),
+        before,
+        "a refused seal changed the session"
+    );
+    let n = a.seal_in_place(&mut buf, largest).unwrap();
+    assert_eq!(n, MAX_RECORD_LEN);
+    let mut too_long = buf[..n].to_vec();
+    too_long.push(0);
+    let before = b.hazmat_state_digest();
+    assert_eq!(
+        b.open_in_place(&mut too_long).err(),
+        Some(Error::MessageTooLong)
+    );
+    assert_eq!(b.hazmat_state_digest(), before);
+    let (counter, text) = b.open_in_place(&mut buf[..n]).unwrap();
+    assert_eq!((counter, text.len()), (0, largest));
+    let empty = dgram_seal(&mut a, b"");
+    assert_eq!(empty.len(), DATAGRAM_OVERHEAD);
+    let before = b.hazmat_state_digest();
+    assert_eq!(
+        dgram_open(&mut b, &empty[..DATAGRAM_OVERHEAD - 1]),
+        Err(Error::RecordTooShort)
+    );
+    assert_eq!(b.hazmat_state_digest(), before);
+    assert_eq!(dgram_open(&mut b, &empty), Ok((1, Vec::new())));
+}
+
+/// The stream digest, like the datagram one, sees every record sealed or
+/// opened (or the "changes nothing" checks above would prove nothing), and
+/// the counters report what went through.
+#[test]
+fn the_stream_state_digest_and_counters_see_every_record() {
+    let (mut a, mut b) = stream_pair::<1024>(23);
+    let mut sent = vec![a.hazmat_state_digest()];
+    let mut opened = vec![b.hazmat_state_digest()];
+    for i in 0..3u64 {
+        let mut record = stream_seal(&mut a, b"r");
+        sent.push(a.hazmat_state_digest());
+        assert_eq!(a.sent(), i + 1);
+        b.open_in_place(&mut record).unwrap();
+        opened.push(b.hazmat_state_digest());
+        assert_eq!(b.received(), i + 1);
+    }
+    for digests in [&sent, &opened] {
+        for pair in digests.windows(2) {
+            assert_ne!(pair[0], pair[1], "a record left the digest as it was");
+        }
+    }
+    // The two directions hold different keys, so the two ends' digests
+    // differ too (each side sends with the other's receiving key).
+    assert_ne!(a.hazmat_state_digest(), b.hazmat_state_digest());
+}
+
+/// The documented defaults: 65,536 records per key in both modes.
+#[test]
+fn the_default_rekey_intervals_are_as_documented() {
+    use honeylink_core::session::{DEFAULT_EPOCH_LEN, STREAM_REKEY_INTERVAL};
+    assert_eq!(STREAM_REKEY_INTERVAL, 65_536);
+    assert_eq!(DEFAULT_EPOCH_LEN, 65_536);
+}
+
+/// The testing view of a cipher state's key is its key, and follows a
+/// rekey (the state digests above are built on it).
+#[test]
+fn the_hazmat_key_view_is_the_key() {
+    let bytes = [0x3c; 32];
+    let mut state = CipherState::new(SecretBytes::new(bytes));
+    assert_eq!(state.hazmat_key_bytes(), bytes);
+    state.rekey();
+    let rekeyed = state.hazmat_key_bytes();
+    assert_ne!(rekeyed, bytes);
+    assert_ne!(rekeyed, [0; 32]);
+    assert_ne!(rekeyed, [1; 32]);
+    assert_eq!(
+        CipherState::new(SecretBytes::new([7; 32])).hazmat_key_bytes(),
+        [7; 32]
+    );
+}

@@ -418,3 +418,26 @@ fn rename_and_remove_touch_only_the_named_peer() {
     assert_eq!(store.remove(&id(1)).err(), Some(Error::PeerNotFound));
     assert_eq!(store.peers().len(), 2);
 }
+
+/// Trusting a pending key that another peer already holds is refused and
+/// changes nothing: one key, one id.
+#[test]
+fn trusting_a_new_key_that_is_another_peers_is_refused() {
+    let mut store = TrustStore::<8>::new();
+    store.add(peer(1, 1)).unwrap();
+    store.add(peer(2, 2)).unwrap();
+    store.note_key_change(&id(1), key(2)).unwrap();
+    assert_eq!(
+        store.resolve_key_change(&id(1), &key(2), KeyChangeAction::TrustNewKey),
+        Err(Error::KeyTrustedElsewhere)
+    );
+    assert_eq!(decide(&store, &id(1), &key(1)), Decision::Trusted);
+    assert_eq!(decide(&store, &id(2), &key(2)), Decision::Trusted);
+    assert_eq!(store.peer_by_id(&id(1)).unwrap().pending_key, Some(key(2)));
+    // Its own pending key, held by nobody else, is accepted.
+    store.note_key_change(&id(1), key(3)).unwrap();
+    store
+        .resolve_key_change(&id(1), &key(3), KeyChangeAction::TrustNewKey)
+        .unwrap();
+    assert_eq!(decide(&store, &id(1), &key(3)), Decision::Trusted);
+}

@@ -285,4 +285,24 @@ mod tests {
         let other = StaticPublicKey::from_bytes(&other).expect("valid");
         assert_ne!(Fingerprint::of(&other), sample());
     }
+
+    /// Check values worked out by hand from the Luhn mod N definition
+    /// (N = 32, RFC 4648 alphabet, factor 2 on the rightmost character when
+    /// generating, a doubled value folded as `v / 32 + v % 32`).
+    #[test]
+    fn luhn_check_values_match_hand_computed_ones() {
+        // "B" = 1, doubled 2: 32 - 2 = 30.
+        assert_eq!(luhn32_check(b"B"), 30);
+        // "Q" = 16, doubled 32, folded 1 + 0 = 1: 31.
+        assert_eq!(luhn32_check(b"Q"), 31);
+        // "7" = 31, doubled 62, folded 1 + 30 = 31: 1.
+        assert_eq!(luhn32_check(b"7"), 1);
+        // "BA": A doubled 0, B kept 1: 31.
+        assert_eq!(luhn32_check(b"BA"), 31);
+        // "CD": D = 3 doubled 6, C = 2 kept: 8, so 24.
+        assert_eq!(luhn32_check(b"CD"), 24);
+        // A group with its check value sums to a multiple of 32.
+        assert_eq!(luhn32_sum(b"CDY", false) % 32, 0);
+        assert_eq!(base32::symbol(24), b'Y');
+    }
 }

@@ -329,3 +329,43 @@ impl fmt::Debug for IdentitySecrets {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    extern crate std;
+
+    /// The framed message covers the message's digest for every label
+    /// length up to the longest: a signature made for one message never
+    /// verifies for another, nor under another label of the same length.
+    #[test]
+    fn every_label_length_binds_the_message() {
+        let identity = DeviceIdentity::from_secrets(&IdentitySecrets::new(
+            DeviceId::from_bytes([3; 16]),
+            SecretBytes::new([4; 32]),
+            SecretBytes::new([5; 32]),
+        ));
+        let key = identity.verifying_key();
+        for len in [1, 2, SigningContext::MAX_LEN - 1, SigningContext::MAX_LEN] {
+            let label = "x".repeat(len);
+            let other = "y".repeat(len);
+            let context = SigningContext::new(&label).expect("valid label");
+            let signature = identity.sign(&context, b"message a");
+            assert_eq!(context.verify(&key, b"message a", &signature), Ok(()));
+            assert_eq!(
+                context.verify(&key, b"message b", &signature),
+                Err(Error::SignatureInvalid),
+                "label of {len} bytes"
+            );
+            assert_eq!(
+                SigningContext::new(&other).expect("valid label").verify(
+                    &key,
+                    b"message a",
+                    &signature
+                ),
+                Err(Error::SignatureInvalid),
+                "label of {len} bytes"
+            );
+        }
+    }
+}

@@ -318,4 +318,22 @@ mod tests {
         }
         assert!(allowed_neighbours > 60, "{allowed_neighbours}");
     }
+
+    /// `Display` is the name itself, `Debug` quotes it, and a decoder handed
+    /// something other than a string says what it expected.
+    #[test]
+    fn display_debug_and_the_decoders_expectation() {
+        use std::format;
+        use std::string::ToString;
+        let name = DeviceName::new("Kitchen \"speaker\"").expect("valid");
+        assert_eq!(name.to_string(), "Kitchen \"speaker\"");
+        assert_eq!(format!("{name:?}"), r#"DeviceName("Kitchen \"speaker\"")"#);
+        let error = serde_json::from_str::<DeviceName>("5").expect_err("not a string");
+        assert!(
+            error
+                .to_string()
+                .contains("expected a device name of 1 to 32 bytes"),
+            "{error}"
+        );
+    }
 }

@@ -147,4 +147,14 @@ mod tests {
         );
         assert_eq!(qr.mode(), Mode::Pairing(PairingMethod::Qr));
     }
+
+    /// `Debug` shows the prologue's bytes in hex (they are public).
+    #[test]
+    fn debug_shows_the_bytes_in_hex() {
+        extern crate std;
+        assert_eq!(
+            std::format!("{:?}", Prologue::session()),
+            "Prologue(486f6e65794c696e6b0100)"
+        );
+    }
 }

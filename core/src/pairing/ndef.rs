@@ -276,4 +276,33 @@ mod tests {
         assert_eq!(find_payload(&huge), Err(Error::NdefTruncated));
         assert_eq!(find_payload(&[]), Err(Error::NdefTruncated));
     }
+
+    /// An empty record (TNF 0) beside ours is accepted only when it is
+    /// truly empty: no type, no payload, and no ID or an empty one.
+    #[test]
+    fn empty_records_are_accepted_only_when_truly_empty() {
+        let ours = record(ME | SR | TNF_EXTERNAL, RECORD_TYPE, None, b"P");
+        /// Type, ID and payload of the empty record, and the verdict.
+        type Case = (
+            &'static [u8],
+            Option<&'static [u8]>,
+            &'static [u8],
+            Result<&'static [u8], Error>,
+        );
+        let cases: [Case; 5] = [
+            (b"", None, b"", Ok(b"P")),
+            (b"", Some(b""), b"", Ok(b"P")),
+            (b"", Some(b"x"), b"", Err(Error::NdefFraming)),
+            (b"T", None, b"", Err(Error::NdefFraming)),
+            (b"", None, b"x", Err(Error::NdefFraming)),
+        ];
+        for (record_type, id, payload, expected) in cases {
+            let empty = record(MB | SR | TNF_EMPTY, record_type, id, payload);
+            assert_eq!(
+                find_payload(&[empty, ours.clone()].concat()),
+                expected,
+                "{record_type:?} {id:?} {payload:?}"
+            );
+        }
+    }
 }

@@ -212,3 +212,77 @@ impl PinGuard {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T: u64 = 10_000;
+
+    /// A guard with `n` failures, each at `at`.
+    fn failed(n: usize, at: u64) -> PinGuard {
+        let mut guard = PinGuard::new();
+        for _ in 0..n {
+            let ticket = guard.begin(at).unwrap_or_else(|_| unreachable!());
+            guard.fail(ticket, at);
+        }
+        guard
+    }
+
+    #[test]
+    fn the_lockout_counts_down_to_the_second() {
+        let guard = failed(LOCKOUT_FAILURES, T);
+        assert_eq!(guard.locked_for(T), Some(LOCKOUT_SECS));
+        assert_eq!(guard.locked_for(T + 100), Some(LOCKOUT_SECS - 100));
+        assert_eq!(guard.locked_for(T + LOCKOUT_SECS - 1), Some(1));
+        assert_eq!(guard.locked_for(T + LOCKOUT_SECS), None);
+        assert_eq!(guard.export(T + 120).lockout_remaining, LOCKOUT_SECS - 120);
+    }
+
+    /// A failure counts for exactly `LOCKOUT_WINDOW_SECS`: up to the last
+    /// second before the window's end, not at it.
+    #[test]
+    fn a_failure_leaves_the_window_exactly_at_its_end() {
+        let edge = T + LOCKOUT_WINDOW_SECS;
+        let guard = failed(LOCKOUT_FAILURES - 1, T);
+        assert_eq!(guard.would_refuse(edge - 1), None);
+        assert_eq!(guard.recent_failures(edge - 1), LOCKOUT_FAILURES - 1);
+        assert_eq!(guard.recent_failures(edge), 0);
+        let ages = guard.export(edge - 1).failure_ages;
+        assert_eq!(ages.iter().flatten().count(), LOCKOUT_FAILURES - 1);
+        assert!(
+            ages.iter()
+                .flatten()
+                .all(|&age| age == LOCKOUT_WINDOW_SECS - 1)
+        );
+        assert_eq!(guard.export(edge).failure_ages, [None; LOCKOUT_FAILURES]);
+        // A third failure one second before the edge locks; at the edge,
+        // the first two have left the window and it does not.
+        let mut inside = failed(LOCKOUT_FAILURES - 1, T);
+        let ticket = inside.begin(edge - 1).unwrap_or_else(|_| unreachable!());
+        inside.fail(ticket, edge - 1);
+        assert_eq!(inside.locked_for(edge - 1), Some(LOCKOUT_SECS));
+        let mut outside = failed(LOCKOUT_FAILURES - 1, T);
+        let ticket = outside.begin(edge).unwrap_or_else(|_| unreachable!());
+        outside.fail(ticket, edge);
+        assert_eq!(outside.locked_for(edge), None);
+    }
+
+    /// A restored guard with no lockout left is not locked, whatever the
+    /// clock does after (a clock set back must not conjure a lockout).
+    #[test]
+    fn restoring_no_lockout_locks_nothing() {
+        let restored = PinGuard::restore(&PinGuardState::default(), T);
+        assert_eq!(restored, PinGuard::new());
+        assert_eq!(restored.locked_for(T - 1), None);
+        let restored = PinGuard::restore(
+            &PinGuardState {
+                lockout_remaining: 1,
+                failure_ages: [None; LOCKOUT_FAILURES],
+            },
+            T,
+        );
+        assert_eq!(restored.locked_for(T), Some(1));
+        assert_eq!(restored.locked_for(T + 1), None);
+    }
+}

@@ -414,3 +414,53 @@ impl<const N: usize> TrustView for TrustStore<N> {
             .any(|b| matches!(b, Block::Key(k) if k == key))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pairing::PairingMethod;
+
+    fn key(b: u8) -> StaticPublicKey {
+        *StaticSecret::from_bytes(SecretBytes::new([b; 32])).public_key()
+    }
+
+    fn record(id: u8, k: u8) -> PeerRecord {
+        PeerRecord {
+            id: DeviceId::from_bytes([id; 16]),
+            name: DeviceName::new("Peer").unwrap_or_else(|_| unreachable!()),
+            key: TrustedKey::new(key(k)),
+            method: PairingMethod::Qr,
+            paired_at: 1,
+            pending_key: None,
+            reverify_requested: false,
+        }
+    }
+
+    /// An authentic image that holds two records for one id, or for one
+    /// key, is refused as malformed: `add` could never have written it, so
+    /// it is not a state to trust (each case alone, so neither check hides
+    /// behind the other).
+    #[test]
+    fn an_image_with_two_records_for_one_id_or_one_key_is_refused() {
+        let image_key = ImageKey::derive(&StaticSecret::from_bytes(SecretBytes::new([9; 32])));
+        let cases = [
+            ((1, 1), (2, 2), None),
+            ((1, 1), (1, 2), Some(Error::Malformed)),
+            ((1, 1), (2, 1), Some(Error::Malformed)),
+        ];
+        for (a, b, refused) in cases {
+            let mut store = TrustStore::<4>::new();
+            for (id, k) in [a, b] {
+                if store.peers.push(record(id, k)).is_err() {
+                    unreachable!();
+                }
+            }
+            let mut image = [0u8; 1024];
+            let n = store
+                .to_image(&image_key, 7, &mut image)
+                .unwrap_or_else(|_| unreachable!());
+            let read = TrustStore::<4>::from_image(image.get(..n).unwrap_or(&[]), &image_key);
+            assert_eq!(read.err(), refused, "{a:?} {b:?}");
+        }
+    }
+}

@@ -258,4 +258,22 @@ mod tests {
             Err(Error::NameControlCharacter)
         );
     }
+
+    /// `contains` and `union` are the set operations they name, on every
+    /// pair of flag bytes (decoded or not).
+    #[test]
+    fn flags_contain_and_unite_as_sets() {
+        for a in 0..=u8::MAX {
+            for b in 0..=u8::MAX {
+                let (x, y) = (PayloadFlags(a), PayloadFlags(b));
+                assert_eq!(x.contains(y), a & b == b, "{a:#04x} {b:#04x}");
+                assert_eq!(x.union(y).bits(), a | b, "{a:#04x} {b:#04x}");
+            }
+        }
+        let headless = PayloadFlags::HEADLESS;
+        assert!(headless.contains(headless));
+        assert!(headless.contains(PayloadFlags::empty()));
+        assert!(!PayloadFlags::empty().contains(headless));
+        assert_eq!(PayloadFlags::empty().union(headless), headless);
+    }
 }

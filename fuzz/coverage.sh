@@ -5,6 +5,10 @@
 #
 #   cd fuzz && ./coverage.sh 600                   # every target, 10 minutes each
 #   cd fuzz && ./coverage.sh 60 pin_calls noise_xx # some targets, a minute each
+#   cd fuzz && JOBS=2 ./coverage.sh 600 ...        # two targets at a time
+#
+# JOBS (default 1) targets run side by side, each on one core (libFuzzer is
+# single-threaded); give each its own core, or the executions per target fall.
 #
 # Prints one line per target: executions and libFuzzer's coverage counter of
 # the run, then the lines of the target's own files reached (covered/total
@@ -62,25 +66,45 @@ fi
 
 llvm_bin="$(rustc +nightly --print sysroot)/lib/rustlib/x86_64-unknown-linux-gnu/bin"
 root=$(cd .. && pwd)
-for t in "${targets[@]}"; do
-  if [[ -z ${files[$t]:-} ]]; then
-    echo "$t: no files listed in coverage.sh" >&2
-    exit 1
-  fi
+measure() {
+  local t=$1
   mkdir -p "corpus/$t" "coverage/$t"
   cargo +nightly fuzz run "$t" "corpus/$t" "seeds/$t" -- \
-    -max_total_time="$seconds" -print_final_stats=1 >"coverage/$t/run.txt" 2>&1
+    -max_total_time="$seconds" -print_final_stats=1 >"coverage/$t/run.txt" 2>&1 ||
+    echo "$t: THE RUN STOPPED EARLY (a crash?): see fuzz/coverage/$t/run.txt and fuzz/artifacts/$t"
+  local execs cov
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "coverage/$t/run.txt" | grep -o '[0-9]*$')
   cov=$(grep -o 'cov: [0-9]*' "coverage/$t/run.txt" | tail -1 | grep -o '[0-9]*$')
   cargo +nightly fuzz coverage "$t" "corpus/$t" >"coverage/$t/build.txt" 2>&1
-  paths=()
+  local paths=() f
   for f in ${files[$t]}; do paths+=("$root/$f"); done
   "$llvm_bin/llvm-cov" report \
     "target/x86_64-unknown-linux-gnu/coverage/x86_64-unknown-linux-gnu/release/$t" \
     -instr-profile="coverage/$t/coverage.profdata" "${paths[@]}" >"coverage/$t/report.txt"
   # Columns of llvm-cov report: name, regions, missed, cover, functions,
   # missed, executed, lines, missed, cover, ...
+  local per_file total
   per_file=$(awk -v root="$root/" '$1 ~ /\.rs$/ { sub(root, "", $1); printf "%s %d/%d; ", $1, $8 - $9, $8 }' "coverage/$t/report.txt")
   total=$(awk '$1 == "TOTAL" { printf "%d/%d lines (%s)", $8 - $9, $8, $10 }' "coverage/$t/report.txt")
   echo "$t: ${seconds}s, ${execs:-?} execs, cov ${cov:-?}; $total; ${per_file}"
+}
+
+for t in "${targets[@]}"; do
+  if [[ -z ${files[$t]:-} ]]; then
+    echo "$t: no files listed in coverage.sh" >&2
+    exit 1
+  fi
 done
+# Build once, before the runs start side by side.
+cargo +nightly fuzz build >/dev/null 2>&1
+jobs=${JOBS:-1}
+running=0
+for t in "${targets[@]}"; do
+  if ((running >= jobs)); then
+    wait -n || true
+    running=$((running - 1))
+  fi
+  measure "$t" &
+  running=$((running + 1))
+done
+wait

@@ -147,4 +147,33 @@ pub mod testing;
 pub mod trust;
 pub mod wire;
 
+/// The unit tests' allocator: it lets a test see a heap block as it stood
+/// when freed, to show that a secret's `Drop` wiped it (`freed_on_drop`).
+/// Not under Miri, which would rightly refuse its reading of padding.
+#[cfg(all(test, not(miri)))]
+#[global_allocator]
+static FREED_SCANNER: honeylink_probe::ScanningAlloc = honeylink_probe::ScanningAlloc;
+
+/// Boxes `value`, drops it, and returns the box's memory as it stood when
+/// it was freed: what a `Drop` that forgot to wipe would leave behind.
+#[cfg(all(test, not(miri)))]
+fn freed_on_drop<T>(value: T) -> honeylink_probe::FreedBlock {
+    extern crate std;
+    let boxed = std::boxed::Box::new(value);
+    let ((), block) = honeylink_probe::last_freed(|| drop(boxed));
+    block.expect("the box was freed while scanning")
+}
+
+#[cfg(all(test, not(miri)))]
+mod freed_memory_tests {
+    /// The control: a block freed without wiping shows its bytes, so a
+    /// wiped one's missing bytes mean something.
+    #[test]
+    fn the_scanner_sees_what_an_unwiped_drop_leaves() {
+        let block = super::freed_on_drop([0xabu8; 48]);
+        assert_eq!(block.bytes(), &[0xab; 48]);
+        assert!(block.contains(&[0xab; 32]));
+    }
+}
+
 pub use error::{Error, Result};

@@ -1,5 +1,5 @@
 //! Test-only measuring tools for `honeylink-core`, kept out of the core
-//! because both need `unsafe` (which the core forbids):
+//! because they need `unsafe` (which the core forbids):
 //!
 //! - [`CountingAlloc`], a global allocator over [`std::alloc::System`] that
 //!   counts, per thread, the heap calls made inside [`count_heap`]. A test
@@ -8,6 +8,11 @@
 //! - [`peak_stack`], which runs a closure on a fresh thread whose unused
 //!   stack has been painted with a pattern, and reports how deep the closure
 //!   wrote: the peak stack it needs, to the word.
+//! - [`ScanningAlloc`] and [`last_freed`]: a global allocator that, inside
+//!   [`last_freed`], copies each heap block the closure frees as it stood
+//!   at `dealloc`, so a test can show that a value's `Drop` wiped its
+//!   secret before the memory went back (a `Drop` that forgot to would
+//!   leave the secret's bytes in the copy).
 //!
 //! Never a dependency of anything but tests and measuring programs.
 
@@ -65,6 +70,107 @@ unsafe impl GlobalAlloc for CountingAlloc {
         // SAFETY: forwarded unchanged.
         unsafe { System.dealloc(ptr, layout) }
     }
+}
+
+/// The largest heap block [`last_freed`] copies.
+pub const FREED_MAX: usize = 512;
+
+thread_local! {
+    /// Whether this thread is inside `last_freed`, and the last block it
+    /// freed there (bytes and length).
+    static SCANNING: Cell<bool> = const { Cell::new(false) };
+    static FREED: Cell<[u8; FREED_MAX]> = const { Cell::new([0; FREED_MAX]) };
+    static FREED_LEN: Cell<Option<usize>> = const { Cell::new(None) };
+}
+
+/// A global allocator that forwards to [`System`] and, on the calling
+/// thread inside [`last_freed`] only, copies each block of at most
+/// [`FREED_MAX`] bytes just before it is freed. Never run under Miri: the
+/// copy reads a value's padding bytes too, which hold no defined value.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ScanningAlloc;
+
+// SAFETY: every method forwards to `System` with the caller's arguments
+// unchanged, so `System`'s guarantees are this allocator's. Before
+// forwarding `dealloc`, the block is still allocated and `layout.size()`
+// bytes long, so reading that many bytes from `ptr` stays inside it; the
+// copy goes to const-initialised thread-locals without destructors, which
+// neither allocate nor unwind.
+#[allow(unsafe_code)]
+unsafe impl GlobalAlloc for ScanningAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded unchanged.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded unchanged.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: forwarded unchanged.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        let scanning = SCANNING.try_with(Cell::get).unwrap_or(false);
+        if scanning && layout.size() <= FREED_MAX {
+            let mut copy = [0u8; FREED_MAX];
+            for (i, slot) in copy.iter_mut().take(layout.size()).enumerate() {
+                // SAFETY: `i < layout.size()`, inside the live block (see
+                // above); a volatile read, so it is not optimised away.
+                *slot = unsafe { ptr.add(i).read_volatile() };
+            }
+            let _ = FREED.try_with(|c| c.set(copy));
+            let _ = FREED_LEN.try_with(|c| c.set(Some(layout.size())));
+        }
+        // SAFETY: forwarded unchanged.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+/// A heap block as it stood when it was freed.
+#[derive(Clone, Copy)]
+pub struct FreedBlock {
+    bytes: [u8; FREED_MAX],
+    len: usize,
+}
+
+impl FreedBlock {
+    /// The block's bytes.
+    #[must_use]
+    pub fn bytes(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or(&self.bytes)
+    }
+
+    /// Whether `needle` occurs anywhere in the block.
+    #[must_use]
+    pub fn contains(&self, needle: &[u8]) -> bool {
+        !needle.is_empty() && self.bytes().windows(needle.len()).any(|w| w == needle)
+    }
+}
+
+impl std::fmt::Debug for FreedBlock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "FreedBlock({} bytes)", self.len)
+    }
+}
+
+/// Runs `f` and returns the last heap block of at most [`FREED_MAX`] bytes
+/// it freed on this thread, as it stood at `dealloc`. Sees blocks only if
+/// [`ScanningAlloc`] is the global allocator (`None` otherwise), so a test
+/// must also check that a block it knows to be freed is seen (a control).
+pub fn last_freed<R>(f: impl FnOnce() -> R) -> (R, Option<FreedBlock>) {
+    FREED_LEN.with(|c| c.set(None));
+    SCANNING.with(|c| c.set(true));
+    let result = f();
+    SCANNING.with(|c| c.set(false));
+    let block = FREED_LEN.with(Cell::get).map(|len| FreedBlock {
+        bytes: FREED.with(Cell::get),
+        len,
+    });
+    (result, block)
 }
 
 /// Heap use measured by [`count_heap`].

@@ -63,3 +63,15 @@ impl<const N: usize> ConstantTimeEq for SecretBytes<N> {
         self.0.ct_eq(&other.0)
     }
 }
+
+#[cfg(all(test, not(miri)))]
+mod tests {
+    use super::SecretBytes;
+
+    /// Dropping wipes the bytes before the memory is given back.
+    #[test]
+    fn drop_wipes_the_bytes() {
+        let block = crate::freed_on_drop(SecretBytes::new([0xab; 32]));
+        assert_eq!(block.bytes(), &[0; 32]);
+    }
+}

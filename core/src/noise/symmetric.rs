@@ -157,3 +157,17 @@ impl Drop for SymmetricState {
         self.h.zeroize();
     }
 }
+
+#[cfg(all(test, not(miri)))]
+mod tests {
+    use super::SymmetricState;
+
+    /// Dropping wipes the handshake hash and the chaining key (a new state
+    /// holds the protocol name in both).
+    #[test]
+    fn drop_wipes_the_hash_and_the_chaining_key() {
+        const NAME: &[u8] = b"Noise_XX_25519_ChaChaPoly_SHA512";
+        let block = crate::freed_on_drop(SymmetricState::new(NAME));
+        assert!(!block.contains(NAME), "the hash or chaining key survived");
+    }
+}

@@ -983,6 +983,35 @@ impl fmt::Debug for Confirming {
     }
 }
 
+#[cfg(all(test, not(miri)))]
+mod drop_tests {
+    use curve25519_dalek::Scalar;
+    use curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT;
+    use curve25519_dalek::ristretto::RistrettoPoint;
+    use curve25519_dalek::traits::Identity;
+
+    use super::{EphemeralScalar, Generator};
+
+    /// Dropping the secret scalar wipes it.
+    #[test]
+    fn drop_wipes_the_scalar() {
+        // Below the group order, so stored as these very bytes.
+        let block = crate::freed_on_drop(EphemeralScalar(Scalar::from_bytes_mod_order([7; 32])));
+        assert!(!block.contains(&[7; 32]), "the scalar survived");
+    }
+
+    /// Dropping the generator resets it to the identity: its memory then
+    /// reads as a dropped identity's does, whatever the point was.
+    #[test]
+    fn drop_resets_the_generator() {
+        let wiped = crate::freed_on_drop(Generator(RISTRETTO_BASEPOINT_POINT));
+        let identity = crate::freed_on_drop(Generator(RistrettoPoint::identity()));
+        assert_eq!(wiped.bytes(), identity.bytes());
+        let kept = crate::freed_on_drop(RISTRETTO_BASEPOINT_POINT);
+        assert_ne!(kept.bytes(), identity.bytes(), "the control");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -448,4 +448,15 @@ mod tests {
         p.device_id = DeviceId::from_bytes([0x12; 16]);
         assert_ne!(p.binding(), base);
     }
+
+    /// The wire form's copy of the one-time secret is wiped when it drops.
+    #[cfg(not(miri))]
+    #[test]
+    fn dropping_the_wire_form_wipes_its_secret() {
+        let payload = payload(None);
+        let secret = *payload.secret.expose_secret();
+        let block = crate::freed_on_drop(payload.wire());
+        assert!(!block.contains(&secret), "the secret survived");
+        assert_eq!(block.bytes().len(), size_of::<Wire<'_>>());
+    }
 }

@@ -9,6 +9,9 @@
 #
 # JOBS (default 1) targets run side by side, each on one core (libFuzzer is
 # single-threaded); give each its own core, or the executions per target fall.
+# The coverage builds and reports come after every run has ended, one target
+# at a time. Exits non-zero if a run stopped early (a crash: its input is in
+# artifacts/<target>) or a measurement failed.
 #
 # Prints one line per target: executions and libFuzzer's coverage counter of
 # the run, then the lines of the target's own files reached (covered/total
@@ -66,27 +69,43 @@ fi
 
 llvm_bin="$(rustc +nightly --print sysroot)/lib/rustlib/x86_64-unknown-linux-gnu/bin"
 root=$(cd .. && pwd)
-measure() {
+# Phase 1: fuzz. Phase 2: measure, one target at a time (an instrumented
+# build uses every core, and must not slow a run still being timed).
+fuzz_one() {
   local t=$1
   mkdir -p "corpus/$t" "coverage/$t"
-  cargo +nightly fuzz run "$t" "corpus/$t" "seeds/$t" -- \
-    -max_total_time="$seconds" -print_final_stats=1 >"coverage/$t/run.txt" 2>&1 ||
-    echo "$t: THE RUN STOPPED EARLY (a crash?): see fuzz/coverage/$t/run.txt and fuzz/artifacts/$t"
-  local execs cov
-  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "coverage/$t/run.txt" | grep -o '[0-9]*$')
-  cov=$(grep -o 'cov: [0-9]*' "coverage/$t/run.txt" | tail -1 | grep -o '[0-9]*$')
-  cargo +nightly fuzz coverage "$t" "corpus/$t" >"coverage/$t/build.txt" 2>&1
-  local paths=() f
+  rm -f "coverage/$t/STOPPED_EARLY"
+  if ! cargo +nightly fuzz run "$t" "corpus/$t" "seeds/$t" -- \
+    -max_total_time="$seconds" -print_final_stats=1 >"coverage/$t/run.txt" 2>&1; then
+    touch "coverage/$t/STOPPED_EARLY"
+    echo "$t: THE RUN STOPPED EARLY (a crash?): see fuzz/coverage/$t/run.txt and fuzz/artifacts/$t" >&2
+    return 1
+  fi
+}
+
+measure() {
+  local t=$1 execs cov per_file total f
+  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "coverage/$t/run.txt" | grep -o '[0-9]*$' || true)
+  cov=$(grep -o 'cov: [0-9]*' "coverage/$t/run.txt" | tail -1 | grep -o '[0-9]*$' || true)
+  cargo +nightly fuzz coverage "$t" "corpus/$t" >"coverage/$t/build.txt" 2>&1 || {
+    echo "$t: COVERAGE BUILD FAILED: see fuzz/coverage/$t/build.txt" >&2
+    return 1
+  }
+  local paths=()
   for f in ${files[$t]}; do paths+=("$root/$f"); done
   "$llvm_bin/llvm-cov" report \
     "target/x86_64-unknown-linux-gnu/coverage/x86_64-unknown-linux-gnu/release/$t" \
-    -instr-profile="coverage/$t/coverage.profdata" "${paths[@]}" >"coverage/$t/report.txt"
+    -instr-profile="coverage/$t/coverage.profdata" "${paths[@]}" >"coverage/$t/report.txt" || {
+    echo "$t: LLVM-COV FAILED" >&2
+    return 1
+  }
   # Columns of llvm-cov report: name, regions, missed, cover, functions,
   # missed, executed, lines, missed, cover, ...
-  local per_file total
   per_file=$(awk -v root="$root/" '$1 ~ /\.rs$/ { sub(root, "", $1); printf "%s %d/%d; ", $1, $8 - $9, $8 }' "coverage/$t/report.txt")
   total=$(awk '$1 == "TOTAL" { printf "%d/%d lines (%s)", $8 - $9, $8, $10 }' "coverage/$t/report.txt")
-  echo "$t: ${seconds}s, ${execs:-?} execs, cov ${cov:-?}; $total; ${per_file}"
+  local stopped=""
+  [[ -e coverage/$t/STOPPED_EARLY ]] && stopped=" STOPPED EARLY;"
+  echo "$t: ${seconds}s,${stopped} ${execs:-?} execs, cov ${cov:-?}; $total; ${per_file}"
 }
 
 for t in "${targets[@]}"; do
@@ -95,16 +114,36 @@ for t in "${targets[@]}"; do
     exit 1
   fi
 done
-# Build once, before the runs start side by side.
-cargo +nightly fuzz build >/dev/null 2>&1
 jobs=${JOBS:-1}
-running=0
+if ! [[ $jobs =~ ^[1-9][0-9]*$ ]]; then
+  echo "JOBS must be a positive whole number, not '$jobs'" >&2
+  exit 1
+fi
+# Stop every run on Ctrl-C (background jobs ignore SIGINT by themselves).
+trap 'trap - INT TERM; kill 0' INT TERM
+# Build once, before the runs start side by side.
+mkdir -p coverage
+cargo +nightly fuzz build >coverage/build.txt 2>&1 || {
+  echo "the fuzz build failed: see fuzz/coverage/build.txt" >&2
+  exit 1
+}
+failed=0
+pids=()
 for t in "${targets[@]}"; do
-  if ((running >= jobs)); then
-    wait -n || true
-    running=$((running - 1))
+  if ((${#pids[@]} >= jobs)); then
+    wait "${pids[0]}" || failed=$((failed + 1))
+    pids=("${pids[@]:1}")
   fi
-  measure "$t" &
-  running=$((running + 1))
+  fuzz_one "$t" &
+  pids+=("$!")
 done
-wait
+for pid in "${pids[@]}"; do
+  wait "$pid" || failed=$((failed + 1))
+done
+for t in "${targets[@]}"; do
+  measure "$t" || failed=$((failed + 1))
+done
+if ((failed > 0)); then
+  echo "$failed run(s) or measurement(s) failed: see the messages above" >&2
+  exit 1
+fi

@@ -147,24 +147,34 @@ pub mod testing;
 pub mod trust;
 pub mod wire;
 
+pub use error::{Error, Result};
+
 /// The unit tests' allocator: it lets a test see a heap block as it stood
 /// when freed, to show that a secret's `Drop` wiped it (`freed_on_drop`).
 /// Not under Miri, which would rightly refuse its reading of padding.
-#[cfg(all(test, not(miri)))]
+#[cfg(test)]
+#[cfg(not(miri))]
 #[global_allocator]
 static FREED_SCANNER: honeylink_probe::ScanningAlloc = honeylink_probe::ScanningAlloc;
 
 /// Boxes `value`, drops it, and returns the box's memory as it stood when
 /// it was freed: what a `Drop` that forgot to wipe would leave behind.
-#[cfg(all(test, not(miri)))]
+/// Checks that the block seen is the box itself, not one the value freed
+/// inside its own drop.
+#[cfg(test)]
+#[cfg(not(miri))]
 fn freed_on_drop<T>(value: T) -> honeylink_probe::FreedBlock {
     extern crate std;
-    let boxed = std::boxed::Box::new(value);
+    // `black_box`: an optimised build could otherwise elide the allocation.
+    let boxed = core::hint::black_box(std::boxed::Box::new(value));
     let ((), block) = honeylink_probe::last_freed(|| drop(boxed));
-    block.expect("the box was freed while scanning")
+    let block = block.expect("the box was freed while scanning");
+    assert_eq!(block.bytes().len(), size_of::<T>(), "not the box's block");
+    block
 }
 
-#[cfg(all(test, not(miri)))]
+#[cfg(test)]
+#[cfg(not(miri))]
 mod freed_memory_tests {
     /// The control: a block freed without wiping shows its bytes, so a
     /// wiped one's missing bytes mean something.
@@ -175,5 +185,3 @@ mod freed_memory_tests {
         assert!(block.contains(&[0xab; 32]));
     }
 }
-
-pub use error::{Error, Result};

@@ -595,12 +595,32 @@ fn the_stream_state_digest_and_counters_see_every_record() {
     assert_ne!(a.hazmat_state_digest(), b.hazmat_state_digest());
 }
 
-/// The documented defaults: 65,536 records per key in both modes.
+/// The documented defaults: 65,536 records per key in both modes, and they
+/// are what a session without a type parameter uses; records of at most
+/// 65,535 bytes (Noise's limit), with a 16-byte tag and, in datagram mode,
+/// an 8-byte counter.
 #[test]
-fn the_default_rekey_intervals_are_as_documented() {
-    use honeylink_core::session::{DEFAULT_EPOCH_LEN, STREAM_REKEY_INTERVAL};
+fn the_documented_defaults_are_the_defaults() {
+    use honeylink_core::session::{
+        DATAGRAM_OVERHEAD, DEFAULT_EPOCH_LEN, MAX_RECORD_LEN, STREAM_OVERHEAD,
+        STREAM_REKEY_INTERVAL,
+    };
+    // Compiles only if the default parameters are these values.
+    fn stream_default(s: StreamSession) -> StreamSession<65_536> {
+        s
+    }
+    fn datagram_default(s: DatagramSession) -> DatagramSession<65_536> {
+        s
+    }
     assert_eq!(STREAM_REKEY_INTERVAL, 65_536);
     assert_eq!(DEFAULT_EPOCH_LEN, 65_536);
+    assert_eq!(
+        (MAX_RECORD_LEN, STREAM_OVERHEAD, DATAGRAM_OVERHEAD),
+        (65_535, 16, 24)
+    );
+    let (a, b) = common::xx_outcomes(24);
+    let _ = stream_default(StreamSession::new(a));
+    let _ = datagram_default(DatagramSession::new(b));
 }
 
 /// The testing view of a cipher state's key is its key, and follows a

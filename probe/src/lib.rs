@@ -85,17 +85,47 @@ thread_local! {
 
 /// A global allocator that forwards to [`System`] and, on the calling
 /// thread inside [`last_freed`] only, copies each block of at most
-/// [`FREED_MAX`] bytes just before it is freed. Never run under Miri: the
-/// copy reads a value's padding bytes too, which hold no defined value.
+/// [`FREED_MAX`] bytes just before it is freed.
+///
+/// The copy reads every byte of the block, a value's padding included, and
+/// padding holds no defined value: reading it as `u8` is undefined
+/// behaviour in Rust's abstract machine, not only something Miri reports.
+/// This is accepted knowingly, in a test-only tool, for what it buys (a test
+/// that a secret's `Drop` wiped it): the reads are volatile byte loads from
+/// memory the allocator owns, which compiled code performs as written, and
+/// the core installs this allocator only outside Miri.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct ScanningAlloc;
+
+/// Copies the block at `ptr` into the thread's slot. Out of line, so
+/// `dealloc`'s own frame stays small on the common path.
+///
+/// # Safety
+/// `ptr` must point to a live allocation of at least `len` bytes, and
+/// `len <= FREED_MAX`.
+#[cold]
+#[inline(never)]
+#[allow(unsafe_code)]
+unsafe fn copy_freed(ptr: *const u8, len: usize) {
+    let mut copy = [0u8; FREED_MAX];
+    for (i, slot) in copy.iter_mut().take(len).enumerate() {
+        // SAFETY: `i < len`, inside the live block the caller vouches for.
+        // Padding bytes read here have no defined value (see
+        // `ScanningAlloc`).
+        *slot = unsafe { ptr.add(i).read_volatile() };
+    }
+    let _ = FREED.try_with(|c| c.set(copy));
+    let _ = FREED_LEN.try_with(|c| c.set(Some(len)));
+}
 
 // SAFETY: every method forwards to `System` with the caller's arguments
 // unchanged, so `System`'s guarantees are this allocator's. Before
 // forwarding `dealloc`, the block is still allocated and `layout.size()`
-// bytes long, so reading that many bytes from `ptr` stays inside it; the
-// copy goes to const-initialised thread-locals without destructors, which
-// neither allocate nor unwind.
+// bytes long, so `copy_freed` reads inside it. The thread-locals are
+// const-initialised and have no destructors: on Linux their access neither
+// allocates nor fails, even during thread teardown; where thread-locals are
+// key-based, a first access may allocate, which cannot recurse (`alloc`
+// touches none) and `try_with` keeps every access from panicking.
 #[allow(unsafe_code)]
 unsafe impl GlobalAlloc for ScanningAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
@@ -116,14 +146,9 @@ unsafe impl GlobalAlloc for ScanningAlloc {
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         let scanning = SCANNING.try_with(Cell::get).unwrap_or(false);
         if scanning && layout.size() <= FREED_MAX {
-            let mut copy = [0u8; FREED_MAX];
-            for (i, slot) in copy.iter_mut().take(layout.size()).enumerate() {
-                // SAFETY: `i < layout.size()`, inside the live block (see
-                // above); a volatile read, so it is not optimised away.
-                *slot = unsafe { ptr.add(i).read_volatile() };
-            }
-            let _ = FREED.try_with(|c| c.set(copy));
-            let _ = FREED_LEN.try_with(|c| c.set(Some(layout.size())));
+            // SAFETY: the block is live and `layout.size()` bytes long
+            // until it is forwarded below; the size was just checked.
+            unsafe { copy_freed(ptr, layout.size()) };
         }
         // SAFETY: forwarded unchanged.
         unsafe { System.dealloc(ptr, layout) }
@@ -162,10 +187,18 @@ impl std::fmt::Debug for FreedBlock {
 /// [`ScanningAlloc`] is the global allocator (`None` otherwise), so a test
 /// must also check that a block it knows to be freed is seen (a control).
 pub fn last_freed<R>(f: impl FnOnce() -> R) -> (R, Option<FreedBlock>) {
+    /// Stops the scanning when dropped, so a panicking `f` leaves none on.
+    struct StopScanning;
+    impl Drop for StopScanning {
+        fn drop(&mut self) {
+            let _ = SCANNING.try_with(|c| c.set(false));
+        }
+    }
     FREED_LEN.with(|c| c.set(None));
     SCANNING.with(|c| c.set(true));
+    let stop = StopScanning;
     let result = f();
-    SCANNING.with(|c| c.set(false));
+    drop(stop);
     let block = FREED_LEN.with(Cell::get).map(|len| FreedBlock {
         bytes: FREED.with(Cell::get),
         len,

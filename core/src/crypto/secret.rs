@@ -64,7 +64,8 @@ impl<const N: usize> ConstantTimeEq for SecretBytes<N> {
     }
 }
 
-#[cfg(all(test, not(miri)))]
+#[cfg(test)]
+#[cfg(not(miri))]
 mod tests {
     use super::SecretBytes;
 

@@ -158,7 +158,8 @@ impl Drop for SymmetricState {
     }
 }
 
-#[cfg(all(test, not(miri)))]
+#[cfg(test)]
+#[cfg(not(miri))]
 mod tests {
     use super::SymmetricState;
 

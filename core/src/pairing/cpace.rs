@@ -983,7 +983,8 @@ impl fmt::Debug for Confirming {
     }
 }
 
-#[cfg(all(test, not(miri)))]
+#[cfg(test)]
+#[cfg(not(miri))]
 mod drop_tests {
     use curve25519_dalek::Scalar;
     use curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT;

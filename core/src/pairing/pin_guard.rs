@@ -19,10 +19,12 @@ pub const LOCKOUT_SECS: u64 = 300;
 /// release its confirmation tag, the first answer that lets the peer test a
 /// PIN guess, and counts as a failure from then on; only a verified
 /// initiator confirmation tag retracts it ([`PinGuard::succeed`]). So
-/// timeouts, and runs an attacker abandons after learning from the
-/// responder's tag whether its one guess was right, all count, with no timer
-/// or drop hook needed; malformed messages and runs that end before the tag
-/// cost nothing. A run in progress counts in [`PinGuard::export`] too; **the
+/// timeouts between the responder's tag and the initiator's, and runs an
+/// attacker abandons after learning from the responder's tag whether its one
+/// guess was right, all count, with no timer or drop hook needed; malformed
+/// messages and runs that end before the tag cost nothing (no guess could be
+/// tested), and nothing after the initiator's tag verified counts (the PIN
+/// was proven). A run in progress counts in [`PinGuard::export`] too; **the
 /// host must persist the exported state before it sends the responder's
 /// share and tag** (the first message after `begin`;
 /// [`super::PinResponder::guard_state`] exports it while the responder holds

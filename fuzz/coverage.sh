@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs each fuzz target for a bounded time from its seeds (keeping its corpus
 # in corpus/<target>), then measures which lines of the code it exists to
-# test that corpus reaches, with `cargo fuzz coverage` and `llvm-cov report`.
+# test that corpus and the seeds reach, with `cargo fuzz coverage` and `llvm-cov report`.
 #
 #   cd fuzz && ./coverage.sh 600                   # every target, 10 minutes each
 #   cd fuzz && ./coverage.sh 60 pin_calls noise_xx # some targets, a minute each
@@ -87,7 +87,9 @@ measure() {
   local t=$1 execs cov per_file total f
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "coverage/$t/run.txt" | grep -o '[0-9]*$' || true)
   cov=$(grep -o 'cov: [0-9]*' "coverage/$t/run.txt" | tail -1 | grep -o '[0-9]*$' || true)
-  cargo +nightly fuzz coverage "$t" "corpus/$t" >"coverage/$t/build.txt" 2>&1 || {
+  # The seeds too: libFuzzer writes only new inputs to the first directory,
+  # so the corpus alone misses what only the seeds reach.
+  cargo +nightly fuzz coverage "$t" "corpus/$t" "seeds/$t" >"coverage/$t/build.txt" 2>&1 || {
     echo "$t: COVERAGE BUILD FAILED: see fuzz/coverage/$t/build.txt" >&2
     return 1
   }

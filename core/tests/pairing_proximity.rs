@@ -21,7 +21,7 @@ use honeylink_core::pairing::payload::{
 };
 use honeylink_core::pairing::{
     MAX_PAIRING_MESSAGE_LEN, MAX_RUNS_PER_PAYLOAD, PairingMethod, ProximityInitiator,
-    ProximityResponder, RUN_TIMEOUT_SECS, ndef,
+    ProximityResponder, RUN_TIMEOUT_SECS, RunId, ndef,
 };
 use honeylink_core::testing::SeededRng;
 use honeylink_core::wire::PayloadFlags;
@@ -128,7 +128,41 @@ fn qr_pairing_end_to_end_and_sizes() {
     );
 }
 
-/// Runs a whole pairing against `creator`; returns the first error.
+/// `who`, named `name`, reads `payload` and starts a run by `method` with no
+/// clock of its own: its run and message 1.
+fn scan<'a>(
+    who: &'a DeviceIdentity,
+    name: &str,
+    method: PairingMethod,
+    payload: &PairingPayload,
+    rng: &mut SeededRng,
+) -> Result<(ProximityInitiator<'a>, Vec<u8>), Error> {
+    let mut wire = [0u8; MAX_PAIRING_MESSAGE_LEN];
+    let (scanner, n, _) =
+        ProximityInitiator::start(local(who, name), method, payload, None, &mut wire, rng)?;
+    Ok((scanner, wire[..n].to_vec()))
+}
+
+/// The scanner's run against `creator` up to message 3, with message 1
+/// answered at `now`: the creator's run and message 3, not yet delivered.
+fn up_to_message3(
+    d: &Devices,
+    creator: &mut ProximityResponder<'_>,
+    payload: &PairingPayload,
+    method: PairingMethod,
+    now: u64,
+    rng: &mut SeededRng,
+) -> Result<(RunId, Vec<u8>), Error> {
+    let mut wire = [0u8; MAX_PAIRING_MESSAGE_LEN];
+    let (mut scanner, message1) = scan(&d.scanner, "Phone", method, payload, rng)?;
+    let (n, run) = creator.handle_message1(now, &message1, &mut wire, rng)?;
+    let message2 = wire[..n].to_vec();
+    let (n, _, _) = scanner.handle_message2(&message2, &mut wire)?;
+    Ok((run, wire[..n].to_vec()))
+}
+
+/// Runs a whole pairing against `creator` (message 3 a second after
+/// message 1); returns the first error.
 fn pair_once(
     d: &Devices,
     creator: &mut ProximityResponder<'_>,
@@ -137,20 +171,7 @@ fn pair_once(
     now: u64,
     rng: &mut SeededRng,
 ) -> Result<(), Error> {
-    let mut wire = [0u8; 512];
-    let (mut scanner, n, _) = ProximityInitiator::start(
-        local(&d.scanner, "Phone"),
-        method,
-        payload,
-        None,
-        &mut wire,
-        rng,
-    )?;
-    let message1 = wire[..n].to_vec();
-    let (n, run) = creator.handle_message1(now, &message1, &mut wire, rng)?;
-    let message2 = wire[..n].to_vec();
-    let (n, _, _) = scanner.handle_message2(&message2, &mut wire)?;
-    let message3 = wire[..n].to_vec();
+    let (run, message3) = up_to_message3(d, creator, payload, method, now, rng)?;
     creator.handle_message3(now + 1, run, &message3)?;
     Ok(())
 }
@@ -308,17 +329,9 @@ fn a_swapped_key_in_the_payload_is_refused_before_message_3() {
     let payload = scanned(&creator);
     // A man in the middle who knows the code's secret (it saw the code) and
     // answers with its own static key instead of the creator's.
-    let mut wire = [0u8; 512];
-    let (mut scanner, n, _) = ProximityInitiator::start(
-        local(&d.scanner, "Phone"),
-        PairingMethod::Qr,
-        &payload,
-        None,
-        &mut wire,
-        &mut rng,
-    )
-    .unwrap();
-    let message2 = KeySwapResponder::answer(&d.stranger, &payload, &wire[..n], &mut rng);
+    let (mut scanner, message1) =
+        scan(&d.scanner, "Phone", PairingMethod::Qr, &payload, &mut rng).unwrap();
+    let message2 = KeySwapResponder::answer(&d.stranger, &payload, &message1, &mut rng);
     let mut out = [0u8; 512];
     assert_eq!(
         scanner.handle_message2(&message2, &mut out).err(),
@@ -329,16 +342,9 @@ fn a_swapped_key_in_the_payload_is_refused_before_message_3() {
         "nothing written: the scanner's static key never left"
     );
     // Control: the same responder with the creator's own key passes the check.
-    let (mut scanner, n, _) = ProximityInitiator::start(
-        local(&d.scanner, "Phone"),
-        PairingMethod::Qr,
-        &payload,
-        None,
-        &mut wire,
-        &mut rng,
-    )
-    .unwrap();
-    let message2 = KeySwapResponder::answer(&d.creator, &payload, &wire[..n], &mut rng);
+    let (mut scanner, message1) =
+        scan(&d.scanner, "Phone", PairingMethod::Qr, &payload, &mut rng).unwrap();
+    let message2 = KeySwapResponder::answer(&d.creator, &payload, &message1, &mut rng);
     assert!(scanner.handle_message2(&message2, &mut out).is_ok());
 }
 
@@ -400,20 +406,11 @@ fn a_scanner_without_the_secret_cannot_pair_and_learns_only_the_codes_key() {
     assert_eq!(guess.device_id, genuine.device_id);
     assert_eq!(guess.static_key, genuine.static_key);
     let mut wire = [0u8; 512];
-    let (_, n, _) = ProximityInitiator::start(
-        local(&d.stranger, "Evil"),
-        PairingMethod::Qr,
-        &guess,
-        None,
-        &mut wire,
-        &mut rng,
-    )
-    .unwrap();
+    let (_, message1) = scan(&d.stranger, "Evil", PairingMethod::Qr, &guess, &mut rng).unwrap();
     // Message 1 is already authenticated: its payload tag covers the
     // handshake hash, which covers the prologue, whose binding hashes the
     // whole payload with its secret. So the creator refuses it at once and
     // never sends message 2, its static key included.
-    let message1 = wire[..n].to_vec();
     assert_eq!(
         creator
             .handle_message1(T0 + 1, &message1, &mut wire, &mut rng)
@@ -491,16 +488,7 @@ fn a_stranger_holds_the_payload_no_longer_than_the_run_timeout() {
     let payload = scanned(&creator);
     // Someone with the code sends message 1 and walks away.
     let mut wire = [0u8; 512];
-    let (_, n, _) = ProximityInitiator::start(
-        local(&d.stranger, "Evil"),
-        PairingMethod::Qr,
-        &payload,
-        None,
-        &mut wire,
-        &mut rng,
-    )
-    .unwrap();
-    let message1 = wire[..n].to_vec();
+    let (_, message1) = scan(&d.stranger, "Evil", PairingMethod::Qr, &payload, &mut rng).unwrap();
     creator
         .handle_message1(T0 + 10, &message1, &mut wire, &mut rng)
         .unwrap();
@@ -531,24 +519,11 @@ fn a_stranger_holds_the_payload_no_longer_than_the_run_timeout() {
     // A message 3 after the timeout is refused and the payload stays usable.
     let mut creator = responder(&d, PairingMethod::Qr, &mut rng);
     let payload = scanned(&creator);
-    let (mut scanner, n, _) = ProximityInitiator::start(
-        local(&d.scanner, "Phone"),
-        PairingMethod::Qr,
-        &payload,
-        None,
-        &mut wire,
-        &mut rng,
-    )
-    .unwrap();
-    let message1 = wire[..n].to_vec();
-    let (n, run) = creator
-        .handle_message1(T0, &message1, &mut wire, &mut rng)
-        .unwrap();
-    let message2 = wire[..n].to_vec();
-    let (n, _, _) = scanner.handle_message2(&message2, &mut wire).unwrap();
+    let (run, message3) =
+        up_to_message3(&d, &mut creator, &payload, PairingMethod::Qr, T0, &mut rng).unwrap();
     assert_eq!(
         creator
-            .handle_message3(T0 + RUN_TIMEOUT_SECS, run, &wire[..n])
+            .handle_message3(T0 + RUN_TIMEOUT_SECS, run, &message3)
             .err(),
         Some(Error::RunTimedOut)
     );
@@ -724,31 +699,14 @@ fn a_foreign_message_3_leaves_the_run_alone_and_clocks_cannot_go_back() {
     let payload = scanned(&creator);
     let mut wire = [0u8; 512];
     // Someone who saw the code opens a run and lets it go stale...
-    let (_, n, _) = ProximityInitiator::start(
-        local(&d.stranger, "Evil"),
-        PairingMethod::Qr,
-        &payload,
-        None,
-        &mut wire,
-        &mut rng,
-    )
-    .unwrap();
-    let message1 = wire[..n].to_vec();
+    let (_, message1) = scan(&d.stranger, "Evil", PairingMethod::Qr, &payload, &mut rng).unwrap();
     let (_, their_run) = creator
         .handle_message1(T0 + 1, &message1, &mut wire, &mut rng)
         .unwrap();
     // ...the genuine scanner's run replaces it...
     let late = T0 + 1 + RUN_TIMEOUT_SECS;
-    let (mut scanner, n, _) = ProximityInitiator::start(
-        local(&d.scanner, "Phone"),
-        PairingMethod::Qr,
-        &payload,
-        None,
-        &mut wire,
-        &mut rng,
-    )
-    .unwrap();
-    let message1 = wire[..n].to_vec();
+    let (mut scanner, message1) =
+        scan(&d.scanner, "Phone", PairingMethod::Qr, &payload, &mut rng).unwrap();
     let (n, run) = creator
         .handle_message1(late, &message1, &mut wire, &mut rng)
         .unwrap();
@@ -883,16 +841,7 @@ fn a_replayed_message_1_is_refused_and_holds_nothing() {
     let payload = scanned(&creator);
     let mut wire = [0u8; 512];
     // A genuine attempt, recorded by an eavesdropper, that goes nowhere.
-    let (_, n, _) = ProximityInitiator::start(
-        local(&d.scanner, "Phone"),
-        PairingMethod::Qr,
-        &payload,
-        None,
-        &mut wire,
-        &mut rng,
-    )
-    .unwrap();
-    let recorded = wire[..n].to_vec();
+    let (_, recorded) = scan(&d.scanner, "Phone", PairingMethod::Qr, &payload, &mut rng).unwrap();
     creator
         .handle_message1(T0, &recorded, &mut wire, &mut rng)
         .unwrap();
@@ -939,16 +888,8 @@ fn a_payload_answers_at_most_max_runs() {
     let mut first = Vec::new();
     let mut live = None;
     for k in 0..MAX_RUNS_PER_PAYLOAD as u64 {
-        let (scanner, n, _) = ProximityInitiator::start(
-            local(&d.scanner, "Phone"),
-            PairingMethod::Qr,
-            &payload,
-            None,
-            &mut wire,
-            &mut rng,
-        )
-        .unwrap();
-        let message1 = wire[..n].to_vec();
+        let (scanner, message1) =
+            scan(&d.scanner, "Phone", PairingMethod::Qr, &payload, &mut rng).unwrap();
         let t = T0 + k * RUN_TIMEOUT_SECS;
         let (n, run) = creator
             .handle_message1(t, &message1, &mut wire, &mut rng)
@@ -959,16 +900,7 @@ fn a_payload_answers_at_most_max_runs() {
         live = Some((scanner, wire[..n].to_vec(), run, t));
     }
     let (mut scanner, message2, run, t) = live.unwrap();
-    let (_, n, _) = ProximityInitiator::start(
-        local(&d.scanner, "Phone"),
-        PairingMethod::Qr,
-        &payload,
-        None,
-        &mut wire,
-        &mut rng,
-    )
-    .unwrap();
-    let fresh = wire[..n].to_vec();
+    let (_, fresh) = scan(&d.scanner, "Phone", PairingMethod::Qr, &payload, &mut rng).unwrap();
     let later = t + RUN_TIMEOUT_SECS;
     assert_eq!(
         creator
@@ -997,16 +929,8 @@ fn a_too_small_buffer_keeps_the_scanners_run() {
     let mut creator = responder(&d, PairingMethod::Qr, &mut rng);
     let payload = scanned(&creator);
     let mut wire = [0u8; 512];
-    let (mut scanner, n, _) = ProximityInitiator::start(
-        local(&d.scanner, "Phone"),
-        PairingMethod::Qr,
-        &payload,
-        None,
-        &mut wire,
-        &mut rng,
-    )
-    .unwrap();
-    let message1 = wire[..n].to_vec();
+    let (mut scanner, message1) =
+        scan(&d.scanner, "Phone", PairingMethod::Qr, &payload, &mut rng).unwrap();
     let (n, run) = creator
         .handle_message1(T0, &message1, &mut wire, &mut rng)
         .unwrap();
@@ -1036,32 +960,22 @@ fn a_ticket_from_an_earlier_codes_run_cannot_end_the_next_codes_run() {
     let mut wire = [0u8; 512];
     let mut first = responder(&d, PairingMethod::Qr, &mut rng);
     let first_payload = scanned(&first);
-    let (_, n, _) = ProximityInitiator::start(
-        local(&d.stranger, "Old"),
+    let (_, message1) = scan(
+        &d.stranger,
+        "Old",
         PairingMethod::Qr,
         &first_payload,
-        None,
-        &mut wire,
         &mut rng,
     )
     .unwrap();
-    let message1 = wire[..n].to_vec();
     let (_, stale_run) = first
         .handle_message1(T0, &message1, &mut wire, &mut rng)
         .unwrap();
 
     let mut second = responder(&d, PairingMethod::Qr, &mut rng);
     let payload = scanned(&second);
-    let (mut scanner, n, _) = ProximityInitiator::start(
-        local(&d.scanner, "Phone"),
-        PairingMethod::Qr,
-        &payload,
-        None,
-        &mut wire,
-        &mut rng,
-    )
-    .unwrap();
-    let message1 = wire[..n].to_vec();
+    let (mut scanner, message1) =
+        scan(&d.scanner, "Phone", PairingMethod::Qr, &payload, &mut rng).unwrap();
     let (n, run) = second
         .handle_message1(T0 + 1, &message1, &mut wire, &mut rng)
         .unwrap();
@@ -1084,22 +998,8 @@ fn poll_timeout_drops_only_a_stale_run() {
     for stale in [false, true] {
         let mut creator = responder(&d, PairingMethod::Qr, &mut rng);
         let payload = scanned(&creator);
-        let mut wire = [0u8; 512];
-        let (mut scanner, n, _) = ProximityInitiator::start(
-            local(&d.scanner, "Phone"),
-            PairingMethod::Qr,
-            &payload,
-            None,
-            &mut wire,
-            &mut rng,
-        )
-        .unwrap();
-        let message1 = wire[..n].to_vec();
-        let (n, run) = creator
-            .handle_message1(T0, &message1, &mut wire, &mut rng)
-            .unwrap();
-        let message2 = wire[..n].to_vec();
-        let (n, _, _) = scanner.handle_message2(&message2, &mut wire).unwrap();
+        let (run, message3) =
+            up_to_message3(&d, &mut creator, &payload, PairingMethod::Qr, T0, &mut rng).unwrap();
         let now = if stale {
             T0 + RUN_TIMEOUT_SECS
         } else {
@@ -1107,7 +1007,7 @@ fn poll_timeout_drops_only_a_stale_run() {
         };
         creator.poll_timeout(now);
         assert_eq!(creator.is_busy(now), !stale);
-        let result = creator.handle_message3(now, run, &wire[..n]).map(|_| ());
+        let result = creator.handle_message3(now, run, &message3).map(|_| ());
         if stale {
             assert_eq!(
                 result,

@@ -51,6 +51,38 @@ fn dgram_open<const L: u64>(
     s.open_in_place(&mut copy).map(|(c, t)| (c, t.to_vec()))
 }
 
+/// A session whose whole state has a digest, for the "changes nothing"
+/// checks.
+trait StateDigest {
+    fn state_digest(&self) -> [u8; 64];
+}
+
+impl<const R: u64> StateDigest for StreamSession<R> {
+    fn state_digest(&self) -> [u8; 64] {
+        self.hazmat_state_digest()
+    }
+}
+
+impl<const L: u64> StateDigest for DatagramSession<L> {
+    fn state_digest(&self) -> [u8; 64] {
+        self.hazmat_state_digest()
+    }
+}
+
+/// `attempt` on `session` fails with `expected` and leaves the session's
+/// state exactly as it was; `what` names the case in a failure.
+#[track_caller]
+fn refused_unchanged<S: StateDigest, T>(
+    session: &mut S,
+    expected: Error,
+    what: &str,
+    attempt: impl FnOnce(&mut S) -> Result<T, Error>,
+) {
+    let before = session.state_digest();
+    assert_eq!(attempt(session).err(), Some(expected), "{what}");
+    assert_eq!(session.state_digest(), before, "{what}: the state changed");
+}
+
 // ---------- stream mode ----------
 
 #[test]
@@ -74,13 +106,9 @@ fn stream_flipped_bit_fails_and_changes_nothing() {
     for bit in 0..record.len() * 8 {
         let mut flipped = record.clone();
         flipped[bit / 8] ^= 1 << (bit % 8);
-        let before = b.hazmat_state_digest();
-        assert_eq!(
-            b.open_in_place(&mut flipped).err(),
-            Some(Error::Aead),
-            "bit {bit}"
-        );
-        assert_eq!(b.hazmat_state_digest(), before, "bit {bit}: state changed");
+        refused_unchanged(&mut b, Error::Aead, &format!("bit {bit}"), |b| {
+            b.open_in_place(&mut flipped).map(|_| ())
+        });
     }
     let mut copy = record.clone();
     assert!(
@@ -164,13 +192,9 @@ fn datagram_replay_and_reordering() {
     for &i in &[3usize, 0, 9, 1, 2, 8, 4, 7, 6, 5] {
         let (counter, text) = dgram_open(&mut b, &records[i]).unwrap();
         assert_eq!((counter, text), (i as u64, format!("r{i}").into_bytes()));
-        let before = b.hazmat_state_digest();
-        assert_eq!(
-            dgram_open(&mut b, &records[i]).err(),
-            Some(Error::Replayed),
-            "{i}"
-        );
-        assert_eq!(b.hazmat_state_digest(), before);
+        refused_unchanged(&mut b, Error::Replayed, &format!("{i}"), |b| {
+            dgram_open(b, &records[i])
+        });
     }
 }
 
@@ -238,13 +262,9 @@ fn datagram_too_old_and_forged_records() {
     let genuine = dgram_seal(&mut a, b"genuine");
     let mut forged = genuine.clone();
     *forged.last_mut().unwrap() ^= 1;
-    let before = b.hazmat_state_digest();
-    assert_eq!(dgram_open(&mut b, &forged).err(), Some(Error::Aead));
-    assert_eq!(
-        b.hazmat_state_digest(),
-        before,
-        "a forged record changed the session"
-    );
+    refused_unchanged(&mut b, Error::Aead, "a forged record", |b| {
+        dgram_open(b, &forged)
+    });
     assert!(dgram_open(&mut b, &genuine).is_ok());
 
     // A forged record far ahead cannot push the window forward either.
@@ -369,15 +389,11 @@ fn datagram_forged_counter_far_ahead_is_refused_without_work() {
     for counter in [2 * 1024, 1 << 40, u64::MAX - 1] {
         let mut forged = genuine.clone();
         forged[..8].copy_from_slice(&counter.to_be_bytes());
-        let before = b.hazmat_state_digest();
         // If the receiver walked REKEY once per epoch to get there, 2^54
         // steps would never finish; it refuses at once.
-        assert_eq!(
-            dgram_open(&mut b, &forged).err(),
-            Some(Error::TooFarAhead),
-            "{counter}"
-        );
-        assert_eq!(b.hazmat_state_digest(), before);
+        refused_unchanged(&mut b, Error::TooFarAhead, &format!("{counter}"), |b| {
+            dgram_open(b, &forged)
+        });
     }
     let mut reserved = genuine.clone();
     reserved[..8].copy_from_slice(&u64::MAX.to_be_bytes());
@@ -450,13 +466,9 @@ fn datagram_forged_record_in_the_next_epoch_commits_nothing() {
     }
     let mut forged = records[1025].clone();
     *forged.last_mut().unwrap() ^= 0x40;
-    let before = b.hazmat_state_digest();
-    assert_eq!(dgram_open(&mut b, &forged).err(), Some(Error::Aead));
-    assert_eq!(
-        b.hazmat_state_digest(),
-        before,
-        "keys, epoch and window untouched"
-    );
+    refused_unchanged(&mut b, Error::Aead, "keys, epoch and window", |b| {
+        dgram_open(b, &forged)
+    });
     assert_eq!(b.receive_epoch(), 0);
     assert!(!b.holds_previous_key());
     assert!(dgram_open(&mut b, &records[1025]).is_ok());
@@ -498,74 +510,49 @@ fn record_size_limits_are_exact_in_both_modes() {
     let (mut a, mut b) = stream_pair::<1024>(21);
     let largest = MAX_RECORD_LEN - STREAM_OVERHEAD;
     let mut buf = vec![0x5a; MAX_RECORD_LEN + 64];
-    let before = a.hazmat_state_digest();
-    assert_eq!(
-        a.seal_in_place(&mut buf, largest + 1),
-        Err(Error::MessageTooLong)
-    );
-    assert_eq!(
-        a.hazmat_state_digest(),
-        before,
-        "a refused seal changed the session"
-    );
+    refused_unchanged(&mut a, Error::MessageTooLong, "stream seal", |a| {
+        a.seal_in_place(&mut buf, largest + 1)
+    });
     assert_eq!(a.sent(), 0);
     let n = a.seal_in_place(&mut buf, largest).unwrap();
     assert_eq!(n, MAX_RECORD_LEN);
     assert_eq!(a.sent(), 1);
     let mut too_long = buf[..n].to_vec();
     too_long.push(0);
-    let before = b.hazmat_state_digest();
-    assert_eq!(
-        b.open_in_place(&mut too_long).err(),
-        Some(Error::MessageTooLong)
-    );
-    assert_eq!(b.hazmat_state_digest(), before);
+    refused_unchanged(&mut b, Error::MessageTooLong, "stream open", |b| {
+        b.open_in_place(&mut too_long).map(|_| ())
+    });
     assert_eq!(b.open_in_place(&mut buf[..n]).unwrap().len(), largest);
     assert_eq!(b.received(), 1);
     let mut empty = stream_seal(&mut a, b"");
     assert_eq!(empty.len(), STREAM_OVERHEAD);
-    let before = b.hazmat_state_digest();
-    assert_eq!(
-        b.open_in_place(&mut empty[..STREAM_OVERHEAD - 1]).err(),
-        Some(Error::RecordTooShort)
-    );
-    assert_eq!(b.hazmat_state_digest(), before);
+    refused_unchanged(&mut b, Error::RecordTooShort, "stream short", |b| {
+        b.open_in_place(&mut empty[..STREAM_OVERHEAD - 1])
+            .map(|_| ())
+    });
     assert_eq!(b.open_in_place(&mut empty).unwrap().len(), 0);
     assert_eq!(b.received(), 2);
 
     let (mut a, mut b) = datagram_pair::<1024>(22);
     let largest = MAX_RECORD_LEN - DATAGRAM_OVERHEAD;
     let mut buf = vec![0x5a; MAX_RECORD_LEN + 64];
-    let before = a.hazmat_state_digest();
-    assert_eq!(
-        a.seal_in_place(&mut buf, largest + 1),
-        Err(Error::MessageTooLong)
-    );
-    assert_eq!(
-        a.hazmat_state_digest(),
-        before,
-        "a refused seal changed the session"
-    );
+    refused_unchanged(&mut a, Error::MessageTooLong, "datagram seal", |a| {
+        a.seal_in_place(&mut buf, largest + 1)
+    });
     let n = a.seal_in_place(&mut buf, largest).unwrap();
     assert_eq!(n, MAX_RECORD_LEN);
     let mut too_long = buf[..n].to_vec();
     too_long.push(0);
-    let before = b.hazmat_state_digest();
-    assert_eq!(
-        b.open_in_place(&mut too_long).err(),
-        Some(Error::MessageTooLong)
-    );
-    assert_eq!(b.hazmat_state_digest(), before);
+    refused_unchanged(&mut b, Error::MessageTooLong, "datagram open", |b| {
+        dgram_open(b, &too_long)
+    });
     let (counter, text) = b.open_in_place(&mut buf[..n]).unwrap();
     assert_eq!((counter, text.len()), (0, largest));
     let empty = dgram_seal(&mut a, b"");
     assert_eq!(empty.len(), DATAGRAM_OVERHEAD);
-    let before = b.hazmat_state_digest();
-    assert_eq!(
-        dgram_open(&mut b, &empty[..DATAGRAM_OVERHEAD - 1]),
-        Err(Error::RecordTooShort)
-    );
-    assert_eq!(b.hazmat_state_digest(), before);
+    refused_unchanged(&mut b, Error::RecordTooShort, "datagram short", |b| {
+        dgram_open(b, &empty[..DATAGRAM_OVERHEAD - 1])
+    });
     assert_eq!(dgram_open(&mut b, &empty), Ok((1, Vec::new())));
 }
 

@@ -151,25 +151,7 @@ fn walk(root: &Path, timeouts: Timeouts) -> Result<(), Error> {
     }
 
     say("2. QR pairing: the laptop shows a code, the phone scans it (pair qr / pair scan)")?;
-    let (shown, scanned) = both(
-        || {
-            let mut device = laptop.ctx.open()?;
-            let files = pair::CodeFiles {
-                png: None,
-                svg: None,
-            };
-            pair::show_qr(&laptop.ctx, &mut device, loopback()?, 300, None, &files)
-        },
-        || {
-            let Announce::Code(text) = laptop.heard()? else {
-                return Err(Error::Unexpected("the laptop shows a code"));
-            };
-            let mut device = phone.ctx.open()?;
-            pair::scan_text(&phone.ctx, &mut device, &text, None)
-        },
-    );
-    shown?;
-    scanned?;
+    qr_pair(&laptop, &phone)?;
 
     say("3. A session with messages both ways (listen --once / connect)")?;
     let (listened, connected) = session_between(
@@ -285,25 +267,7 @@ fn walk(root: &Path, timeouts: Timeouts) -> Result<(), Error> {
                 )
             })?;
             say("9. Re-verification: the phone shows a new code, the laptop scans it")?;
-            let (shown, scanned) = both(
-                || {
-                    let mut device = phone.ctx.open()?;
-                    let files = pair::CodeFiles {
-                        png: None,
-                        svg: None,
-                    };
-                    pair::show_qr(&phone.ctx, &mut device, loopback()?, 300, None, &files)
-                },
-                || {
-                    let Announce::Code(text) = phone.heard()? else {
-                        return Err(Error::Unexpected("the phone shows a code"));
-                    };
-                    let mut device = laptop.ctx.open()?;
-                    pair::scan_text(&laptop.ctx, &mut device, &text, None)
-                },
-            );
-            shown?;
-            scanned?;
+            qr_pair(&phone, &laptop)?;
             say("   The laptop connects again: the new key is trusted now")?;
             let mut device = laptop.ctx.open()?;
             session::connect(
@@ -401,6 +365,31 @@ fn session_between(
         },
     );
     Ok((listened, connected))
+}
+
+/// `shower` shows a QR code (valid 300 s, answered on a loopback port) and
+/// `scanner` reads its text; the first error of either side.
+fn qr_pair(shower: &Actor, scanner: &Actor) -> Result<(), Error> {
+    let (shown, scanned) = both(
+        || {
+            let mut device = shower.ctx.open()?;
+            let files = pair::CodeFiles {
+                png: None,
+                svg: None,
+            };
+            pair::show_qr(&shower.ctx, &mut device, loopback()?, 300, None, &files)
+        },
+        || {
+            let Announce::Code(text) = shower.heard()? else {
+                return Err(Error::Unexpected("the code is shown"));
+            };
+            let mut device = scanner.ctx.open()?;
+            pair::scan_text(&scanner.ctx, &mut device, &text, None)
+        },
+    );
+    shown?;
+    scanned?;
+    Ok(())
 }
 
 /// `shower` shows a PIN, `typer` types it (or, with `wrong`, another one).

@@ -97,6 +97,21 @@ fn peer_label(device: &Device, id: &DeviceId) -> String {
     }
 }
 
+/// Tells the user, and the JSON event stream, that the session with `id`
+/// (shown as `label`) ended and how much went each way.
+fn report_closed(ctx: &Ctx, id: &DeviceId, label: &str, traffic: &Traffic) -> Result<(), Error> {
+    ctx.ui.emit(&json!({
+        "event": "closed",
+        "peer": id.to_string(),
+        "sent": traffic.sent,
+        "received": traffic.received,
+    }))?;
+    ctx.ui.note(&format!(
+        "Session with {label} ended ({} bytes sent, {} received).",
+        traffic.sent, traffic.received
+    ))
+}
+
 /// The first `n` bytes the core wrote.
 fn part(buffer: &[u8], n: usize) -> Result<&[u8], Error> {
     buffer.get(..n).ok_or(Error::Unexpected(
@@ -383,16 +398,7 @@ pub(crate) fn connect(
         let idle = ctx.timeouts.idle;
         let (mut reader, writer, _slot) = conn.split();
         let traffic = pump(&ctx.ui, verdict.id, &mut reader, writer, keys, input, idle)?;
-        ctx.ui.emit(&json!({
-            "event": "closed",
-            "peer": verdict.id.to_string(),
-            "sent": traffic.sent,
-            "received": traffic.received,
-        }))?;
-        ctx.ui.note(&format!(
-            "Session with {label} ended ({} bytes sent, {} received).",
-            traffic.sent, traffic.received
-        ))?;
+        report_closed(ctx, &verdict.id, &label, &traffic)?;
         return Ok(traffic);
     }
     Err(Error::Unexpected(
@@ -459,16 +465,7 @@ fn serve_session(
                 Ok(traffic) => traffic,
                 Err(e) => return Ok(Served::Failed(verdict.id, e)),
             };
-            ctx.ui.emit(&json!({
-                "event": "closed",
-                "peer": verdict.id.to_string(),
-                "sent": traffic.sent,
-                "received": traffic.received,
-            }))?;
-            ctx.ui.note(&format!(
-                "Session with {label} ended ({} bytes sent, {} received).",
-                traffic.sent, traffic.received
-            ))?;
+            report_closed(ctx, &verdict.id, &label, &traffic)?;
             Ok(Served::Established(traffic))
         }
         SessionEnd::Refused(verdict) => {

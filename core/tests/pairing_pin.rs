@@ -646,6 +646,11 @@ fn an_expired_pin_is_refused_costs_no_guess_and_a_clock_set_back_is_refused() {
         ),
         Err(Error::PinExpired)
     );
+    assert_eq!(
+        responder.guard_state(T0).failure_ages,
+        [None; 3],
+        "a PIN refused for a clock set back is no run either"
+    );
 }
 
 /// Drives one honest exchange up to the responder's tag; returns the

@@ -179,6 +179,20 @@ mod tests {
     }
 
     #[test]
+    fn a_file_of_exactly_the_size_limit_is_read() {
+        // 64 KiB, the documented limit: comments padding one setting.
+        assert_eq!(MAX_CONFIG_LEN, 65_536);
+        let (_dir, home) = home();
+        let setting = b"storage = \"file\"\n";
+        let mut text = vec![b'#'; usize::try_from(MAX_CONFIG_LEN).unwrap() - setting.len() - 1];
+        text.push(b'\n');
+        text.extend_from_slice(setting);
+        assert_eq!(text.len() as u64, MAX_CONFIG_LEN);
+        home.write_private(&home.config_path(), &text).unwrap();
+        assert_eq!(Config::load(&home).unwrap().storage, StorageMode::File);
+    }
+
+    #[test]
     fn refuses_bad_files_and_leaves_them() {
         let (_dir, home) = home();
         let path = home.config_path();

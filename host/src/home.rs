@@ -562,7 +562,7 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<(), Error> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
     use super::*;
 
@@ -756,6 +756,102 @@ mod tests {
             Home::open(home.root()),
             Err(Error::NotOwned { .. })
         ));
+    }
+
+    /// A parent directory owned by another user (not root) is unsafe: that
+    /// user could swap the home. Root-owned and own parents are fine.
+    #[test]
+    fn refuses_a_parent_another_user_owns() {
+        let dir = tempfile::tempdir().unwrap();
+        let parent = dir.path().join("theirs");
+        fs::create_dir(&parent).unwrap();
+        fs::set_permissions(&parent, Permissions::from_mode(0o755)).unwrap();
+        check_ancestors(&parent.join("h")).unwrap();
+        let other = rustix::process::geteuid().as_raw() + 1;
+        if let Err(e) = std::os::unix::fs::chown(&parent, Some(other), None) {
+            eprintln!("SKIPPED: cannot give a directory to another user here ({e})");
+            return;
+        }
+        match check_ancestors(&parent.join("h")) {
+            Err(Error::UnsafeParent { path, owner, .. }) => {
+                assert_eq!(path, fs::canonicalize(&parent).unwrap());
+                assert_eq!(owner, other);
+            }
+            outcome => panic!("expected UnsafeParent, got {outcome:?}"),
+        }
+    }
+
+    /// A home given as a bare relative name has the current directory as
+    /// its parent: checked like any other.
+    #[test]
+    fn a_relative_home_checks_the_current_directory() {
+        let cwd = std::env::current_dir().unwrap();
+        let relative = check_ancestors(Path::new("h")).map_err(|e| format!("{e:?}"));
+        let absolute = check_ancestors(&cwd.join("h")).map_err(|e| format!("{e:?}"));
+        assert_eq!(relative, absolute);
+    }
+
+    /// Creating a directory fails for what it is (here: no parent), not
+    /// as a later inspection.
+    #[test]
+    fn a_directory_that_cannot_be_created_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("no").join("such");
+        match ensure_private_dir(&missing) {
+            Err(Error::Io { op, path, .. }) => {
+                assert_eq!(op, "create directory");
+                assert_eq!(path, missing);
+            }
+            other => panic!("expected a create error, got {other:?}"),
+        }
+    }
+
+    /// Opening for append names a directory where a file belongs as such
+    /// (EISDIR); a missing file to read is an open error, not "not a file".
+    #[test]
+    fn open_errors_say_what_is_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::create(dir.path().join("h")).unwrap();
+        let path = home.audit_log_path();
+        fs::create_dir(&path).unwrap();
+        match home.open_append(&path) {
+            Err(Error::NotAFile { path: p }) => assert_eq!(p, path),
+            other => panic!("expected NotAFile, got {other:?}"),
+        }
+        let missing = home.trusted_peers_path();
+        match home.open_read(&missing) {
+            Err(Error::Io {
+                op,
+                path: p,
+                source,
+            }) => {
+                assert_eq!(op, "open");
+                assert_eq!(p, missing);
+                assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
+            }
+            other => panic!("expected an open error, got {other:?}"),
+        }
+    }
+
+    /// A path that cannot be inspected (here a name longer than the file
+    /// system allows) is an error: never "missing" to a reader or to
+    /// erasure, never "nothing to replace" to a writer.
+    #[test]
+    fn a_path_that_cannot_be_inspected_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::create(dir.path().join("h")).unwrap();
+        let path = home.root().join("n".repeat(300));
+        let inspect_error = |outcome: Result<(), Error>| match outcome {
+            Err(Error::Io { op, path: p, .. }) => {
+                assert_eq!(op, "inspect");
+                assert_eq!(p, path);
+            }
+            other => panic!("expected an inspect error, got {other:?}"),
+        };
+        inspect_error(home.read_private_if_exists(&path, 100).map(|_| ()));
+        inspect_error(home.read_public_if_exists(&path, 100).map(|_| ()));
+        inspect_error(home.write_private(&path, b"x"));
+        inspect_error(erase_file(&path).map(|_| ()));
     }
 
     #[test]

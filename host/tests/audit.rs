@@ -15,7 +15,7 @@ mod common;
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use base64ct::{Base64, Encoding};
 use common::{chmod, home, id, key, signer, snapshot};
@@ -27,7 +27,7 @@ use honeylink_core::pairing::PairingMethod;
 use honeylink_core::trust::{KeyChangeAction, RefusalReason};
 use honeylink_host::Error;
 use honeylink_host::audit_log::{
-    AuditLog, FileHeadStore, HeadStore, KeptHead, MAX_LINE_LEN, Retention,
+    AuditLine, AuditLog, FileHeadStore, HeadStore, KeptHead, MAX_LINE_LEN, Retention,
 };
 use honeylink_host::home::Home;
 use honeylink_host::metrics::Metrics;
@@ -249,6 +249,36 @@ fn every_event_kind_round_trips_through_its_line() {
         .unwrap();
     assert!(longest < 900, "{longest}");
     const { assert!(900 < MAX_LINE_LEN) };
+}
+
+/// The readable reason of a failed pairing is its documented label, one
+/// per reason.
+#[test]
+fn pairing_failures_are_labelled() {
+    let (_dir, home) = home();
+    let mut log = started(&home, 0);
+    let labels = [
+        (PairingFailure::Expired, "expired"),
+        (PairingFailure::HandshakeFailed, "handshake_failed"),
+        (PairingFailure::KeyMismatch, "key_mismatch"),
+        (PairingFailure::Rejected, "rejected"),
+        (PairingFailure::Blocked, "blocked"),
+        (PairingFailure::LockedOut, "locked_out"),
+        (PairingFailure::TimedOut, "timed_out"),
+    ];
+    for (i, (reason, _)) in (1u64..).zip(labels) {
+        let event = Event::PairingFailed {
+            method: PairingMethod::Qr,
+            peer: None,
+            reason,
+        };
+        log.append(&signer(1), T0 + i, event).unwrap();
+    }
+    let written = lines(&home.audit_log_path());
+    for (line, (_, label)) in written[1..].iter().zip(labels) {
+        let value: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(value["fields"]["reason"], label, "{line}");
+    }
 }
 
 #[test]
@@ -492,6 +522,99 @@ fn a_torn_last_line_is_cut_by_the_next_append() {
     assert_eq!(log.verify(anchor()).unwrap().head, next);
 }
 
+/// A torn tail is an interrupted append up to the longest line there can
+/// be: exactly `MAX_LINE_LEN` bytes are cut by recovery, one more is
+/// `LineTooLong` and the file stays as it was.
+#[test]
+fn a_torn_tail_is_cut_up_to_the_longest_line() {
+    for (torn, cut) in [(MAX_LINE_LEN, true), (MAX_LINE_LEN + 1, false)] {
+        let (_dir, home) = home();
+        let log = started(&home, 3);
+        let path = home.audit_log_path();
+        let whole = fs::read(&path).unwrap();
+        let head = log.heads().load().unwrap().unwrap().head;
+        let mut file = fs::File::options().append(true).open(&path).unwrap();
+        file.write_all(&vec![b'x'; torn]).unwrap();
+        drop(file);
+        let crashed = fs::read(&path).unwrap();
+        if cut {
+            assert_eq!(log.recover().unwrap(), head);
+            assert_eq!(fs::read(&path).unwrap(), whole);
+        } else {
+            assert!(matches!(
+                log.recover(),
+                Err(Error::LineTooLong {
+                    limit: MAX_LINE_LEN,
+                    ..
+                })
+            ));
+            assert_eq!(fs::read(&path).unwrap(), crashed);
+        }
+    }
+}
+
+/// A complete line is read up to `MAX_LINE_LEN` bytes, by verification and
+/// by the tail reader appends and recovery use: a line of exactly that
+/// length is read (and, being no record, refused as such), one byte more
+/// is `LineTooLong`.
+#[test]
+fn a_complete_line_is_read_up_to_the_longest_line() {
+    for (len, too_long) in [(MAX_LINE_LEN, false), (MAX_LINE_LEN + 1, true)] {
+        let (_dir, home) = home();
+        let log = started(&home, 3);
+        let path = home.audit_log_path();
+        let mut file = fs::File::options().append(true).open(&path).unwrap();
+        let mut line = vec![b'x'; len];
+        line.push(b'\n');
+        file.write_all(&line).unwrap();
+        drop(file);
+        let is_too_long = |e: &Error| {
+            matches!(
+                e,
+                Error::LineTooLong {
+                    limit: MAX_LINE_LEN,
+                    ..
+                }
+            )
+        };
+        let verified = log.verify(anchor()).unwrap_err();
+        assert_eq!(is_too_long(&verified), too_long, "{len}: {verified}");
+        let recovered = log.recover().unwrap_err();
+        assert_eq!(is_too_long(&recovered), too_long, "{len}: {recovered}");
+    }
+}
+
+/// A crash between the line and the head of the chain's first record
+/// after genesis (a log of two lines, read whole) is rolled forward too.
+#[test]
+fn a_crash_after_the_first_append_is_rolled_forward() {
+    let (_dir, home) = home();
+    let mut log = started(&home, 0);
+    let behind = log.heads().load().unwrap().unwrap();
+    let head = log.append(&signer(1), T0 + 20, paired(20)).unwrap();
+    log.heads().store(&behind).unwrap();
+    assert_eq!(log.recover().unwrap(), head);
+    assert_eq!(log.heads().load().unwrap().map(|k| k.head), Some(head));
+    assert_eq!(log.verify(anchor()).unwrap().beyond_kept_head, 0);
+}
+
+/// The byte-level line reader's accessors give the line's sequence number
+/// and the record's signed bytes.
+#[test]
+fn a_parsed_line_gives_its_seq_and_record() {
+    let (_dir, home) = home();
+    started(&home, 2);
+    let path = home.audit_log_path();
+    for (seq, line) in (0u64..).zip(lines(&path)) {
+        let parsed = AuditLine::parse(&path, seq + 1, line.as_bytes()).unwrap();
+        assert_eq!(parsed.seq(), seq);
+        let value: serde_json::Value = serde_json::from_str(&line).unwrap();
+        let record = Base64::decode_vec(value["record"].as_str().unwrap()).unwrap();
+        assert_eq!(parsed.record(), record.as_slice());
+        assert_eq!(Record::decode(parsed.record()).unwrap().seq, seq);
+    }
+}
+
 /// A line cut short that the kept head names is no interrupted append:
 /// the head's record is missing, and verification says so.
 #[test]
@@ -649,6 +772,123 @@ fn retention_prunes_old_and_oversized_segments() {
     }
 }
 
+/// A prune whose last removed record hands the chain to a new signing key
+/// keeps that new key as the cut's signer, so the kept chain verifies. The
+/// number of records before the handover varies until it ends a segment.
+#[test]
+fn a_prune_cut_right_after_a_key_handover_keeps_the_new_key() {
+    let mut handover_ended_a_removed_segment = false;
+    for before in 0..10u32 {
+        let (_dir, home) = home();
+        let retention = Retention {
+            max_age_secs: 500,
+            max_total_bytes: u64::MAX,
+            segment_bytes: 2000,
+        };
+        let mut log = log(&home).with_retention(retention);
+        log.start(&signer(1), id(0), T0).unwrap();
+        for i in 0..before {
+            log.append(&signer(1), T0 + u64::from(i) + 1, paired(i))
+                .unwrap();
+        }
+        log.rotate_signing_key(&signer(1), &signer(2), T0 + 100)
+            .unwrap();
+        let handover = u64::from(before) + 1;
+        for i in 0..12u32 {
+            log.append(&signer(2), T0 + 1000 + u64::from(i), paired(100 + i))
+                .unwrap();
+        }
+        let report = log.prune(anchor(), T0 + 1020).unwrap();
+        let verified = log.verify(anchor()).unwrap();
+        assert_eq!(verified.head.seq, handover + 12, "{before}");
+        if report.first_kept_seq == handover + 1 {
+            let cut = log.heads().load().unwrap().unwrap().cut.unwrap();
+            assert_eq!(cut.key, *signer(2).verifying_key().as_bytes());
+            handover_ended_a_removed_segment = true;
+        }
+    }
+    assert!(handover_ended_a_removed_segment);
+}
+
+/// Segment size for the tests that need several closed segments.
+const SEGMENT_BYTES: u64 = 2000;
+
+/// A log started at `T0` with `records` "paired" records after genesis,
+/// closed into segments of [`SEGMENT_BYTES`] and never pruned; returns the
+/// closed segments, oldest first.
+fn segmented(home: &Home, records: u32) -> Vec<PathBuf> {
+    let mut log = log(home).with_retention(Retention {
+        max_age_secs: u64::MAX,
+        max_total_bytes: u64::MAX,
+        segment_bytes: SEGMENT_BYTES,
+    });
+    log.start(&signer(1), id(0), T0).unwrap();
+    for i in 0..records {
+        log.append(&signer(1), T0 + u64::from(i) + 1, paired(i))
+            .unwrap();
+    }
+    let mut segments: Vec<PathBuf> = fs::read_dir(home.logs_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().contains("audit.0"))
+        .collect();
+    segments.sort();
+    segments
+}
+
+/// Pruning by size counts every byte of every line, newlines included, and
+/// removes the fewest oldest segments that bring the log within its bound:
+/// with the bound exactly the size of the newest two segments and the
+/// active log, exactly the older segments go; one byte less, and the
+/// second newest goes too.
+#[test]
+fn pruning_by_size_removes_exactly_the_oldest_segments_over_the_bound() {
+    for keep in [2, 1] {
+        let (_dir, home) = home();
+        let segments = segmented(&home, 40);
+        assert!(segments.len() >= 4, "{segments:?}");
+        let size = |p: &PathBuf| fs::metadata(p).unwrap().len();
+        let newest_two: u64 = segments.iter().rev().take(2).map(size).sum();
+        let fits_two = newest_two + size(&home.audit_log_path());
+        let bound = if keep == 2 { fits_two } else { fits_two - 1 };
+        let expected: Vec<PathBuf> = segments[..segments.len() - keep].to_vec();
+
+        let mut log = log(&home).with_retention(Retention {
+            max_age_secs: u64::MAX,
+            max_total_bytes: bound,
+            segment_bytes: SEGMENT_BYTES,
+        });
+        let report = log.prune(anchor(), T0 + 100).unwrap();
+        assert_eq!(report.removed, expected, "bound {bound}");
+        log.verify(anchor()).unwrap();
+        // Within the bound now: a second prune removes nothing.
+        assert!(log.prune(anchor(), T0 + 100).unwrap().removed.is_empty());
+    }
+}
+
+/// A rejected record in a closed segment is reported in that segment, at
+/// its line, not in the active log.
+#[test]
+fn a_rejection_in_a_segment_names_the_segment_and_line() {
+    let (_dir, home) = home();
+    let segments = segmented(&home, 20);
+    assert!(segments.len() >= 2, "{segments:?}");
+    let log = log(&home);
+    // The second segment's third line replaced by its second: a replay.
+    let segment = &segments[1];
+    let mut edited = lines(segment);
+    assert!(edited.len() >= 3, "{edited:?}");
+    edited[2] = edited[1].clone();
+    write_lines(segment, &edited);
+    match log.verify(anchor()) {
+        Err(Error::AuditRejected { path, line, .. }) => {
+            assert_eq!(path, *segment);
+            assert_eq!(line, 3);
+        }
+        other => panic!("expected AuditRejected, got {other:?}"),
+    }
+}
+
 #[test]
 fn pruning_refuses_a_chain_that_does_not_verify() {
     let (_dir, home) = home();
@@ -687,6 +927,74 @@ fn refusal_floods_are_bounded_and_counted() {
     let metrics = Metrics::from_log(&log, anchor()).unwrap();
     assert_eq!(metrics.sessions_refused(RefusalReason::Untrusted), 500);
     assert_eq!(metrics.sessions_refused(RefusalReason::Blocked), 0);
+}
+
+/// The timer's flush writes a window's summary once the window has ended,
+/// and says how many records it wrote: none before the end or with
+/// nothing counted, one summary after it; the locked form the same.
+#[test]
+fn a_refusal_window_is_summarised_once_when_it_ends() {
+    let (_dir, home) = home();
+    let mut log = started(&home, 0);
+    let start = T0 + 1;
+    let end = start + honeylink_core::audit::REFUSAL_WINDOW_SECS;
+    let flood = |log: &mut AuditLog<FileHeadStore>, at: u64| {
+        for i in 0..u32::from(REFUSAL_BUDGET) + 5 {
+            log.record_refusal(&signer(1), at, RefusalReason::Untrusted, id(i), fp(i))
+                .unwrap();
+        }
+    };
+    flood(&mut log, start);
+    let records = |log: &AuditLog<FileHeadStore>| log.verify(anchor()).unwrap().records;
+    let before = records(&log);
+    assert_eq!(log.flush_refusals(&signer(1), end - 1).unwrap(), 0);
+    assert_eq!(records(&log), before);
+    assert_eq!(log.flush_refusals(&signer(1), end).unwrap(), 1);
+    assert_eq!(records(&log), before + 1);
+    assert_eq!(log.flush_refusals(&signer(1), end + 1).unwrap(), 0);
+    assert_eq!(records(&log), before + 1);
+
+    flood(&mut log, end + 10);
+    let before = records(&log);
+    let lock = home.lock().unwrap();
+    let window_end = end + 10 + honeylink_core::audit::REFUSAL_WINDOW_SECS;
+    assert_eq!(
+        log.flush_refusals_locked(&lock, &signer(1), window_end - 1, false)
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        log.flush_refusals_locked(&lock, &signer(1), window_end, false)
+            .unwrap(),
+        1
+    );
+    drop(lock);
+    assert_eq!(records(&log), before + 1);
+    let metrics = Metrics::from_log(&log, anchor()).unwrap();
+    assert_eq!(
+        metrics.sessions_refused(RefusalReason::Untrusted),
+        2 * (u64::from(REFUSAL_BUDGET) + 5)
+    );
+}
+
+/// Files in `logs/` that only look like segments (`audit.<n>.log` with
+/// other than 20 digits) are not read as part of the chain, nor touched.
+#[test]
+fn only_twenty_digit_names_are_segments() {
+    let (_dir, home) = home();
+    let log = started(&home, 3);
+    let decoys = ["audit.5.log", "audit.0000000000000000000x.log"];
+    for name in decoys {
+        home.write_private(&home.logs_dir().join(name), b"not a record\n")
+            .unwrap();
+    }
+    assert_eq!(log.verify(anchor()).unwrap().records, 4);
+    for name in decoys {
+        assert_eq!(
+            fs::read(home.logs_dir().join(name)).unwrap(),
+            b"not a record\n"
+        );
+    }
 }
 
 #[test]
@@ -882,6 +1190,25 @@ fn a_deeper_forged_cut_after_pruning_is_caught() {
     assert_eq!(cut.seq, report.first_kept_seq);
     log.verify(log.anchor(signer(1).verifying_key()).unwrap())
         .unwrap();
+    // A continuation anchor must match the kept cut in all three parts.
+    let off = |signer_seed: u8, seq: u64, prev_hash: [u8; 64]| Anchor::Continuation {
+        key: signer(signer_seed).verifying_key(),
+        seq,
+        prev_hash,
+    };
+    let mut other_hash = cut.prev_hash;
+    other_hash[0] ^= 1;
+    for anchor in [
+        off(2, cut.seq, cut.prev_hash),
+        off(1, cut.seq, other_hash),
+        off(1, cut.seq + 1, cut.prev_hash),
+    ] {
+        assert!(matches!(
+            log.verify(anchor),
+            Err(Error::AuditCutMismatch { .. })
+        ));
+    }
+    log.verify(off(1, cut.seq, cut.prev_hash)).unwrap();
     // Drop the oldest kept segment, and write the note a prune there would.
     let mut segments: Vec<_> = fs::read_dir(home.logs_dir())
         .unwrap()
@@ -946,5 +1273,14 @@ fn the_head_file_reads_back_and_refuses_the_pruned_notes_key() {
     assert!(matches!(
         FileHeadStore::parse(&path, at(u64::MAX).as_bytes()),
         Err(Error::Corrupt { path: p, detail }) if p == path && detail.contains("2^64 - 1")
+    ));
+    // The hash must be base64 of exactly 64 bytes: 63 is refused, not
+    // padded with zeros.
+    let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    value["hash"] = Base64::encode_string(&[7u8; 63]).into();
+    assert!(matches!(
+        FileHeadStore::parse(&path, value.to_string().as_bytes()),
+        Err(Error::Corrupt { path: p, detail })
+            if p == path && detail == "hash is not base64 of 64 bytes"
     ));
 }

@@ -188,6 +188,27 @@ fn init_completes_an_init_interrupted_inside_the_genesis_write() {
     ));
     assert_eq!(fs::read(home.audit_log_path()).unwrap(), log);
     assert!(!home.logs_dir().join("audit.interrupted-99.log").exists());
+    // A lone genesis line beside a prune note or a closed segment is no
+    // interrupted start either (a chain was there before): not set aside.
+    let lone = &log[..genesis_len];
+    for (i, other) in ["audit.pruned", "audit.00000000000000000000.log"]
+        .iter()
+        .enumerate()
+    {
+        let other = home.logs_dir().join(other);
+        fs::write(home.audit_log_path(), lone).unwrap();
+        home.write_private(&other, b"{}\n").unwrap();
+        let now = 100 + i as u64;
+        assert!(
+            Device::init(&root, None, now).is_err(),
+            "{}",
+            other.display()
+        );
+        assert_eq!(fs::read(home.audit_log_path()).unwrap(), lone);
+        let aside = home.logs_dir().join(format!("audit.interrupted-{now}.log"));
+        assert!(!aside.exists(), "{}", other.display());
+        fs::remove_file(&other).unwrap();
+    }
 }
 
 #[test]

@@ -506,8 +506,11 @@ fn child_real_keychain() {
 /// leaves no staged entry, destruction deletes every entry.
 fn device_in_keychain(dir: &Path) {
     use honeylink_core::audit::RotationKind;
+    use honeylink_core::identity::{DeviceIdentity, IdentitySecrets};
     use honeylink_core::pairing::{PairingMethod, PendingPeer};
     use honeylink_host::device::Device;
+    use honeylink_host::peers::TrustedPeers;
+    use honeylink_host::rotation::Journal;
 
     let root = dir.join("device");
     let home = Home::create(&root).unwrap();
@@ -545,6 +548,58 @@ fn device_in_keychain(dir: &Path) {
     assert_eq!(device.info().fingerprint, report.new_fingerprint);
     device.verify_audit().unwrap();
     assert!(device.peers().unwrap().is_empty());
+    drop(device);
+
+    // A rotation stopped before its commit point, its keys staged in the
+    // keychain: opening rolls it back and deletes the staged entries.
+    let secret = |entry| {
+        let bytes = keychain.get(entry).unwrap().unwrap();
+        SecretBytes::new(<[u8; 32]>::try_from(bytes.as_slice()).unwrap())
+    };
+    let current = DeviceIdentity::from_secrets(&IdentitySecrets::new(
+        id,
+        secret(SecretEntry::DeviceKey),
+        secret(SecretEntry::SigningKey),
+    ));
+    let staged = DeviceIdentity::from_secrets(&IdentitySecrets::new(
+        id,
+        SecretBytes::new([0x31; 32]),
+        SecretBytes::new([0x32; 32]),
+    ));
+    let journal = Journal::new(
+        &current,
+        &staged,
+        RotationKind::Manual,
+        13,
+        Location::Keychain,
+        u64::MAX,
+        &TrustedPeers::default(),
+    );
+    home.write_private(&home.rotation_journal_path(), &journal.encode().unwrap())
+        .unwrap();
+    keychain
+        .set(SecretEntry::NewDeviceKey, &[0x31; 32])
+        .unwrap();
+    keychain
+        .set(SecretEntry::NewSigningKey, &[0x32; 32])
+        .unwrap();
+    let primaries = SecretEntry::KEYS.map(|entry| keychain.get(entry).unwrap().unwrap());
+    let device = Device::open(&root).unwrap();
+    assert_eq!(device.notices().len(), 1, "{:?}", device.notices());
+    assert!(
+        device.notices()[0]
+            .as_str()
+            .starts_with("an interrupted identity rotation was rolled back")
+    );
+    assert_eq!(device.info().fingerprint, report.new_fingerprint);
+    for staged in SecretEntry::STAGED {
+        assert!(keychain.get(staged).unwrap().is_none(), "{staged}");
+    }
+    for (entry, before) in SecretEntry::KEYS.iter().zip(&primaries) {
+        assert_eq!(*keychain.get(*entry).unwrap().unwrap(), **before, "{entry}");
+    }
+    assert!(!Home::exists(&home.rotation_journal_path()));
+    println!("keychain roll-back ok");
 
     // Cutting the log's tail is caught: the head is out of the files' reach.
     let log = std::fs::read(home.audit_log_path()).unwrap();

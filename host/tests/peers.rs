@@ -57,6 +57,13 @@ fn peers_persist_and_every_decision_is_the_cores() {
 
     let peers = TrustedPeers::load(&home).unwrap();
     assert_eq!(peers.len(), 3);
+    assert!(!peers.is_empty());
+    assert!(TrustedPeers::default().is_empty());
+    // Debug shows counts, never keys or names.
+    assert_eq!(
+        format!("{peers:?}"),
+        "TrustedPeers { peers: 3, blocked_keys: 0 }"
+    );
     assert_eq!(
         peers.get(&id(2)).unwrap().record,
         record(2, 2, PairingMethod::Pin)
@@ -85,6 +92,17 @@ fn peers_persist_and_every_decision_is_the_cores() {
     assert_eq!(decide(&peers, &id(7), &key(2)), Decision::Blocked);
     assert_eq!(peers.get(&id(1)).unwrap().state, PeerState::Blocked);
     assert_eq!(peers.blocked_keys(), vec![key(2)]);
+    assert_eq!(
+        format!("{peers:?}"),
+        "TrustedPeers { peers: 3, blocked_keys: 1 }"
+    );
+    // Clearing (device destruction) forgets every peer and every block.
+    let mut cleared = peers.clone();
+    cleared.clear();
+    assert!(cleared.is_empty());
+    assert!(cleared.blocked_keys().is_empty());
+    assert_eq!(decide(&cleared, &id(1), &key(1)), Decision::Unknown);
+    assert_eq!(decide(&cleared, &id(7), &key(2)), Decision::Unknown);
     // A pairing never lifts a block.
     let mut p = peers.clone();
     assert_eq!(

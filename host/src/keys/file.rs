@@ -936,6 +936,16 @@ mod tests {
             check_kdf_cost(&scrypt(17, 8, 1), &default),
             Err(KeyFileProblem::KdfTooCostly)
         );
+        // DEFAULT's bound is 128 * 8 * (2^16 + 2) bytes, no more: two lanes
+        // of N = 2^15 (2 * (2^15 + 2) = 2^16 + 4 blocks, two over it) are
+        // refused, while four lanes of N = 2^13 (the parallelism the docs
+        // allow) are read.
+        assert_eq!(default.max_scrypt_memory, 67_110_912);
+        assert_eq!(
+            check_kdf_cost(&scrypt(15, 8, 2), &default),
+            Err(KeyFileProblem::KdfTooCostly)
+        );
+        assert_eq!(check_kdf_cost(&scrypt(13, 8, 4), &default), Ok(()));
         assert_eq!(scrypt_memory(u64::MAX, 1, 1), None);
         assert_eq!(scrypt_memory(1 << 60, u16::MAX, 4), None);
     }
@@ -1038,6 +1048,13 @@ mod tests {
             Err(KeyFileProblem::KdfParameters)
         );
         assert_eq!(check_kdf_cost(&pbkdf2(1), POLICY), Ok(()));
+        // PBKDF2 is read up to 10^6 iterations, exactly.
+        assert_eq!(POLICY.max_pbkdf2_iterations, 1_000_000);
+        assert_eq!(check_kdf_cost(&pbkdf2(1_000_000), POLICY), Ok(()));
+        assert_eq!(
+            check_kdf_cost(&pbkdf2(1_000_001), POLICY),
+            Err(KeyFileProblem::KdfTooCostly)
+        );
     }
 
     /// The writer refuses a policy whose own read bounds would refuse what
@@ -1074,6 +1091,147 @@ mod tests {
             )
             .is_ok()
         );
+    }
+
+    /// Every problem prints its own message, with its details.
+    #[test]
+    fn every_problem_has_its_own_message() {
+        use KeyFileProblem as P;
+        let all = [
+            P::Empty,
+            P::NotPem("no boundary".into()),
+            P::PemLabel("CERTIFICATE".into()),
+            P::Der("truncated".into()),
+            P::Version(2),
+            P::Algorithm {
+                found: "1.3.101.112".into(),
+                expected: "1.3.101.110".into(),
+            },
+            P::AlgorithmParameters,
+            P::PrivateKey,
+            P::UnexpectedFields,
+            P::PublicKeyEncoding,
+            P::PublicKeyMismatch,
+            P::Encryption("des-cbc".into()),
+            P::KdfTooCostly,
+            P::KdfParameters,
+            P::Length {
+                expected: 72,
+                found: 3,
+            },
+        ];
+        // No wildcard: a new variant does not compile until it is listed.
+        for problem in &all {
+            match problem {
+                P::Empty
+                | P::NotPem(_)
+                | P::PemLabel(_)
+                | P::Der(_)
+                | P::Version(_)
+                | P::Algorithm { .. }
+                | P::AlgorithmParameters
+                | P::PrivateKey
+                | P::UnexpectedFields
+                | P::PublicKeyEncoding
+                | P::PublicKeyMismatch
+                | P::Encryption(_)
+                | P::KdfTooCostly
+                | P::KdfParameters
+                | P::Length { .. } => {}
+            }
+        }
+        let messages: Vec<String> = all.iter().map(ToString::to_string).collect();
+        for (i, message) in messages.iter().enumerate() {
+            assert!(!message.is_empty(), "{:?}", all[i]);
+            assert!(
+                !messages[i + 1..].contains(message),
+                "{:?} prints like another problem: {message}",
+                all[i]
+            );
+        }
+        assert_eq!(
+            P::PemLabel("CERTIFICATE".into()).to_string(),
+            "PEM label is \"CERTIFICATE\", expected \"PRIVATE KEY\" or \"ENCRYPTED PRIVATE KEY\""
+        );
+        assert_eq!(
+            P::Algorithm {
+                found: "1.3.101.112".into(),
+                expected: "1.3.101.110".into()
+            }
+            .to_string(),
+            "algorithm 1.3.101.112, expected 1.3.101.110"
+        );
+        assert_eq!(
+            P::Version(2).to_string(),
+            "PKCS#8 version 2 (only 0 and 1 exist)"
+        );
+        for (problem, detail) in [
+            (P::NotPem("no boundary".into()), "no boundary"),
+            (P::Der("truncated".into()), "truncated"),
+            (P::Encryption("des-cbc".into()), "des-cbc"),
+        ] {
+            assert!(problem.to_string().contains(detail), "{problem}");
+        }
+        assert_eq!(
+            P::Length {
+                expected: 72,
+                found: 3
+            }
+            .to_string(),
+            "3 bytes, expected 72"
+        );
+    }
+
+    /// `exists` and `delete` take only a missing file for "nothing there": a
+    /// path they cannot inspect is an error, never "no key yet" (which would
+    /// let a caller write a new key over an unreadable one) or "deleted".
+    #[test]
+    fn exists_and_delete_report_a_path_they_cannot_inspect() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::create(dir.path().join("h")).unwrap();
+        let store = FileStore::new(home.clone(), None);
+        assert!(!store.exists(SecretEntry::DeviceKey).unwrap());
+        assert!(!store.delete(SecretEntry::DeviceKey).unwrap());
+        fs::write(home.device_key_path(), b"anything").unwrap();
+        assert!(store.exists(SecretEntry::DeviceKey).unwrap());
+        // keys/ replaced by a plain file: inspecting keys/device_key.pem
+        // fails with ENOTDIR.
+        fs::remove_dir_all(home.keys_dir()).unwrap();
+        fs::write(home.keys_dir(), b"not a directory").unwrap();
+        for outcome in [
+            store.exists(SecretEntry::DeviceKey),
+            store.delete(SecretEntry::DeviceKey),
+        ] {
+            match outcome {
+                Err(Error::Io { op, path, .. }) => {
+                    assert_eq!(op, "inspect");
+                    assert_eq!(path, home.device_key_path());
+                }
+                other => panic!("expected an inspect error, got {other:?}"),
+            }
+        }
+    }
+
+    /// A rotation stages each new key beside the current one, as
+    /// `<name>.new`, and reads it back from there.
+    #[test]
+    fn staged_keys_live_beside_the_current_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::create(dir.path().join("h")).unwrap();
+        let store = FileStore::new(home.clone(), None);
+        let keys = home.keys_dir();
+        for (entry, name) in [
+            (SecretEntry::DeviceKey, "device_key.pem"),
+            (SecretEntry::SigningKey, "signing_key.pem"),
+            (SecretEntry::NewDeviceKey, "device_key.pem.new"),
+            (SecretEntry::NewSigningKey, "signing_key.pem.new"),
+        ] {
+            assert_eq!(store.path_of(entry), keys.join(name));
+            let secret = [u8::try_from(name.len()).unwrap(); KEY_LEN];
+            store.set(entry, &secret).unwrap();
+            assert!(keys.join(name).is_file(), "{name}");
+            assert_eq!(*store.get(entry).unwrap().unwrap(), secret);
+        }
     }
 
     #[test]

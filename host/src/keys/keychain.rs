@@ -220,3 +220,64 @@ fn platform_store() -> Result<Arc<CredentialStore>, keyring_core::Error> {
         "no OS keychain support for this platform".into(),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+
+    use super::*;
+
+    /// A keychain's `Debug` names its device and nothing of its store.
+    #[test]
+    fn debug_shows_the_device_only() {
+        let keychain = Keychain {
+            store: keyring_core::mock::Store::new().unwrap(),
+            device_id: DeviceId::from_bytes([0xab; DeviceId::LEN]),
+        };
+        assert_eq!(
+            format!("{keychain:?}"),
+            format!("Keychain {{ device_id: {:?}, .. }}", keychain.device_id)
+        );
+    }
+
+    /// A locked keyring (or one that refused access) is reported as such,
+    /// so the user knows to unlock it; other failures keep their own text.
+    #[test]
+    fn a_locked_keyring_is_named_as_locked() {
+        let locked =
+            keyring_core::Error::NoStorageAccess(Box::new(std::io::Error::other("denied")));
+        let Error::KeychainUnavailable { reason } = unavailable("cannot store a secret", &locked)
+        else {
+            panic!("expected KeychainUnavailable")
+        };
+        assert!(
+            reason.starts_with(
+                "cannot store a secret: the keyring is locked or access was refused ("
+            ),
+            "{reason}"
+        );
+        let Error::KeychainUnavailable { reason } =
+            Keychain::failure("read", SecretEntry::DeviceKey, &locked)
+        else {
+            panic!("expected KeychainUnavailable")
+        };
+        assert!(
+            reason.starts_with("it is locked: the keyring is locked"),
+            "{reason}"
+        );
+        let other = keyring_core::Error::Invalid("user".into(), "too long".into());
+        let Error::KeychainUnavailable { reason } = unavailable("cannot name an entry", &other)
+        else {
+            panic!("expected KeychainUnavailable")
+        };
+        assert_eq!(reason, format!("cannot name an entry: {other}"));
+        assert!(matches!(
+            Keychain::failure("write", SecretEntry::SigningKey, &other),
+            Error::Keychain {
+                op: "write",
+                entry: SecretEntry::SigningKey,
+                ..
+            }
+        ));
+    }
+}

@@ -506,3 +506,87 @@ fn to_key(entry: SecretEntry, bytes: &[u8], migrated: Option<Notice>) -> Result<
         migrated,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+
+    use super::*;
+
+    /// Each entry and location prints the name the user sees in messages.
+    #[test]
+    fn entries_and_locations_print_their_names() {
+        for (entry, name) in [
+            (SecretEntry::DeviceKey, "X25519 device key"),
+            (SecretEntry::SigningKey, "Ed25519 signing key"),
+            (SecretEntry::AuditHead, "audit chain head"),
+            (
+                SecretEntry::NewDeviceKey,
+                "new X25519 device key (rotation)",
+            ),
+            (
+                SecretEntry::NewSigningKey,
+                "new Ed25519 signing key (rotation)",
+            ),
+        ] {
+            assert_eq!(entry.to_string(), name);
+        }
+        assert_eq!(Location::Keychain.to_string(), "OS keychain");
+        assert_eq!(Location::File.to_string(), "key files");
+    }
+
+    /// The kept head round-trips with and without a cut; a cut at record 0
+    /// (which no prune makes) is corrupt, whatever its other bytes.
+    #[test]
+    fn the_kept_head_round_trips_and_refuses_a_cut_at_record_zero() {
+        let head = ChainHead {
+            seq: 41,
+            hash: [3; HASH_LEN],
+        };
+        let cut = Cut {
+            seq: 7,
+            prev_hash: [5; HASH_LEN],
+            key: [6; 32],
+        };
+        for kept in [
+            KeptHead { head, cut: None },
+            KeptHead {
+                head,
+                cut: Some(cut),
+            },
+        ] {
+            assert_eq!(decode_kept_head(&encode_kept_head(&kept)).unwrap(), kept);
+        }
+        let cut_seq = 8 + HASH_LEN;
+        for changed in [cut_seq + 8, cut_seq + 8 + HASH_LEN, AUDIT_HEAD_LEN - 1] {
+            let mut bytes = encode_kept_head(&KeptHead { head, cut: None });
+            bytes[changed] = 1;
+            match decode_kept_head(&bytes) {
+                Err(Error::KeychainCorrupt { entry, detail }) => {
+                    assert_eq!(entry, SecretEntry::AuditHead);
+                    assert_eq!(detail, "a prune cut at record 0");
+                }
+                other => panic!("byte {changed}: expected corrupt, got {other:?}"),
+            }
+        }
+    }
+
+    /// Only the four key entries become keys: the audit head, though it
+    /// may be 32 bytes in some other layout, is refused.
+    #[test]
+    fn only_key_entries_become_keys() {
+        assert!(to_key(SecretEntry::DeviceKey, &[1; KEY_LEN], None).is_ok());
+        match to_key(SecretEntry::AuditHead, &[1; KEY_LEN], None) {
+            Err(Error::SecretLength {
+                entry,
+                expected,
+                found,
+            }) => {
+                assert_eq!(entry, SecretEntry::AuditHead);
+                assert_eq!(expected, AUDIT_HEAD_LEN);
+                assert_eq!(found, KEY_LEN);
+            }
+            other => panic!("expected SecretLength, got {:?}", other.map(|_| "a key")),
+        }
+    }
+}

@@ -854,6 +854,23 @@ mod tests {
         inspect_error(erase_file(&path).map(|_| ()));
     }
 
+    /// A bare relative file name has no directory to re-check: it is
+    /// opened (and here found missing) like any other path.
+    #[test]
+    fn a_bare_relative_name_is_opened_as_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::create(dir.path().join("h")).unwrap();
+        let name = Path::new("no-such-honeylink-file");
+        match home.open_read(name) {
+            Err(Error::Io { op, path, source }) => {
+                assert_eq!(op, "open");
+                assert_eq!(path, name);
+                assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
+            }
+            other => panic!("expected an open error, got {other:?}"),
+        }
+    }
+
     #[test]
     fn refuses_open_home_and_directory_for_file() {
         let dir = tempfile::tempdir().unwrap();

@@ -527,7 +527,13 @@ fn a_torn_last_line_is_cut_by_the_next_append() {
 /// `LineTooLong` and the file stays as it was.
 #[test]
 fn a_torn_tail_is_cut_up_to_the_longest_line() {
-    for (torn, cut) in [(MAX_LINE_LEN, true), (MAX_LINE_LEN + 1, false)] {
+    // The last: a torn tail as long as the tail reader's window allows
+    // before it (3 * 2,049 + 1 bytes) less the newline it must still see.
+    for (torn, cut) in [
+        (MAX_LINE_LEN, true),
+        (MAX_LINE_LEN + 1, false),
+        (3 * (MAX_LINE_LEN + 1), false),
+    ] {
         let (_dir, home) = home();
         let log = started(&home, 3);
         let path = home.audit_log_path();
@@ -582,6 +588,99 @@ fn a_complete_line_is_read_up_to_the_longest_line() {
         let recovered = log.recover().unwrap_err();
         assert_eq!(is_too_long(&recovered), too_long, "{len}: {recovered}");
     }
+}
+
+/// The tail reader starts inside a long first line and drops it: a log
+/// whose only record follows 7,000 bytes of junk on one line still has its
+/// head found (recovery reads only the end of the log).
+#[test]
+fn the_tail_reader_drops_the_partial_line_its_window_starts_in() {
+    let (_dir, home) = home();
+    let log = started(&home, 0);
+    let path = home.audit_log_path();
+    let genesis = fs::read(&path).unwrap();
+    let head = log.heads().load().unwrap().unwrap().head;
+    let mut junk = vec![b'x'; 7000];
+    junk.push(b'\n');
+    junk.extend_from_slice(&genesis);
+    fs::write(&path, &junk).unwrap();
+    assert_eq!(log.recover().unwrap(), head);
+    assert_eq!(fs::read(&path).unwrap(), junk);
+}
+
+/// An append reads only the active log's end when that holds the last two
+/// records: a torn byte at the end of a closed segment (which verification
+/// reports) does not stop it.
+#[test]
+fn an_append_reads_a_segment_only_when_it_needs_to() {
+    let (_dir, home) = home();
+    let mut log = log(&home).with_retention(Retention {
+        max_age_secs: u64::MAX,
+        max_total_bytes: u64::MAX,
+        segment_bytes: SEGMENT_BYTES,
+    });
+    log.start(&signer(1), id(0), T0).unwrap();
+    let mut i = 0u32;
+    loop {
+        log.append(&signer(1), T0 + u64::from(i) + 1, paired(i))
+            .unwrap();
+        i += 1;
+        let closed = fs::read_dir(home.logs_dir()).unwrap().any(|e| {
+            e.unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("audit.0")
+        });
+        // The active log is created by the first append after a segment
+        // closes.
+        let active = fs::read_to_string(home.audit_log_path()).map_or(0, |t| t.lines().count());
+        if closed && active == 2 {
+            break;
+        }
+        assert!(i < 100, "no segment closed");
+    }
+    let mut segments: Vec<PathBuf> = fs::read_dir(home.logs_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().contains("audit.0"))
+        .collect();
+    segments.sort();
+    let newest = segments.last().unwrap();
+    let mut file = fs::File::options().append(true).open(newest).unwrap();
+    file.write_all(b"x").unwrap();
+    drop(file);
+    log.append(&signer(1), T0 + 500, paired(500)).unwrap();
+}
+
+/// A lone line whose record is no genesis (here the genesis record with
+/// its sequence number changed to 1; the signature is not what is checked
+/// here) is not an interrupted start: it is not set aside.
+#[test]
+fn only_a_lone_genesis_record_is_set_aside() {
+    let (_dir, home) = home();
+    let mut log = started(&home, 0);
+    let path = home.audit_log_path();
+    let line = lines(&path).remove(0);
+    let mut value: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let mut record = Base64::decode_vec(value["record"].as_str().unwrap()).unwrap();
+    assert_eq!(Record::decode(&record).unwrap().seq, 0);
+    // The body starts with an 8-byte domain and a version byte; the
+    // sequence number (0, one varint byte) follows.
+    assert_eq!(record[9], 0);
+    record[9] = 1;
+    let patched = Record::decode(&record).unwrap();
+    assert_eq!(patched.seq, 1);
+    assert!(matches!(patched.event, Event::Genesis { .. }));
+    value["record"] = Base64::encode_string(&record).into();
+    value["seq"] = 1.into();
+    write_lines(&path, &[value.to_string()]);
+    fs::remove_file(home.audit_head_path()).unwrap();
+    let lock = home.lock().unwrap();
+    assert_eq!(
+        log.set_aside_interrupted_start(&lock, T0 + 9).unwrap(),
+        None
+    );
+    assert!(path.exists());
 }
 
 /// A crash between the line and the head of the chain's first record

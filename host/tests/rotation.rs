@@ -433,3 +433,39 @@ fn a_journal_that_does_not_fit_the_identity_is_refused_and_kept() {
     drop(lock);
     refused(&files, neither);
 }
+
+/// A rotation that fails before its commit point rolls back at once, as
+/// far as it can: here staging the signing key fails (a directory is in
+/// its place), and the device key staged just before is erased right
+/// away, not left for the next open.
+#[test]
+fn a_rotation_that_fails_before_its_commit_rolls_back_at_once() {
+    let (_dir, root, home) = device();
+    let [staged_device, staged_signing] = staged(&home);
+    fs::create_dir(&staged_signing).unwrap();
+    let before = contents(&[
+        home.identity_path(),
+        home.device_key_path(),
+        home.signing_key_path(),
+    ]);
+    let mut device = Device::open(&root).unwrap();
+    match device.rotate(RotationKind::Manual, 300) {
+        Err(Error::NotAFile { path }) => assert_eq!(path, staged_signing),
+        other => panic!("expected NotAFile, got {:?}", other.map(|_| "a rotation")),
+    }
+    assert!(!staged_device.exists());
+    assert_eq!(
+        contents(&[
+            home.identity_path(),
+            home.device_key_path(),
+            home.signing_key_path()
+        ]),
+        before
+    );
+    drop(device);
+    // With the obstacle gone, the next open settles what is left.
+    fs::remove_dir(&staged_signing).unwrap();
+    let device = Device::open(&root).unwrap();
+    assert!(!Home::exists(&home.rotation_journal_path()));
+    assert_eq!(device.decide(&id(1), &key(1)).unwrap(), Decision::Trusted);
+}

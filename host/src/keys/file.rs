@@ -376,6 +376,9 @@ pub fn encode_key(
     policy: &KdfPolicy,
 ) -> Result<Zeroizing<Vec<u8>>, Error> {
     let encoding = |e: der::Error| bad(path, der_problem(e));
+    if secret.len() != KEY_LEN {
+        return Err(bad(path, KeyFileProblem::PrivateKey));
+    }
     // CurvePrivateKey ::= OCTET STRING (RFC 8410 section 7).
     let mut inner = Zeroizing::new([0u8; KEY_LEN + 2]);
     let inner = OctetStringRef::new(secret)
@@ -1232,6 +1235,26 @@ mod tests {
             assert!(keys.join(name).is_file(), "{name}");
             assert_eq!(*store.get(entry).unwrap().unwrap(), secret);
         }
+    }
+
+    /// Review finding (fixed): `encode_key` relied on its scratch buffer to
+    /// refuse a long secret and wrote a 31-byte one. Only 32 bytes are
+    /// encoded; anything else is refused before a byte is written.
+    #[test]
+    fn only_a_32_byte_secret_is_encoded() {
+        let path = Path::new(PATH);
+        for len in [0, 1, 31, 33, 34, 48, 64] {
+            match encode_key(path, SecretEntry::DeviceKey, &vec![7u8; len], None, POLICY) {
+                Err(Error::KeyFile { problem, .. }) => {
+                    assert_eq!(problem, KeyFileProblem::PrivateKey, "{len}")
+                }
+                other => panic!(
+                    "{len} bytes: expected a refusal, got {:?}",
+                    other.map(|_| "a file")
+                ),
+            }
+        }
+        assert!(encode_key(path, SecretEntry::DeviceKey, &[7u8; 32], None, POLICY).is_ok());
     }
 
     #[test]

@@ -1035,3 +1035,34 @@ fn list(dir: &Path) -> Result<Vec<PathBuf>, Error> {
     out.sort();
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `config.toml`'s retention in months becomes whole days of 30.4375
+    /// days, rounded up; its size bound is taken as given; segments keep
+    /// their default size.
+    #[test]
+    fn retention_follows_the_config() {
+        let at = |months, bytes| {
+            retention(&Config {
+                audit_retention_months: months,
+                audit_max_bytes: bytes,
+                ..Config::default()
+            })
+        };
+        assert_eq!(at(13, 500_000_000), Retention::default());
+        assert_eq!(
+            at(1, 7),
+            Retention {
+                max_age_secs: 31 * 86_400,
+                max_total_bytes: 7,
+                ..Retention::default()
+            }
+        );
+        // 365.25 and 121.75 days, rounded up.
+        assert_eq!(at(12, 1).max_age_secs, 366 * 86_400);
+        assert_eq!(at(4, 1).max_age_secs, 122 * 86_400);
+    }
+}

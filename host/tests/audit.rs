@@ -1207,20 +1207,8 @@ fn metrics_count_a_known_log() {
 
 #[test]
 fn the_head_store_is_a_trait_the_log_uses() {
-    use std::cell::RefCell;
-    /// A head kept in memory (as a keychain would keep it).
-    struct Memory(RefCell<Option<KeptHead>>);
-    impl HeadStore for Memory {
-        fn load(&self) -> Result<Option<KeptHead>, Error> {
-            Ok(*self.0.borrow())
-        }
-        fn store(&self, head: &KeptHead) -> Result<(), Error> {
-            *self.0.borrow_mut() = Some(*head);
-            Ok(())
-        }
-    }
     let (_dir, home) = home();
-    let mut log = AuditLog::new(&home, Memory(RefCell::new(None)));
+    let mut log = AuditLog::new(&home, common::MemoryHeads::empty());
     log.start(&signer(1), id(0), T0).unwrap();
     let head = log.append(&signer(1), T0 + 1, paired(1)).unwrap();
     assert_eq!(*log.heads().0.borrow(), Some(KeptHead { head, cut: None }));

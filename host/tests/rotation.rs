@@ -469,3 +469,42 @@ fn a_rotation_that_fails_before_its_commit_rolls_back_at_once() {
     assert!(!Home::exists(&home.rotation_journal_path()));
     assert_eq!(device.decide(&id(1), &key(1)).unwrap(), Decision::Trusted);
 }
+
+/// A journal that cannot be deleted (its directory is read-only to this
+/// user, as the system refuses it to anyone but root) stops the recovery
+/// with that error: the journal is kept, so the next open finishes the
+/// roll-back; it is never taken for one already gone.
+#[test]
+fn a_journal_that_cannot_be_deleted_is_reported_and_kept() {
+    if !common::as_a_user("a_journal_that_cannot_be_deleted_is_reported_and_kept") {
+        return;
+    }
+    let (_dir, root, home) = device();
+    let seq = next_seq(&root);
+    let before = contents(&[home.identity_path(), home.device_key_path()]);
+    stage_a_rotation(&home, seq);
+    let journal = home.rotation_journal_path();
+    common::chmod(&root, 0o500);
+    match Device::open(&root) {
+        Err(Error::Io { op, path, source }) => {
+            assert_eq!((op, path.as_path()), ("delete", journal.as_path()));
+            assert_eq!(source.kind(), std::io::ErrorKind::PermissionDenied);
+        }
+        other => panic!(
+            "expected the journal's deletion refused, got {:?}",
+            other.map(|_| "a device")
+        ),
+    }
+    common::chmod(&root, 0o700);
+    assert!(journal.is_file());
+    let device = Device::open(&root).unwrap();
+    assert!(!Home::exists(&journal));
+    for path in staged(&home) {
+        assert!(!path.exists(), "{}", path.display());
+    }
+    assert_eq!(
+        contents(&[home.identity_path(), home.device_key_path()]),
+        before
+    );
+    assert_eq!(device.decide(&id(1), &key(1)).unwrap(), Decision::Trusted);
+}

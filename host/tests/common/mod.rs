@@ -9,9 +9,12 @@
     clippy::cast_possible_truncation
 )]
 
+use std::cell::RefCell;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use honeylink_core::crypto::SecretBytes;
 use honeylink_core::crypto::ed25519::SigningKey;
@@ -19,6 +22,8 @@ use honeylink_core::crypto::x25519::{StaticPublicKey, StaticSecret};
 use honeylink_core::identity::{DeviceId, DeviceName};
 use honeylink_core::pairing::{PairingMethod, PendingPeer};
 use honeylink_core::trust::PeerRecord;
+use honeylink_host::Error;
+use honeylink_host::audit_log::{HeadStore, KeptHead};
 use honeylink_host::home::Home;
 
 /// A fresh home in a temporary directory (kept alive by the returned guard).
@@ -112,4 +117,65 @@ pub(crate) fn forge_prune_note(home: &Home, keep: usize) -> u64 {
     kept.push('\n');
     fs::write(home.audit_log_path(), kept).unwrap();
     record.seq
+}
+
+/// A head store kept in memory (as a keychain would keep it).
+pub(crate) struct MemoryHeads(pub(crate) RefCell<Option<KeptHead>>);
+
+impl MemoryHeads {
+    /// A store that holds nothing yet.
+    pub(crate) fn empty() -> Self {
+        Self(RefCell::new(None))
+    }
+}
+
+impl HeadStore for MemoryHeads {
+    fn load(&self) -> Result<Option<KeptHead>, Error> {
+        Ok(*self.0.borrow())
+    }
+    fn store(&self, head: &KeptHead) -> Result<(), Error> {
+        *self.0.borrow_mut() = Some(*head);
+        Ok(())
+    }
+}
+
+/// The user and group an unprivileged run takes when the tests run as
+/// root: `nobody` on Debian and most systems.
+const NOBODY: u32 = 65_534;
+
+/// For a test about permission bits, which bind every user but root: makes
+/// the test named `name` (in this test binary) run as a user who is not
+/// root.
+///
+/// Returns `true` when this process is not root: the caller runs its body
+/// itself. As root (CI on these machines), runs this binary's test `name`
+/// again as uid and gid 65534, from a copy in a fresh directory that user
+/// can read, checks that exactly that one test ran there and passed (a
+/// name that matches nothing fails), and returns `false`: the body has run
+/// in the child, and the caller returns.
+pub(crate) fn as_a_user(name: &str) -> bool {
+    if rustix::process::geteuid().as_raw() != 0 {
+        return true;
+    }
+    let exe = std::env::current_exe().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    chmod(dir.path(), 0o755);
+    let copy = dir.path().join("tests-as-a-user");
+    fs::copy(&exe, &copy).unwrap();
+    chmod(&copy, 0o755);
+    let out = Command::new(&copy)
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .uid(NOBODY)
+        .gid(NOBODY)
+        .current_dir("/")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stdout.contains("test result: ok. 1 passed"),
+        "{name} as uid {NOBODY}: {}\n{stdout}\n{stderr}",
+        out.status
+    );
+    false
 }

@@ -2,8 +2,9 @@
 //! bits refuse this user, where root (who runs the tests on CI machines)
 //! passes every one. Each test runs as a user who is not root: itself when
 //! the tests run so, and otherwise again as `nobody` ([`common::as_a_user`]).
-//! What is checked is that a refusal from the system is reported for what
-//! it is, never taken for "missing", "empty" or "done".
+//! What is checked is that what the rules allow works for such a user, and
+//! that a refusal from the system is reported for what it is, never taken
+//! for "missing", "empty" or "done".
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -13,7 +14,10 @@ use std::fs;
 use std::io::ErrorKind;
 use std::path::Path;
 
-use common::{MemoryHeads, as_a_user, chmod, home, id, signer};
+use common::{MemoryHeads, as_a_user, chmod, home, id, key, signer};
+use honeylink_core::audit::{Anchor, Event};
+use honeylink_core::identity::Fingerprint;
+use honeylink_core::pairing::PairingMethod;
 use honeylink_host::Error;
 use honeylink_host::audit_log::AuditLog;
 use honeylink_host::home::{self, Home};
@@ -35,8 +39,9 @@ fn refused<T: std::fmt::Debug>(outcome: Result<T, Error>, op: &str, path: &Path)
 }
 
 /// Parents owned by root (`/`, a sticky `/tmp`) are safe for every user,
-/// not only for root: a home under them is created and opened. Another
-/// user's parent stays unsafe (the unit tests give a directory away).
+/// not only for root: a home under them is created and opened. A parent
+/// writable by others stays unsafe (that another user's parent is unsafe,
+/// the unit tests show by giving a directory away).
 #[test]
 fn a_home_under_root_owned_parents_opens_for_any_user() {
     if !as_a_user("a_home_under_root_owned_parents_opens_for_any_user") {
@@ -112,4 +117,33 @@ fn a_log_that_cannot_be_inspected_is_never_taken_for_empty() {
     refused(log.is_empty(), "inspect", &home.audit_log_path());
     chmod(&home.logs_dir(), 0o700);
     assert!(!log.is_empty().unwrap());
+}
+
+/// An append to a log that already holds records flushes the log file, not
+/// its directory: the directory is flushed only when an append creates the
+/// log (a new name in it). So with a directory this user may search and
+/// write but not list, appending to a started log still works, and the
+/// chain verifies.
+#[test]
+fn an_append_to_a_started_log_flushes_only_the_file() {
+    if !as_a_user("an_append_to_a_started_log_flushes_only_the_file") {
+        return;
+    }
+    let paired = |n| Event::Paired {
+        method: PairingMethod::Qr,
+        peer: id(n),
+        fingerprint: Fingerprint::of(&key(n)),
+    };
+    let (_dir, home) = home();
+    let mut log = AuditLog::new(&home, MemoryHeads::empty());
+    log.start(&signer(1), id(0), 1_767_225_600).unwrap();
+    log.append(&signer(1), 1_767_225_601, paired(1)).unwrap();
+    chmod(&home.logs_dir(), 0o300);
+    let appended = log.append(&signer(1), 1_767_225_602, paired(2));
+    chmod(&home.logs_dir(), 0o700);
+    assert_eq!(appended.unwrap().seq, 2);
+    let verified = log
+        .verify(Anchor::SigningKey(signer(1).verifying_key()))
+        .unwrap();
+    assert_eq!(verified.head.seq, 2);
 }

@@ -143,17 +143,31 @@ impl HeadStore for MemoryHeads {
 /// root: `nobody` on Debian and most systems.
 const NOBODY: u32 = 65_534;
 
+/// Held from copying a test binary until its child has exec'd: a child
+/// forked by another test thread while a copy is still open for writing
+/// would hold that descriptor, and exec of the copy would fail with
+/// `ETXTBSY`.
+static SPAWNING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// For a test about permission bits, which bind every user but root: makes
-/// the test named `name` (in this test binary) run as a user who is not
-/// root.
+/// the calling test run as a user who is not root. `name` is the test's
+/// own name (checked against the test thread's name, which libtest sets).
 ///
-/// Returns `true` when this process is not root: the caller runs its body
-/// itself. As root (CI on these machines), runs this binary's test `name`
-/// again as uid and gid 65534, from a copy in a fresh directory that user
-/// can read, checks that exactly that one test ran there and passed (a
-/// name that matches nothing fails), and returns `false`: the body has run
-/// in the child, and the caller returns.
+/// Returns `true` when this process is not root (a developer's account, or
+/// CI runners that test as a plain user): the caller runs its body itself.
+/// As root (these machines), runs this binary's test `name` again as uid
+/// and gid 65534, with no supplementary group, from a copy in a fresh
+/// root-owned 0755 directory, with `TMPDIR` and `HOME` in a directory of
+/// its own inside it; checks that exactly that one test ran there and
+/// passed (a name that matches nothing fails), and returns `false`: the
+/// body has run in the child, and the caller returns. Root removes the
+/// whole directory afterwards, whatever modes a failed body left.
 pub(crate) fn as_a_user(name: &str) -> bool {
+    assert_eq!(
+        std::thread::current().name(),
+        Some(name),
+        "as_a_user must be given the calling test's own name"
+    );
     if rustix::process::geteuid().as_raw() != 0 {
         return true;
     }
@@ -161,15 +175,37 @@ pub(crate) fn as_a_user(name: &str) -> bool {
     let dir = tempfile::tempdir().unwrap();
     chmod(dir.path(), 0o755);
     let copy = dir.path().join("tests-as-a-user");
-    fs::copy(&exe, &copy).unwrap();
-    chmod(&copy, 0o755);
-    let out = Command::new(&copy)
-        .args([name, "--exact", "--nocapture", "--test-threads=1"])
-        .uid(NOBODY)
-        .gid(NOBODY)
-        .current_dir("/")
-        .output()
-        .unwrap();
+    let scratch = dir.path().join("tmp");
+    fs::create_dir(&scratch).unwrap();
+    std::os::unix::fs::chown(&scratch, Some(NOBODY), Some(NOBODY)).unwrap();
+    chmod(&scratch, 0o700);
+    let child = {
+        let _spawning = SPAWNING
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        fs::copy(&exe, &copy).unwrap();
+        chmod(&copy, 0o755);
+        Command::new(&copy)
+            .args([name, "--exact", "--nocapture", "--test-threads=1"])
+            .uid(NOBODY)
+            .gid(NOBODY)
+            .current_dir("/")
+            .env("TMPDIR", &scratch)
+            .env("HOME", &scratch)
+            .env_remove("HONEYLINK_HOME")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot run {} as uid {NOBODY} ({e}): this needs the right to change user \
+                     (root with CAP_SETUID, uid {NOBODY} mapped) and a temporary directory \
+                     that user can reach and execute from (TMPDIR, not noexec)",
+                    copy.display()
+                )
+            })
+    };
+    let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(

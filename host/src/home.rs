@@ -561,9 +561,14 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<(), Error> {
 }
 
 #[cfg(test)]
+#[path = "../tests/common/assert_io.rs"]
+mod assert_io;
+
+#[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+    use super::assert_io::assert_io;
     use super::*;
 
     fn mode_of(path: &Path) -> u32 {
@@ -797,13 +802,12 @@ mod tests {
     fn a_directory_that_cannot_be_created_says_so() {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("no").join("such");
-        match ensure_private_dir(&missing) {
-            Err(Error::Io { op, path, .. }) => {
-                assert_eq!(op, "create directory");
-                assert_eq!(path, missing);
-            }
-            other => panic!("expected a create error, got {other:?}"),
-        }
+        assert_io(
+            ensure_private_dir(&missing),
+            "create directory",
+            &missing,
+            std::io::ErrorKind::NotFound,
+        );
     }
 
     /// Opening for append names a directory where a file belongs as such
@@ -819,18 +823,12 @@ mod tests {
             other => panic!("expected NotAFile, got {other:?}"),
         }
         let missing = home.trusted_peers_path();
-        match home.open_read(&missing) {
-            Err(Error::Io {
-                op,
-                path: p,
-                source,
-            }) => {
-                assert_eq!(op, "open");
-                assert_eq!(p, missing);
-                assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
-            }
-            other => panic!("expected an open error, got {other:?}"),
-        }
+        assert_io(
+            home.open_read(&missing),
+            "open",
+            &missing,
+            std::io::ErrorKind::NotFound,
+        );
     }
 
     /// A path that cannot be inspected (here a name longer than the file
@@ -841,12 +839,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let home = Home::create(dir.path().join("h")).unwrap();
         let path = home.root().join("n".repeat(300));
-        let inspect_error = |outcome: Result<(), Error>| match outcome {
-            Err(Error::Io { op, path: p, .. }) => {
-                assert_eq!(op, "inspect");
-                assert_eq!(p, path);
-            }
-            other => panic!("expected an inspect error, got {other:?}"),
+        let inspect_error = |outcome: Result<(), Error>| {
+            assert_io(
+                outcome,
+                "inspect",
+                &path,
+                std::io::ErrorKind::InvalidFilename,
+            );
         };
         inspect_error(home.read_private_if_exists(&path, 100).map(|_| ()));
         inspect_error(home.read_public_if_exists(&path, 100).map(|_| ()));
@@ -861,14 +860,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let home = Home::create(dir.path().join("h")).unwrap();
         let name = Path::new("no-such-honeylink-file");
-        match home.open_read(name) {
-            Err(Error::Io { op, path, source }) => {
-                assert_eq!(op, "open");
-                assert_eq!(path, name);
-                assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
-            }
-            other => panic!("expected an open error, got {other:?}"),
-        }
+        assert_io(
+            home.open_read(name),
+            "open",
+            name,
+            std::io::ErrorKind::NotFound,
+        );
     }
 
     #[test]

@@ -466,19 +466,28 @@ fn bad_log_files_get_their_specific_error_and_stay() {
     log(&home).verify(anchor()).unwrap();
 }
 
+/// A crash between the line and the head is rolled forward, after several
+/// records or right after genesis (a log of two lines, read whole); two
+/// records behind is refused.
 #[test]
 fn a_crash_between_line_and_head_is_rolled_forward() {
+    let crash_after = |home: &Home, records| {
+        let mut log = started(home, records);
+        let behind = log.heads().load().unwrap().unwrap();
+        let head = log.append(&signer(1), T0 + 20, paired(20)).unwrap();
+        // The crash: the line is on disk, the head is not.
+        log.heads().store(&behind).unwrap();
+        let verified = log.verify(anchor()).unwrap();
+        assert_eq!((verified.head, verified.beyond_kept_head), (head, 1));
+        assert_eq!(log.recover().unwrap(), head);
+        assert_eq!(log.heads().load().unwrap().map(|k| k.head), Some(head));
+        assert_eq!(log.verify(anchor()).unwrap().beyond_kept_head, 0);
+        log
+    };
+    let (_first, genesis_only) = home();
+    crash_after(&genesis_only, 0);
     let (_dir, home) = home();
-    let mut log = started(&home, 3);
-    let behind = log.heads().load().unwrap().unwrap();
-    let head = log.append(&signer(1), T0 + 20, paired(20)).unwrap();
-    // The crash: the line is on disk, the head is not.
-    log.heads().store(&behind).unwrap();
-    let verified = log.verify(anchor()).unwrap();
-    assert_eq!((verified.head, verified.beyond_kept_head), (head, 1));
-    assert_eq!(log.recover().unwrap(), head);
-    assert_eq!(log.heads().load().unwrap().map(|k| k.head), Some(head));
-    assert_eq!(log.verify(anchor()).unwrap().beyond_kept_head, 0);
+    let mut log = crash_after(&home, 3);
 
     // Two behind never happens by a crash: refused.
     let two_behind = log.heads().load().unwrap().unwrap();
@@ -681,20 +690,6 @@ fn only_a_lone_genesis_record_is_set_aside() {
         None
     );
     assert!(path.exists());
-}
-
-/// A crash between the line and the head of the chain's first record
-/// after genesis (a log of two lines, read whole) is rolled forward too.
-#[test]
-fn a_crash_after_the_first_append_is_rolled_forward() {
-    let (_dir, home) = home();
-    let mut log = started(&home, 0);
-    let behind = log.heads().load().unwrap().unwrap();
-    let head = log.append(&signer(1), T0 + 20, paired(20)).unwrap();
-    log.heads().store(&behind).unwrap();
-    assert_eq!(log.recover().unwrap(), head);
-    assert_eq!(log.heads().load().unwrap().map(|k| k.head), Some(head));
-    assert_eq!(log.verify(anchor()).unwrap().beyond_kept_head, 0);
 }
 
 /// The byte-level line reader's accessors give the line's sequence number

@@ -137,6 +137,17 @@ fn contents(paths: &[PathBuf]) -> Vec<Vec<u8>> {
     paths.iter().map(|p| fs::read(p).unwrap()).collect()
 }
 
+/// Asserts that opening `device` gave exactly one notice, starting with
+/// `start` (`case` names the case in the failure message).
+#[track_caller]
+fn one_notice(device: &Device, start: &str, case: impl std::fmt::Display) {
+    let notices: Vec<&str> = device.notices().iter().map(|n| n.as_str()).collect();
+    assert!(
+        notices.len() == 1 && notices[0].starts_with(start),
+        "{case}: expected one notice starting {start:?}, got {notices:?}"
+    );
+}
+
 #[test]
 fn a_rotation_stopped_before_its_commit_point_rolls_back() {
     let (_dir, root, home) = device();
@@ -155,11 +166,10 @@ fn a_rotation_stopped_before_its_commit_point_rolls_back() {
     }
 
     let device = Device::open(&root).unwrap();
-    let notices: Vec<&str> = device.notices().iter().map(|n| n.as_str()).collect();
-    assert_eq!(notices.len(), 1, "{notices:?}");
-    assert!(
-        notices[0].starts_with("an interrupted identity rotation was rolled back"),
-        "{notices:?}"
+    one_notice(
+        &device,
+        "an interrupted identity rotation was rolled back",
+        "staged",
     );
     // Nothing the rotation had not yet committed is left: the same
     // identity, keys, peers and log; no journal, no staged key.
@@ -237,11 +247,10 @@ fn a_rotation_stopped_after_its_commit_point_is_completed() {
         }
 
         let device = Device::open(&root).unwrap();
-        let notices: Vec<&str> = device.notices().iter().map(|n| n.as_str()).collect();
-        assert_eq!(notices.len(), 1, "{written}: {notices:?}");
-        assert!(
-            notices[0].starts_with("an interrupted identity rotation was completed"),
-            "{written}: {notices:?}"
+        one_notice(
+            &device,
+            "an interrupted identity rotation was completed",
+            written,
         );
         assert_eq!(device.info().fingerprint, new.fingerprint());
         assert_eq!(device.info().audit_key, old_audit_key);
@@ -485,16 +494,12 @@ fn a_journal_that_cannot_be_deleted_is_reported_and_kept() {
     stage_a_rotation(&home, seq);
     let journal = home.rotation_journal_path();
     common::chmod(&root, 0o500);
-    match Device::open(&root) {
-        Err(Error::Io { op, path, source }) => {
-            assert_eq!((op, path.as_path()), ("delete", journal.as_path()));
-            assert_eq!(source.kind(), std::io::ErrorKind::PermissionDenied);
-        }
-        other => panic!(
-            "expected the journal's deletion refused, got {:?}",
-            other.map(|_| "a device")
-        ),
-    }
+    common::assert_io(
+        Device::open(&root).map(|_| "a device"),
+        "delete",
+        &journal,
+        std::io::ErrorKind::PermissionDenied,
+    );
     common::chmod(&root, 0o700);
     assert!(journal.is_file());
     let device = Device::open(&root).unwrap();

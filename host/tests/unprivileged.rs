@@ -25,17 +25,7 @@ use honeylink_host::home::{self, Home};
 /// Asserts that `outcome` is the system's refusal (`EACCES`) of `op` on
 /// `path`.
 fn refused<T: std::fmt::Debug>(outcome: Result<T, Error>, op: &str, path: &Path) {
-    match outcome {
-        Err(Error::Io {
-            op: what,
-            path: named,
-            source,
-        }) => {
-            assert_eq!((what, named.as_path()), (op, path));
-            assert_eq!(source.kind(), ErrorKind::PermissionDenied, "{source}");
-        }
-        other => panic!("expected {op} of {} refused, got {other:?}", path.display()),
-    }
+    common::assert_io(outcome, op, path, ErrorKind::PermissionDenied);
 }
 
 /// Parents owned by root (`/`, a sticky `/tmp`) are safe for every user,

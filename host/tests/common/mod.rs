@@ -119,6 +119,10 @@ pub(crate) fn forge_prune_note(home: &Home, keep: usize) -> u64 {
     record.seq
 }
 
+mod assert_io;
+#[allow(unused_imports)] // not every test binary asserts on system errors
+pub(crate) use assert_io::assert_io;
+
 /// A head store kept in memory (as a keychain would keep it).
 pub(crate) struct MemoryHeads(pub(crate) RefCell<Option<KeptHead>>);
 
